@@ -1,0 +1,16 @@
+// ES module entry: re-exports the CommonJS build, so `import` and `require` share one backend state.
+import cjs from '../dist/index.js';
+
+export const {
+  bceWithLogits,
+  bceWithLogitsBackward,
+  bceWithLogitsFused,
+  smoothTargets,
+  smoothingCoefficients,
+  BCEWithLogitsLoss,
+  backend,
+  useBackend,
+  availableBackends,
+  nativeLoadError,
+} = cjs;
+export default cjs;

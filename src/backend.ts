@@ -1,0 +1,117 @@
+// Chooses the kernel: the native addon (best ISA the CPU has) where it loads, else pure TypeScript.
+// FUSED_BCE_BACKEND=js|native and FUSED_BCE_ISA=<isa> force a choice; useBackend() does so in-process.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { BackendInfo, Kernel, KernelRun } from './types';
+import { runJs } from './kernel-js';
+
+/** What the native binding (native/binding/addon.cc) exports. */
+interface NativeBinding {
+  /** ISAs this CPU (and OS) can run, best first, e.g. ['avx512', 'avx2', 'scalar']. */
+  readonly isas: readonly string[];
+  /** ISAs compiled into this binary. */
+  readonly compiledIsas: readonly string[];
+  /** One entry point per runnable ISA, each with the KernelRun signature. */
+  readonly kernels: Readonly<Record<string, KernelRun>>;
+  readonly napiVersion: number;
+}
+
+const ISA_NAMES = ['avx512', 'avx2', 'neon', 'scalar'];
+
+export const jsKernel: Kernel = Object.freeze({ name: 'js', isa: null, run: runJs });
+
+// The package root holds binding.gyp and build/ or prebuilds/; this file runs from dist/ or from a test build.
+function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (existsSync(join(dir, 'binding.gyp'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return join(__dirname, '..');
+    dir = parent;
+  }
+}
+
+function loadNative(): { binding: NativeBinding | null; error: string | null } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = require('node-gyp-build') as (root: string) => NativeBinding;
+    return { binding: load(packageRoot()), error: null };
+  } catch (err) {
+    return { binding: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+  }
+}
+
+const forcedBackend = process.env.FUSED_BCE_BACKEND || undefined;
+const forcedIsa = process.env.FUSED_BCE_ISA || undefined;
+if (forcedBackend !== undefined && forcedBackend !== 'js' && forcedBackend !== 'native') {
+  throw new RangeError(`fused-bce: FUSED_BCE_BACKEND must be 'js' or 'native', got ${JSON.stringify(forcedBackend)}`);
+}
+if (forcedIsa !== undefined && !ISA_NAMES.includes(forcedIsa)) {
+  throw new RangeError(`fused-bce: FUSED_BCE_ISA must be one of ${ISA_NAMES.join(', ')}, got ${JSON.stringify(forcedIsa)}`);
+}
+
+const loaded = forcedBackend === 'js' && forcedIsa === undefined ? { binding: null, error: 'FUSED_BCE_BACKEND=js' } : loadNative();
+const native = loaded.binding;
+
+/** Why the native backend is not available (null when it is). */
+export const nativeLoadError: string | null = loaded.error;
+
+function nativeKernel(isa: string | undefined): Kernel {
+  if (native === null) {
+    throw new Error(
+      `fused-bce: the native backend did not load (${loaded.error}); ` +
+        'install a prebuilt platform or build from source with `npm rebuild fused-bce` (needs python3, make and a C++ compiler)',
+    );
+  }
+  const chosen = isa ?? native.isas[0];
+  if (!ISA_NAMES.includes(chosen)) {
+    throw new RangeError(`fused-bce: unknown ISA ${JSON.stringify(chosen)}; the ISAs are ${ISA_NAMES.join(', ')}`);
+  }
+  const run = native.kernels[chosen];
+  if (run === undefined) {
+    throw new RangeError(
+      `fused-bce: ISA ${chosen} is not available on this CPU or in this build; this machine runs ${native.isas.join(', ')}`,
+    );
+  }
+  return Object.freeze({ name: 'native', isa: chosen, run });
+}
+
+let current: Kernel =
+  forcedBackend === 'js' ? jsKernel : forcedBackend === 'native' || forcedIsa !== undefined ? nativeKernel(forcedIsa) : native ? nativeKernel(undefined) : jsKernel;
+
+export function currentKernel(): Kernel {
+  return current;
+}
+
+/** What is running: `{ name: 'js' | 'native', isa }`. Reflects useBackend() calls. */
+export const backend: BackendInfo = Object.freeze({
+  get name() {
+    return current.name;
+  },
+  get isa() {
+    return current.isa;
+  },
+});
+
+/**
+ * Switch backend in-process (tests, benchmarks, or to pin an ISA). `useBackend('native')` picks the best ISA.
+ * Throws if the native backend did not load or the CPU lacks the ISA.
+ */
+export function useBackend(name: 'js' | 'native', isa?: string): BackendInfo {
+  if (name === 'js') {
+    if (isa !== undefined && isa !== null) throw new RangeError("fused-bce: useBackend: the 'js' backend has no ISA");
+    current = jsKernel;
+  } else if (name === 'native') {
+    current = nativeKernel(isa);
+  } else {
+    throw new RangeError(`fused-bce: useBackend: name must be 'js' or 'native', got ${JSON.stringify(name)}`);
+  }
+  return { name: current.name, isa: current.isa };
+}
+
+/** Every backend this process can run: js, then each native ISA the CPU supports, best first. */
+export function availableBackends(): BackendInfo[] {
+  const list: BackendInfo[] = native ? native.isas.map((isa) => ({ name: 'native' as const, isa })) : [];
+  list.push({ name: 'js', isa: null });
+  return list;
+}

@@ -1,0 +1,9 @@
+// fused-bce: label-smoothed binary cross-entropy with logits, forward and backward in one pass.
+export { bceWithLogits, bceWithLogitsBackward, bceWithLogitsFused } from './loss';
+export { smoothTargets, smoothingCoefficients } from './smoothing';
+export { BCEWithLogitsLoss } from './module';
+export { backend, useBackend, availableBackends, nativeLoadError } from './backend';
+export type {
+  BackendInfo, BackwardOptions, ForwardOptions, FusedOptions, FusedResult, LossOptions, Reduction, Smoothing, Targets,
+} from './types';
+export type { SmoothingCoefficients } from './smoothing';

@@ -1,0 +1,62 @@
+// The pure-TypeScript kernel: the fallback backend and the structure the C++ kernel mirrors
+// (native/kernel/bce_kernel.h). Every step is computed in float64 and rounded once when stored.
+import type { KernelRun } from './types';
+import { firstInvalidLabel, invalidLabelError } from './validate';
+
+/**
+ * Per element, with y' = y * smoothScale + smoothShift, p = posWeight[c], w = weight:
+ *   negTarget  = 1 - y', computed from 1 - y so that hard labels never cancel
+ *   posTarget  = p * y'
+ *   softplusWeight = negTarget + posTarget           (= 1 + (p - 1) y', a sum of non-negative terms)
+ *   loss = w * (linearWeight * |x| + softplusWeight * log1p(e^-|x|)),
+ *          linearWeight = negTarget for x >= 0, posTarget for x < 0
+ *   grad = w * scale * (sigmoid(x) * softplusWeight - posTarget),
+ *          sigmoid from the same e^-|x|: 1/(1+e) for x >= 0, e/(1+e) for x < 0.
+ * Both loss terms are >= 0 for y' in [0, 1], so the sum has no cancellation; at |x| = inf the
+ * linear term is 0 where its weight is 0 (the limit) instead of 0 * inf = NaN. A weight of 0 masks.
+ */
+export const runJs: KernelRun = (
+  logits, targets, posWeight, weight, classes, smoothScale, smoothShift,
+  lossOut, gradOut, gradScale, gradOutput, wantLossSum,
+) => {
+  const n = logits.length;
+  if (targets.BYTES_PER_ELEMENT === 1) {
+    const bad = firstInvalidLabel(targets as Uint8Array);
+    if (bad >= 0) throw invalidLabelError('', targets as Uint8Array, bad);
+  }
+  const wantLoss = wantLossSum || lossOut !== null;
+  const weightPerElement = weight !== null && weight.length === n;
+  let lossSum = 0;
+  for (let rowStart = 0; rowStart < n; rowStart += classes) {
+    for (let c = 0; c < classes; c++) {
+      const i = rowStart + c;
+      const x = logits[i];
+      const y = targets[i];
+      const p = posWeight === null ? 1 : posWeight[c];
+      const w = weight === null ? 1 : weight[weightPerElement ? i : c];
+
+      const smoothedTarget = y * smoothScale + smoothShift;
+      const negTarget = (1 - y) * smoothScale + smoothShift;
+      const posTarget = p * smoothedTarget;
+      const softplusWeight = negTarget + posTarget;
+      const absLogit = Math.abs(x);
+      const expNegAbs = Math.exp(-absLogit);
+
+      if (wantLoss) {
+        const log1pExp = Math.log1p(expNegAbs);
+        const linearWeight = x >= 0 ? negTarget : posTarget;
+        const linear = linearWeight === 0 ? 0 : linearWeight * absLogit;
+        const loss = w === 0 ? 0 : w * (linear + softplusWeight * log1pExp);
+        if (lossOut !== null) lossOut[i] = loss;
+        lossSum += loss;
+      }
+      if (gradOut !== null) {
+        const recip = 1 / (1 + expNegAbs);
+        const sigmoid = x >= 0 ? recip : expNegAbs * recip;
+        const scale = gradOutput === null ? gradScale : gradScale * gradOutput[i];
+        gradOut[i] = w === 0 ? 0 : (sigmoid * softplusWeight - posTarget) * (w * scale);
+      }
+    }
+  }
+  return wantLossSum ? lossSum : 0;
+};

@@ -1,0 +1,84 @@
+// A PyTorch-style loss object: forward() runs the fused pass and keeps the gradient for backward().
+import type { LossOptions, Targets } from './types';
+import { bceWithLogitsFused } from './loss';
+import { checkFloat32, checkLabelSmoothing, checkLogits, checkReduction, checkSmoothing, describe } from './validate';
+
+const FN = 'BCEWithLogitsLoss';
+
+interface CallOptions extends LossOptions {
+  gradOut?: Float32Array;
+  lossOut?: Float32Array;
+}
+
+/**
+ * `new BCEWithLogitsLoss(options)`; `forward(logits, targets)` returns the loss and computes the gradient in
+ * the same pass; `backward()` returns it. The gradient (and, for reduction 'none', the loss array) live in
+ * buffers owned by this object and reused by the next forward() of the same length: copy them to keep them.
+ */
+export class BCEWithLogitsLoss {
+  readonly options: Readonly<LossOptions>;
+  private readonly call: CallOptions;
+  private grad: Float32Array | null = null;
+  private losses: Float32Array | null = null;
+  private gradReady = false;
+  private gradScaled = false;
+
+  constructor(options: LossOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`fused-bce: ${FN}: options must be an object, got ${describe(options)}`);
+    }
+    const { labelSmoothing = 0, smoothing = 'symmetric', posWeight, weight, reduction = 'mean' } = options;
+    for (const key in options) {
+      if (!['labelSmoothing', 'smoothing', 'posWeight', 'weight', 'reduction'].includes(key)) {
+        throw new TypeError(`fused-bce: ${FN}: unknown option ${JSON.stringify(key)}; the options are labelSmoothing, smoothing, posWeight, weight, reduction`);
+      }
+    }
+    checkSmoothing(FN, smoothing, 'options.smoothing');
+    checkLabelSmoothing(FN, labelSmoothing, smoothing, 'options.labelSmoothing');
+    checkReduction(FN, reduction, 'options.reduction');
+    if (posWeight !== undefined) checkFloat32(FN, posWeight, 'options.posWeight', 'a Float32Array with one weight per class');
+    if (weight !== undefined) checkFloat32(FN, weight, 'options.weight', 'a Float32Array of length n or C');
+    this.options = Object.freeze({ labelSmoothing, smoothing, posWeight, weight, reduction });
+    this.call = { labelSmoothing, smoothing, posWeight, weight, reduction, gradOut: undefined, lossOut: undefined };
+  }
+
+  /** The loss (number, or per-element Float32Array for reduction 'none'); the gradient is kept for backward(). */
+  forward(logits: Float32Array, targets: Targets): number | Float32Array {
+    checkLogits(`${FN}.forward`, logits);
+    const n = logits.length;
+    if (this.grad === null || this.grad.length !== n) this.grad = new Float32Array(n);
+    if (this.call.reduction === 'none' && (this.losses === null || this.losses.length !== n)) this.losses = new Float32Array(n);
+    this.call.gradOut = this.grad;
+    this.call.lossOut = this.call.reduction === 'none' ? (this.losses as Float32Array) : undefined;
+    this.gradReady = false;
+    const { loss } = bceWithLogitsFused(logits, targets, this.call);
+    this.gradReady = true;
+    this.gradScaled = false;
+    return loss;
+  }
+
+  /**
+   * d(loss)/d(logits) from the last forward(). With `gradOutput` (a number, or a Float32Array of length n for
+   * reduction 'none') the gradient is multiplied by it, once per forward().
+   */
+  backward(gradOutput?: number | Float32Array): Float32Array {
+    const fn = `${FN}.backward`;
+    if (!this.gradReady || this.grad === null) throw new Error(`fused-bce: ${fn}: call forward() first`);
+    const grad = this.grad;
+    if (gradOutput === undefined) return grad;
+    if (this.gradScaled) throw new Error(`fused-bce: ${fn}: gradOutput was already applied to this gradient; call forward() again`);
+    if (typeof gradOutput === 'number') {
+      if (gradOutput !== 1) for (let i = 0; i < grad.length; i++) grad[i] *= gradOutput;
+    } else if (this.call.reduction === 'none') {
+      checkFloat32(fn, gradOutput, 'gradOutput', `a number or a Float32Array of length ${grad.length}`);
+      if (gradOutput.length !== grad.length) {
+        throw new RangeError(`fused-bce: ${fn}: gradOutput must have length ${grad.length} (the length of logits), got ${describe(gradOutput)}`);
+      }
+      for (let i = 0; i < grad.length; i++) grad[i] *= gradOutput[i];
+    } else {
+      throw new TypeError(`fused-bce: ${fn}: gradOutput must be a number for reduction '${this.call.reduction}', got ${describe(gradOutput)}`);
+    }
+    this.gradScaled = true;
+    return grad;
+  }
+}

@@ -1,0 +1,173 @@
+// Turns (logits, targets, options) into the kernel's positional arguments, validating everything first.
+// The plan object is reused between calls so that a training step allocates nothing here.
+import type { Reduction, Targets } from './types';
+import { smoothingCoefficients } from './smoothing';
+import {
+  checkFloat32, checkLabelSmoothing, checkLogits, checkOutput, checkReduction, checkSmoothing, checkTargets,
+  describe, overlapError, overlaps, sameView,
+} from './validate';
+
+/** Which entry point is being validated: decides which options apply. */
+export const enum Op {
+  Forward = 1,
+  Backward = 2,
+  Fused = 3,
+}
+
+export interface Plan {
+  logits: Float32Array;
+  targets: Targets;
+  n: number;
+  classes: number;
+  posWeight: Float32Array | null;
+  weight: Float32Array | null;
+  smoothScale: number;
+  smoothShift: number;
+  reduction: Reduction;
+  /** Scalar upstream gradient, already divided by n for 'mean'. */
+  gradScale: number;
+  gradOutput: Float32Array | null;
+  lossOut: Float32Array | null;
+  gradOut: Float32Array | null;
+}
+
+const plan: Plan = {
+  logits: new Float32Array(0), targets: new Float32Array(0), n: 0, classes: 1, posWeight: null, weight: null,
+  smoothScale: 1, smoothShift: 0, reduction: 'mean', gradScale: 1, gradOutput: null, lossOut: null, gradOut: null,
+};
+
+function unknownOption(fn: string, key: string, op: Op): TypeError {
+  const known = ['labelSmoothing', 'smoothing', 'posWeight', 'weight', 'reduction'];
+  if (op & Op.Forward) known.push('lossOut');
+  if (op & Op.Backward) known.push('gradOutput', 'gradOut');
+  const applies = ['lossOut', 'gradOutput', 'gradOut'].includes(key);
+  return new TypeError(
+    `fused-bce: ${fn}: ${applies ? `option ${key} does not apply here` : `unknown option ${JSON.stringify(key)}`}; ` +
+      `the options are ${known.join(', ')}`,
+  );
+}
+
+/**
+ * Validate a call and fill the shared plan. Throws TypeError/RangeError naming the argument; writes nothing.
+ * The Uint8 0/1 label check is left to the kernel's pre-pass (it reads the labels anyway).
+ */
+export function preparePlan(fn: string, op: Op, logits: unknown, targets: unknown, options: unknown): Plan {
+  checkLogits(fn, logits);
+  const n = logits.length;
+  checkTargets(fn, targets, n, 'logits');
+
+  let labelSmoothing: unknown = 0;
+  let smoothing: unknown = 'symmetric';
+  let posWeight: unknown;
+  let weight: unknown;
+  let reduction: unknown = 'mean';
+  let gradOutput: unknown;
+  let lossOut: unknown;
+  let gradOut: unknown;
+  if (options !== undefined && options !== null) {
+    if (typeof options !== 'object') {
+      throw new TypeError(`fused-bce: ${fn}: options must be an object, got ${describe(options)}`);
+    }
+    const opts = options as Record<string, unknown>;
+    for (const key in opts) {
+      const value = opts[key];
+      if (value === undefined) continue;
+      switch (key) {
+        case 'labelSmoothing': labelSmoothing = value; break;
+        case 'smoothing': smoothing = value; break;
+        case 'posWeight': posWeight = value; break;
+        case 'weight': weight = value; break;
+        case 'reduction': reduction = value; break;
+        case 'lossOut': if (!(op & Op.Forward)) throw unknownOption(fn, key, op); lossOut = value; break;
+        case 'gradOutput': if (!(op & Op.Backward)) throw unknownOption(fn, key, op); gradOutput = value; break;
+        case 'gradOut': if (!(op & Op.Backward)) throw unknownOption(fn, key, op); gradOut = value; break;
+        default: throw unknownOption(fn, key, op);
+      }
+    }
+  }
+
+  checkSmoothing(fn, smoothing, 'options.smoothing');
+  checkLabelSmoothing(fn, labelSmoothing, smoothing, 'options.labelSmoothing');
+  checkReduction(fn, reduction, 'options.reduction');
+
+  // Classes: posWeight.length, else weight.length when that is not n, else 1 (the contract in the README).
+  let classes = 1;
+  if (posWeight !== undefined) {
+    checkFloat32(fn, posWeight, 'options.posWeight', 'a Float32Array with one weight per class');
+    classes = posWeight.length;
+    if (classes === 0) throw new RangeError(`fused-bce: ${fn}: options.posWeight must have at least one class, got ${describe(posWeight)}`);
+  }
+  if (weight !== undefined) {
+    checkFloat32(fn, weight, 'options.weight', 'a Float32Array of length n (per element) or C (per class)');
+    if (posWeight === undefined && weight.length !== n) {
+      classes = weight.length;
+      if (classes === 0) throw new RangeError(`fused-bce: ${fn}: options.weight must have length ${n} (per element) or C >= 1 (per class), got ${describe(weight)}`);
+    } else if (weight.length !== n && weight.length !== classes) {
+      throw new RangeError(`fused-bce: ${fn}: options.weight must have length ${n} (per element) or ${classes} (per class, the length of options.posWeight), got ${describe(weight)}`);
+    }
+  }
+  if (n % classes !== 0) {
+    throw new RangeError(`fused-bce: ${fn}: logits length ${n} is not a multiple of the number of classes ${classes} (from options.${posWeight !== undefined ? 'posWeight' : 'weight'})`);
+  }
+
+  let gradScale = 1;
+  let gradOutputArray: Float32Array | null = null;
+  if (gradOutput !== undefined) {
+    if (typeof gradOutput === 'number') {
+      gradScale = gradOutput;
+    } else if (reduction === 'none') {
+      checkFloat32(fn, gradOutput, 'options.gradOutput', `a number or a Float32Array of length ${n} (reduction 'none')`);
+      if (gradOutput.length !== n) throw new RangeError(`fused-bce: ${fn}: options.gradOutput must have length ${n} (the length of logits), got ${describe(gradOutput)}`);
+      gradOutputArray = gradOutput;
+    } else {
+      throw new TypeError(`fused-bce: ${fn}: options.gradOutput must be a number for reduction '${reduction}' (the loss is a scalar), got ${describe(gradOutput)}`);
+    }
+  }
+  if (reduction === 'mean') gradScale /= n;
+
+  if (lossOut !== undefined) {
+    if (reduction !== 'none') throw new TypeError(`fused-bce: ${fn}: options.lossOut is only used with reduction 'none' (got reduction '${reduction}')`);
+    checkOutput(fn, lossOut, n, 'options.lossOut');
+  }
+  if (gradOut !== undefined) checkOutput(fn, gradOut, n, 'options.gradOut');
+
+  const lossOutArray = (lossOut as Float32Array | undefined) ?? null;
+  const gradOutArray = (gradOut as Float32Array | undefined) ?? null;
+  const posWeightArray = (posWeight as Float32Array | undefined) ?? null;
+  const weightArray = (weight as Float32Array | undefined) ?? null;
+  if (lossOutArray !== null || gradOutArray !== null) {
+    checkNoOverlap(fn, 'options.lossOut', lossOutArray, logits, targets, posWeightArray, weightArray, gradOutputArray, false);
+    checkNoOverlap(fn, 'options.gradOut', gradOutArray, logits, targets, posWeightArray, weightArray, gradOutputArray, true);
+    if (overlaps(lossOutArray, gradOutArray)) throw overlapError(fn, 'options.lossOut', 'options.gradOut', '');
+  }
+
+  plan.logits = logits;
+  plan.targets = targets;
+  plan.n = n;
+  plan.classes = classes;
+  plan.posWeight = posWeightArray;
+  plan.weight = weightArray;
+  const { scale, shift } = smoothingCoefficients(labelSmoothing, smoothing);
+  plan.smoothScale = scale;
+  plan.smoothShift = shift;
+  plan.reduction = reduction;
+  plan.gradScale = gradScale;
+  plan.gradOutput = gradOutputArray;
+  plan.lossOut = lossOutArray;
+  plan.gradOut = gradOutArray;
+  return plan;
+}
+
+function checkNoOverlap(
+  fn: string, name: string, out: Float32Array | null, logits: Float32Array, targets: Targets,
+  posWeight: Float32Array | null, weight: Float32Array | null, gradOutput: Float32Array | null, inPlaceAllowed: boolean,
+): void {
+  if (out === null) return;
+  if (overlaps(out, logits) && !(inPlaceAllowed && sameView(out, logits))) {
+    throw overlapError(fn, name, 'logits', inPlaceAllowed ? ' (gradOut may be exactly logits, for an in-place gradient)' : '');
+  }
+  if (overlaps(out, targets)) throw overlapError(fn, name, 'targets', '');
+  if (overlaps(out, posWeight)) throw overlapError(fn, name, 'options.posWeight', '');
+  if (overlaps(out, weight)) throw overlapError(fn, name, 'options.weight', '');
+  if (overlaps(out, gradOutput)) throw overlapError(fn, name, 'options.gradOutput', '');
+}

@@ -1,0 +1,49 @@
+// Label smoothing: both conventions reduce to y' = y * scale + shift, and 1 - y' = (1 - y) * scale + shift.
+import type { Smoothing } from './types';
+import { checkLabelSmoothing, checkSmoothing, checkTargets, checkOutput, describe } from './validate';
+
+export interface SmoothingCoefficients {
+  scale: number;
+  shift: number;
+}
+
+/**
+ * The affine map of a smoothing convention, in float64.
+ * symmetric (the PyTorch tutorial): y(1 - 2a) + a; uniform (Keras, tfjs): y(1 - a) + a/2.
+ * Both are symmetric about 1/2, which lets the kernels compute 1 - y' without cancellation.
+ */
+export function smoothingCoefficients(labelSmoothing: number, smoothing: Smoothing): SmoothingCoefficients {
+  return smoothing === 'uniform'
+    ? { scale: 1 - labelSmoothing, shift: labelSmoothing / 2 }
+    : { scale: 1 - 2 * labelSmoothing, shift: labelSmoothing };
+}
+
+/**
+ * Smoothed targets y' as float32 (each computed in float64 and rounded once).
+ * `out` (length n) receives them if given; it may be `targets` itself when that is a Float32Array.
+ */
+export function smoothTargets(
+  targets: Float32Array | Uint8Array,
+  labelSmoothing: number,
+  smoothing: Smoothing = 'symmetric',
+  out?: Float32Array,
+): Float32Array {
+  const fn = 'smoothTargets';
+  checkTargets(fn, targets, targets === undefined || targets === null ? 0 : (targets as Float32Array).length, null);
+  const n = targets.length;
+  checkSmoothing(fn, smoothing, 'smoothing');
+  checkLabelSmoothing(fn, labelSmoothing, smoothing, 'labelSmoothing');
+  if (out !== undefined) {
+    checkOutput(fn, out, n, 'out');
+    if (out.buffer === targets.buffer && !(targets instanceof Float32Array && out.byteOffset === targets.byteOffset)) {
+      const a = targets.byteOffset, b = out.byteOffset;
+      if (a < b + out.byteLength && b < a + targets.byteLength) {
+        throw new RangeError(`fused-bce: ${fn}: out overlaps targets (${describe(out)}); it may only be targets itself`);
+      }
+    }
+  }
+  const { scale, shift } = smoothingCoefficients(labelSmoothing, smoothing);
+  const result = out ?? new Float32Array(n);
+  for (let i = 0; i < n; i++) result[i] = targets[i] * scale + shift;
+  return result;
+}

@@ -1,0 +1,76 @@
+// Public option types and the backend kernel contract shared by the JS and native backends.
+
+/** How label smoothing maps a target y to y'. See README "Smoothing conventions". */
+export type Smoothing = 'symmetric' | 'uniform';
+export type Reduction = 'mean' | 'sum' | 'none';
+
+/** Targets: soft targets as float32, or hard 0/1 labels as bytes (a quarter of the memory traffic). */
+export type Targets = Float32Array | Uint8Array;
+
+/** Options shared by every loss entry point and by the BCEWithLogitsLoss constructor. */
+export interface LossOptions {
+  /** Label smoothing rate a (default 0). symmetric: a <= 0.5; uniform: a <= 1; negative is allowed. */
+  labelSmoothing?: number;
+  /** 'symmetric' (default): y' = y(1 - 2a) + a. 'uniform' (Keras/tfjs): y' = y(1 - a) + a/2. */
+  smoothing?: Smoothing;
+  /** PyTorch pos_weight: one weight per class (length C), applied to the positive term. */
+  posWeight?: Float32Array;
+  /** PyTorch weight: per element (length n) or per class (length C). A weight of 0 masks the element. */
+  weight?: Float32Array;
+  /** 'mean' (default; weighted sum / n, as PyTorch), 'sum' or 'none'. */
+  reduction?: Reduction;
+}
+
+export interface ForwardOptions extends LossOptions {
+  /** Destination for per-element losses (reduction 'none'), length n. */
+  lossOut?: Float32Array;
+}
+
+export interface BackwardOptions extends LossOptions {
+  /** Upstream gradient: a number for 'mean'/'sum' (default 1), a Float32Array of length n for 'none'. */
+  gradOutput?: number | Float32Array;
+  /** Destination for d(loss)/d(logits), length n. May be `logits` itself (in place). */
+  gradOut?: Float32Array;
+}
+
+export interface FusedOptions extends BackwardOptions {
+  /** Destination for per-element losses (reduction 'none'), length n. */
+  lossOut?: Float32Array;
+}
+
+export interface FusedResult<L extends number | Float32Array = number | Float32Array> {
+  loss: L;
+  grad: Float32Array;
+}
+
+export interface BackendInfo {
+  readonly name: 'js' | 'native';
+  readonly isa: string | null;
+}
+
+/**
+ * One pass over the data, the same signature for every backend (JS kernel and native binding).
+ * Per element i (class c = i mod classes): y' = y * smoothScale + smoothShift, then
+ *   lossOut[i] = loss (if lossOut), gradOut[i] = grad * gradScale * (gradOutput ? gradOutput[i] : 1) (if gradOut),
+ * and the float64 sum of the losses is returned when wantLossSum (0 otherwise).
+ * Inputs are validated by the caller; the kernel only re-checks what memory safety needs, plus the
+ * Uint8 0/1 labels (before it writes anything), because that scan is cheapest where the data is read.
+ */
+export type KernelRun = (
+  logits: Float32Array,
+  targets: Targets,
+  posWeight: Float32Array | null,
+  weight: Float32Array | null,
+  classes: number,
+  smoothScale: number,
+  smoothShift: number,
+  lossOut: Float32Array | null,
+  gradOut: Float32Array | null,
+  gradScale: number,
+  gradOutput: Float32Array | null,
+  wantLossSum: boolean,
+) => number;
+
+export interface Kernel extends BackendInfo {
+  readonly run: KernelRun;
+}

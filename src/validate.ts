@@ -1,0 +1,131 @@
+// Argument checks at the public boundary: every message names the argument and what was expected.
+// Nothing here writes to a caller's array, so a call that throws leaves its outputs untouched.
+import type { Reduction, Smoothing, Targets } from './types';
+
+const PREFIX = 'fused-bce: ';
+
+/** A short description of a value for error messages: "Float32Array(12)", "number NaN", "null". */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (ArrayBuffer.isView(value)) {
+    const tag = (value as unknown as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] ?? 'DataView';
+    const length = (value as { length?: number }).length ?? value.byteLength;
+    return `${tag}(${length})`;
+  }
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  switch (typeof value) {
+    case 'number':
+      return `number ${value}`;
+    case 'string':
+      return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '...' : value)}`;
+    case 'bigint':
+      return `bigint ${value}`;
+    case 'object': {
+      const name = (value as object).constructor?.name;
+      return name && name !== 'Object' ? `${name} object` : 'object';
+    }
+    default:
+      return typeof value;
+  }
+}
+
+function typeError(fn: string, arg: string, expected: string, got: unknown): TypeError {
+  return new TypeError(`${PREFIX}${fn}: ${arg} must be ${expected}, got ${describe(got)}`);
+}
+
+function rangeError(fn: string, message: string): RangeError {
+  return new RangeError(`${PREFIX}${fn === '' ? '' : fn + ': '}${message}`);
+}
+
+// `instanceof` first (the fast path); ArrayBuffer.isView + the TypedArray tag for arrays made in another
+// realm (vm contexts). The tag alone could be faked by a plain object; isView cannot.
+export function isFloat32Array(value: unknown): value is Float32Array {
+  return value instanceof Float32Array || (ArrayBuffer.isView(value) && (value as Float32Array)[Symbol.toStringTag] === 'Float32Array');
+}
+
+function isUint8Array(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array || (ArrayBuffer.isView(value) && (value as Uint8Array)[Symbol.toStringTag] === 'Uint8Array');
+}
+
+// A detached (transferred) or out-of-bounds buffer shows as length 0; only then is the check paid for.
+function isDetached(array: Float32Array | Uint8Array): boolean {
+  if (array.length !== 0) return false;
+  const buffer = array.buffer as ArrayBuffer & { detached?: boolean };
+  if (typeof buffer.detached === 'boolean') return buffer.detached;
+  if (buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+export function checkFloat32(fn: string, value: unknown, arg: string, expected: string): asserts value is Float32Array {
+  if (!isFloat32Array(value)) throw typeError(fn, arg, expected, value);
+  if (isDetached(value)) throw new TypeError(`${PREFIX}${fn}: ${arg} is on a detached ArrayBuffer`);
+}
+
+export function checkLogits(fn: string, logits: unknown): asserts logits is Float32Array {
+  checkFloat32(fn, logits, 'logits', 'a Float32Array');
+}
+
+export function checkTargets(fn: string, targets: unknown, n: number, lengthOf: string | null): asserts targets is Targets {
+  if (!isFloat32Array(targets) && !isUint8Array(targets)) {
+    throw typeError(fn, 'targets', 'a Float32Array (soft targets) or Uint8Array (0/1 labels)', targets);
+  }
+  if (isDetached(targets)) throw new TypeError(`${PREFIX}${fn}: targets is on a detached ArrayBuffer`);
+  if (lengthOf !== null && targets.length !== n) {
+    throw rangeError(fn, `targets must have the length of ${lengthOf} (${n}), got ${describe(targets)}`);
+  }
+}
+
+/** Hard labels must be exactly 0 or 1; checked before anything is written. Returns the first bad index or -1. */
+export function firstInvalidLabel(targets: Uint8Array): number {
+  for (let i = 0; i < targets.length; i++) if (targets[i] > 1) return i;
+  return -1;
+}
+
+export function invalidLabelError(fn: string, targets: Uint8Array, index: number): RangeError {
+  return rangeError(fn, `targets is a Uint8Array of hard labels, each must be 0 or 1, got ${targets[index]} at index ${index}`);
+}
+
+export function checkSmoothing(fn: string, smoothing: unknown, arg: string): asserts smoothing is Smoothing {
+  if (smoothing === 'symmetric' || smoothing === 'uniform') return;
+  if (typeof smoothing !== 'string') throw typeError(fn, arg, "'symmetric' or 'uniform'", smoothing);
+  throw rangeError(fn, `${arg} must be 'symmetric' or 'uniform', got ${describe(smoothing)}`);
+}
+
+export function checkLabelSmoothing(fn: string, a: unknown, smoothing: Smoothing, arg: string): asserts a is number {
+  if (typeof a !== 'number') throw typeError(fn, arg, 'a number', a);
+  const max = smoothing === 'uniform' ? 1 : 0.5;
+  if (!Number.isFinite(a) || a > max) {
+    throw rangeError(fn, `${arg} must be finite and <= ${max} for smoothing '${smoothing}' (negative is allowed), got ${a}`);
+  }
+}
+
+export function checkReduction(fn: string, reduction: unknown, arg: string): asserts reduction is Reduction {
+  if (reduction === 'mean' || reduction === 'sum' || reduction === 'none') return;
+  if (typeof reduction !== 'string') throw typeError(fn, arg, "'mean', 'sum' or 'none'", reduction);
+  throw rangeError(fn, `${arg} must be 'mean', 'sum' or 'none', got ${describe(reduction)}`);
+}
+
+export function checkOutput(fn: string, out: unknown, n: number, arg: string): asserts out is Float32Array {
+  checkFloat32(fn, out, arg, `a Float32Array of length ${n}`);
+  if (out.length !== n) throw rangeError(fn, `${arg} must have length ${n} (the length of logits), got ${describe(out)}`);
+}
+
+/** True when the byte ranges of two views share memory. Views on different buffer objects never do. */
+export function overlaps(a: ArrayBufferView | null, b: ArrayBufferView | null): boolean {
+  if (a === null || b === null || a.buffer !== b.buffer) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+export function sameView(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength;
+}
+
+export function overlapError(fn: string, output: string, input: string, allowed: string): RangeError {
+  return rangeError(fn, `${output} overlaps ${input}; outputs must not share memory with inputs${allowed}`);
+}

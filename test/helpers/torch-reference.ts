@@ -1,0 +1,52 @@
+// Loads ../shared/reference/torch-bce.json (PyTorch answers and float64 truth; see its README).
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface Answers {
+  loss: number | number[];
+  grad: number[];
+}
+
+export interface TorchCase {
+  name: string;
+  note: string;
+  n: number;
+  classes: number;
+  logits: number[];
+  targets: number[];
+  targetsDtype: 'uint8' | 'float32';
+  labelSmoothing: number | null;
+  convention: 'symmetric' | 'uniform' | null;
+  posWeight: number[] | null;
+  weight: number[] | null;
+  gradOutput: number[];
+  truth: Record<'none' | 'mean' | 'sum', Answers>;
+  torchFloat32: Record<'none' | 'mean' | 'sum', Answers>;
+  torchFloat64: Record<'none' | 'mean' | 'sum', Answers>;
+}
+
+function decode(value: unknown): unknown {
+  if (value === 'NaN') return NaN;
+  if (value === 'Infinity') return Infinity;
+  if (value === '-Infinity') return -Infinity;
+  if (Array.isArray(value)) return value.map(decode);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decode(v)]));
+  }
+  return value;
+}
+
+/** The reference folder: $FUSED_BCE_REFERENCE, else ../shared/reference beside the repository. */
+export function referencePath(): string {
+  if (process.env.FUSED_BCE_REFERENCE) return resolve(process.env.FUSED_BCE_REFERENCE);
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json'))) dir = resolve(dir, '..');
+  return resolve(dir, '..', 'shared', 'reference', 'torch-bce.json');
+}
+
+export function loadTorchCases(): TorchCase[] {
+  const path = referencePath();
+  if (!existsSync(path)) throw new Error(`PyTorch reference data not found at ${path} (set FUSED_BCE_REFERENCE)`);
+  const json = JSON.parse(readFileSync(path, 'utf8')) as { cases: unknown[] };
+  return json.cases.map((c) => decode(c) as TorchCase);
+}
