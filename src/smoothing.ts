@@ -1,6 +1,8 @@
 // Label smoothing: both conventions reduce to y' = y * scale + shift, and 1 - y' = (1 - y) * scale + shift.
 import type { Smoothing } from './types';
-import { checkLabelSmoothing, checkSmoothing, checkTargets, checkOutput, describe } from './validate';
+import {
+  checkLabelSmoothing, checkSmoothing, checkTargets, checkOutput, describe, firstInvalidLabel, invalidLabelError,
+} from './validate';
 
 export interface SmoothingCoefficients {
   scale: number;
@@ -41,6 +43,10 @@ export function smoothTargets(
         throw new RangeError(`fused-bce: ${fn}: out overlaps targets (${describe(out)}); it may only be targets itself`);
       }
     }
+  }
+  if (targets.BYTES_PER_ELEMENT === 1) {
+    const bad = firstInvalidLabel(targets as Uint8Array);
+    if (bad >= 0) throw invalidLabelError(fn, targets as Uint8Array, bad);
   }
   const { scale, shift } = smoothingCoefficients(labelSmoothing, smoothing);
   const result = out ?? new Float32Array(n);

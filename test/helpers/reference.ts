@@ -31,7 +31,9 @@ export interface RefElement {
 
 export function refElement(x: number, y: number, a: number, convention: Convention, p = 1, w = 1): RefElement {
   const ys = smoothed(y, a, convention);
-  const neg = 1 - ys;
+  // 1 - y' equals the smoothed value of 1 - y in both conventions (they are symmetric about 1/2); this keeps
+  // it exact where 1 - ys would round (tiny or subnormal smoothing rates).
+  const neg = smoothed(1 - y, a, convention);
   const pos = p * ys;
   const t1 = neg === 0 ? 0 : neg * softplus(x);
   const t2 = pos === 0 ? 0 : pos * softplus(-x);

@@ -1,0 +1,118 @@
+// Property tests (fast-check): random shapes, options, offsets, target types and special values against the
+// independent float64 reference, on every backend, plus a dense deterministic sweep of logits.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { bceWithLogits, bceWithLogitsBackward, bceWithLogitsFused } from '../src/index';
+import type { Reduction, Smoothing } from '../src/index';
+import { backendLabel, forEachBackend } from './helpers/backends';
+import { refElement } from './helpers/reference';
+import { assertGrad, assertLoss, assertReduced, worst } from './helpers/bounds';
+
+const NUM_RUNS = Number(process.env.FUSED_BCE_PROPERTY_RUNS ?? 150);
+
+const logitArb = fc.oneof(
+  { weight: 6, arbitrary: fc.float({ min: -30, max: 30, noNaN: true }) },
+  { weight: 2, arbitrary: fc.float() }, // any float32, including NaN, +-inf, subnormals, +-0
+  { weight: 1, arbitrary: fc.constantFrom(Infinity, -Infinity, NaN, 0, -0, 88.72, -103.9, 104, 3.4e38) },
+);
+const softTargetArb = fc.oneof(
+  { weight: 8, arbitrary: fc.float({ min: 0, max: 1, noNaN: true }) },
+  { weight: 1, arbitrary: fc.constantFrom(0, 1, NaN, 0.5) },
+);
+
+const caseArb = fc
+  .record({
+    classes: fc.integer({ min: 1, max: 20 }),
+    rows: fc.integer({ min: 0, max: 24 }),
+    offset: fc.integer({ min: 0, max: 3 }),
+    smoothing: fc.constantFrom<Smoothing>('symmetric', 'uniform'),
+    labelSmoothing: fc.oneof(fc.constantFrom(0, 0.05, 0.1, -0.1), fc.double({ min: -1, max: 0.5, noNaN: true })),
+    reduction: fc.constantFrom<Reduction>('mean', 'sum', 'none'),
+    hard: fc.boolean(),
+    posWeight: fc.boolean(),
+    weight: fc.constantFrom('none', 'class', 'element'),
+    seed: fc.integer(),
+  })
+  .chain((c) => {
+    const n = c.classes * c.rows;
+    return fc.record({
+      c: fc.constant(c),
+      logits: fc.array(logitArb, { minLength: n, maxLength: n }),
+      soft: fc.array(softTargetArb, { minLength: n, maxLength: n }),
+      bits: fc.array(fc.boolean(), { minLength: n, maxLength: n }),
+      posWeight: fc.array(fc.float({ min: 0, max: 10, noNaN: true }), { minLength: c.classes, maxLength: c.classes }),
+      weight: fc.array(fc.oneof(fc.float({ min: -4, max: 4, noNaN: true }), fc.constant(0)), { minLength: n, maxLength: n }),
+      gradOutput: fc.array(fc.float({ min: -4, max: 4, noNaN: true }), { minLength: n, maxLength: n }),
+    });
+  });
+
+function at<T extends Float32Array | Uint8Array>(make: (len: number) => T, values: ArrayLike<number>, offset: number): T {
+  const store = make(values.length + offset + 2);
+  store.set(values, offset);
+  return store.subarray(offset, offset + values.length) as T;
+}
+
+forEachBackend('properties', (b) => {
+  test('every element within the accuracy bound, every reduction consistent', () => {
+    fc.assert(
+      fc.property(caseArb, ({ c, logits, soft, bits, posWeight, weight, gradOutput }) => {
+        const n = c.classes * c.rows;
+        const x = at((k) => new Float32Array(k), logits, c.offset);
+        const y = c.hard ? at((k) => new Uint8Array(k), bits.map(Number), c.offset + 1) : at((k) => new Float32Array(k), soft, c.offset + 1);
+        const pw = c.posWeight ? Float32Array.from(posWeight) : undefined;
+        const w = c.weight === 'none' ? undefined : c.weight === 'class' ? Float32Array.from(weight.slice(0, c.classes)) : Float32Array.from(weight);
+        if (!pw && c.weight === 'class' && w && w.length === n) return; // n == C: per class is per element
+        const go = Float32Array.from(gradOutput);
+        const options = { labelSmoothing: c.labelSmoothing, smoothing: c.smoothing, posWeight: pw, weight: w, reduction: c.reduction };
+        const scale = c.reduction === 'mean' ? 1 / n : 1;
+        const perElementGradOutput = c.reduction === 'none';
+        const fused = bceWithLogitsFused(x, y, { ...options, gradOutput: perElementGradOutput ? go : 1.5 });
+        const forward = bceWithLogits(x, y, options);
+        const backward = bceWithLogitsBackward(x, y, { ...options, gradOutput: perElementGradOutput ? go : 1.5 });
+        let magnitudeSum = 0;
+        let truthSum = 0;
+        const key = backendLabel(b);
+        for (let i = 0; i < n; i++) {
+          const cls = i % c.classes;
+          const r = refElement(x[i], y[i], c.labelSmoothing, c.smoothing, pw ? pw[cls] : 1, w ? w[w.length === n ? i : cls] : 1);
+          const upstream = perElementGradOutput ? go[i] : 1.5 * scale;
+          assertGrad(fused.grad[i], r.grad * upstream, r.gradMagnitude * Math.abs(upstream), `grad[${i}]`, key);
+          assert.ok(Object.is(backward[i], fused.grad[i]), `backward and fused grad differ at ${i}`);
+          if (c.reduction === 'none') {
+            assertLoss((fused.loss as Float32Array)[i], r.loss, r.lossMagnitude, `loss[${i}] x=${x[i]} y=${y[i]}`, key);
+            assert.ok(Object.is((forward as Float32Array)[i], (fused.loss as Float32Array)[i]));
+          }
+          magnitudeSum += r.lossMagnitude;
+          truthSum += r.loss;
+        }
+        if (c.reduction !== 'none') {
+          assert.ok(Object.is(forward, fused.loss), 'forward and fused reduced losses are identical');
+          if (Number.isFinite(truthSum) && n > 0) assertReduced(forward as number, truthSum * scale, magnitudeSum * scale, 'reduced');
+          else if (Number.isNaN(truthSum)) assert.ok(Number.isNaN(forward as number));
+        }
+      }),
+      { numRuns: NUM_RUNS, seed: 20261130, includeErrorInReport: true },
+    );
+  });
+
+  test('dense sweep of logits over [-110, 110] and subnormals, targets 0, 1, soft, several smoothings', (t) => {
+    const xs: number[] = [];
+    for (let v = -110; v <= 110; v += 1 / 64) xs.push(v);
+    for (let e = -149; e <= -120; e++) xs.push(2 ** e, -(2 ** e));
+    const logits = Float32Array.from(xs);
+    const key = backendLabel(b);
+    for (const [labelSmoothing, smoothing] of [[0, 'symmetric'], [0.05, 'symmetric'], [0.1, 'uniform'], [-0.1, 'symmetric']] as [number, Smoothing][]) {
+      for (const target of [0, 1, 0.3, 0.999]) {
+        const y = new Float32Array(logits.length).fill(target);
+        const r = bceWithLogitsFused(logits, y, { labelSmoothing, smoothing, reduction: 'none' });
+        for (let i = 0; i < logits.length; i++) {
+          const ref = refElement(logits[i], y[i], labelSmoothing, smoothing);
+          assertLoss(r.loss[i], ref.loss, ref.lossMagnitude, `x=${logits[i]} y=${target} a=${labelSmoothing}`, key);
+          assertGrad(r.grad[i], ref.grad, ref.gradMagnitude, `x=${logits[i]} y=${target} a=${labelSmoothing}`, key);
+        }
+      }
+    }
+    for (const [k, v] of Object.entries(worst)) if (k.startsWith(key + ' ')) t.diagnostic(`worst ${k}: ${v.toFixed(3)}`);
+  });
+});
