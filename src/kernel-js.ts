@@ -8,10 +8,10 @@ import { firstInvalidLabel, invalidLabelError } from './validate';
  *   negTarget  = 1 - y', computed from 1 - y so that hard labels never cancel
  *   posTarget  = p * y'
  *   softplusWeight = negTarget + posTarget           (= 1 + (p - 1) y', a sum of non-negative terms)
- *   loss = w * (linearWeight * |x| + softplusWeight * log1p(e^-|x|)),
- *          linearWeight = negTarget for x >= 0, posTarget for x < 0
- *   grad = w * scale * (sigmoid(x) * softplusWeight - posTarget),
- *          sigmoid from the same e^-|x|: 1/(1+e) for x >= 0, e/(1+e) for x < 0.
+ *   loss = w * (linear + softplusWeight * log1p(e^-|x|)),
+ *          linear = negTarget * |x| for x >= 0, (y' * |x|) * p for x < 0
+ *   grad = w * scale * (sigmoid(x) * softplusWeight - posTarget), from e = e^-|x| and r = 1 / (1 + e):
+ *          x >= 0: (negTarget - posTarget * e) * r,   x < 0: (negTarget * e - posTarget) * r
  * Both loss terms are >= 0 for y' in [0, 1], so the sum has no cancellation; at |x| = inf the
  * linear term is 0 where its weight is 0 (the limit) instead of 0 * inf = NaN. A weight of 0 masks.
  */
@@ -42,19 +42,22 @@ export const runJs: KernelRun = (
       const absLogit = Math.abs(x);
       const expNegAbs = Math.exp(-absLogit);
 
+      const recip = 1 / (1 + expNegAbs);
+      const nonNegative = x >= 0;
+
       if (wantLoss) {
         const log1pExp = Math.log1p(expNegAbs);
-        const linearWeight = x >= 0 ? negTarget : posTarget;
-        const linear = linearWeight === 0 ? 0 : linearWeight * absLogit;
+        const linearTarget = nonNegative ? negTarget : smoothedTarget;
+        const linearScale = nonNegative ? 1 : p;
+        const linear = linearTarget === 0 || linearScale === 0 ? 0 : linearTarget * absLogit * linearScale;
         const loss = w === 0 ? 0 : w * (linear + softplusWeight * log1pExp);
         if (lossOut !== null) lossOut[i] = loss;
         lossSum += loss;
       }
       if (gradOut !== null) {
-        const recip = 1 / (1 + expNegAbs);
-        const sigmoid = x >= 0 ? recip : expNegAbs * recip;
-        const scale = gradOutput === null ? gradScale : gradScale * gradOutput[i];
-        gradOut[i] = w === 0 ? 0 : (sigmoid * softplusWeight - posTarget) * (w * scale);
+        const gradCore = (nonNegative ? negTarget - posTarget * expNegAbs : negTarget * expNegAbs - posTarget) * recip;
+        const upstream = gradOutput === null ? gradScale : gradScale * gradOutput[i];
+        gradOut[i] = w === 0 ? 0 : gradCore * (w * upstream);
       }
     }
   }

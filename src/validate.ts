@@ -3,6 +3,8 @@
 import type { Reduction, Smoothing, Targets } from './types';
 
 const PREFIX = 'fused-bce: ';
+/** The smallest non-zero |labelSmoothing|: 2^-126, the smallest normal float32. */
+export const MIN_LABEL_SMOOTHING = 2 ** -126;
 
 /** A short description of a value for error messages: "Float32Array(12)", "number NaN", "null". */
 export function describe(value: unknown): string {
@@ -102,6 +104,11 @@ export function checkLabelSmoothing(fn: string, a: unknown, smoothing: Smoothing
   const max = smoothing === 'uniform' ? 1 : 0.5;
   if (!Number.isFinite(a) || a > max) {
     throw rangeError(fn, `${arg} must be finite and <= ${max} for smoothing '${smoothing}' (negative is allowed), got ${a}`);
+  }
+  // A rate below the float32 normal range would vanish in a float32 kernel and change the limits at infinite
+  // logits; it has no use, so it is refused rather than silently rounded.
+  if (a !== 0 && Math.abs(a) < MIN_LABEL_SMOOTHING) {
+    throw rangeError(fn, `${arg} must be 0 or at least ${MIN_LABEL_SMOOTHING} in magnitude (the float32 normal range), got ${a}`);
   }
 }
 

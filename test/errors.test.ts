@@ -45,6 +45,7 @@ const COMMON: [string, unknown, unknown, unknown, typeof TypeError | typeof Rang
   ['labelSmoothing NaN', logits(), targets(), { labelSmoothing: NaN }, RangeError, /options.labelSmoothing must be finite/],
   ['labelSmoothing Infinity', logits(), targets(), { labelSmoothing: Infinity }, RangeError, /options.labelSmoothing must be finite/],
   ['labelSmoothing -Infinity', logits(), targets(), { labelSmoothing: -Infinity }, RangeError, /options.labelSmoothing/],
+  ['labelSmoothing below the float32 range', logits(), targets(), { labelSmoothing: -1e-50 }, RangeError, /options.labelSmoothing must be 0 or at least 1.17549435\d*e-38 in magnitude/],
   ['symmetric labelSmoothing above 0.5', logits(), targets(), { labelSmoothing: 0.6 }, RangeError, /<= 0.5 for smoothing 'symmetric'/],
   ['uniform labelSmoothing above 1', logits(), targets(), { labelSmoothing: 1.5, smoothing: 'uniform' }, RangeError, /<= 1 for smoothing 'uniform'/],
   ['an unknown smoothing', logits(), targets(), { smoothing: 'keras' }, RangeError, /options.smoothing must be 'symmetric' or 'uniform', got string "keras"/],

@@ -25,8 +25,10 @@ export interface RefElement {
   lossMagnitude: number;
   /** d loss / d x for an upstream gradient of 1 (before reduction). */
   grad: number;
-  /** max(|sigmoid(x) (1 - y' + p y')|, |p y'|) * |w|, the scale of the gradient's rounding error. */
+  /** max(|sigmoid(x) (1 - y' + p y')|, |p y'|) * |w| for y' in [0, 1] (their sum outside), the scale of the gradient's rounding error. */
   gradMagnitude: number;
+  /** |1 - y'| + |p y'|: what multiplies e^-|x| in the gradient (scales its subnormal rounding). */
+  expFactor: number;
 }
 
 export function refElement(x: number, y: number, a: number, convention: Convention, p = 1, w = 1): RefElement {
@@ -40,12 +42,15 @@ export function refElement(x: number, y: number, a: number, convention: Conventi
   const s = sigmoid(x);
   const g1 = neg * s;
   const g2 = pos * (1 - s);
-  if (w === 0) return { loss: 0, lossMagnitude: 0, grad: 0, gradMagnitude: 0 };
+  if (w === 0) return { loss: 0, lossMagnitude: 0, grad: 0, gradMagnitude: 0, expFactor: 0 };
   return {
     loss: w * (t1 + t2),
     lossMagnitude: Math.abs(w) * (Math.abs(t1) + Math.abs(t2)),
     grad: w * (g1 - g2),
-    gradMagnitude: Math.abs(w) * Math.max(Math.abs(s * (neg + pos)), Math.abs(pos)),
+    // For y' in [0, 1] the two gradient terms have the same sign and the result is at most their max; outside,
+    // they add, and the bound scales with their sum (the same rule as the loss's).
+    expFactor: Math.abs(neg) + Math.abs(pos),
+    gradMagnitude: Math.abs(w) * (ys >= 0 && ys <= 1 ? Math.max(Math.abs(s * (neg + pos)), Math.abs(pos)) : Math.abs(s * (neg + pos)) + Math.abs(pos)),
   };
 }
 
@@ -64,10 +69,13 @@ export function ulp32(t: number): number {
 }
 
 /** Error of a float32 result against a float64 truth, in float32 ulps of the truth. Equal non-finite values: 0. */
+// A float32 result of +-inf for a finite truth counts as +-2^128 (the next power of two past FLT_MAX), so that
+// rounding to infinity at the edge of the range is measured in ulps like any other rounding.
 export function ulpError(result: number, truth: number): number {
-  if (Object.is(result, truth) || (result === truth)) return 0;
-  if (Number.isNaN(result) || Number.isNaN(truth) || !Number.isFinite(result) || !Number.isFinite(truth)) return Infinity;
-  return Math.abs(result - truth) / ulp32(truth);
+  if (result === truth) return 0;
+  if (Number.isNaN(result) || Number.isNaN(truth) || !Number.isFinite(truth)) return Infinity;
+  const r = result === Infinity ? 2 ** 128 : result === -Infinity ? -(2 ** 128) : result;
+  return Math.abs(r - truth) / ulp32(truth);
 }
 
 /** Float32 bits of a number, for exact comparisons in messages. */

@@ -1,0 +1,191 @@
+// The Node-API binding: one function per runnable ISA with the KernelRun signature of src/types.ts.
+// It re-checks every type and length the kernel relies on, so a direct call with wrong arguments throws
+// instead of touching memory out of bounds. No allocation per call; no C++ exceptions (-fno-exceptions).
+#include <napi.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "../kernel/kernel_api.h"
+
+namespace {
+
+using fused_bce::IsaEntry;
+using fused_bce::KernelArgs;
+
+constexpr size_t kArgCount = 12;
+
+struct View {
+  void* data = nullptr;
+  size_t length = 0;
+  napi_typedarray_type type = napi_float32_array;
+  bool present = false;
+};
+
+napi_value throwError(napi_env env, bool range, const char* message) {
+  if (range) napi_throw_range_error(env, nullptr, message);
+  else napi_throw_type_error(env, nullptr, message);
+  return nullptr;
+}
+
+// Reads a typed array argument; null/undefined is allowed where `optional`. Returns false after throwing.
+bool readView(napi_env env, napi_value value, const char* name, bool optional, bool allowU8, View* out) {
+  napi_valuetype kind;
+  if (napi_typeof(env, value, &kind) != napi_ok) return false;
+  if (optional && (kind == napi_null || kind == napi_undefined)) return true;
+  bool isTyped = false;
+  if (napi_is_typedarray(env, value, &isTyped) != napi_ok) return false;
+  if (isTyped) {
+    napi_value buffer;
+    size_t offset;
+    if (napi_get_typedarray_info(env, value, &out->type, &out->length, &out->data, &buffer, &offset) != napi_ok) return false;
+    bool detached = false;
+    napi_is_detached_arraybuffer(env, buffer, &detached);  // false for a SharedArrayBuffer
+    if (detached) {
+      char message[160];
+      std::snprintf(message, sizeof message, "fused-bce: native: %s is on a detached ArrayBuffer", name);
+      throwError(env, false, message);
+      return false;
+    }
+    if (out->type == napi_float32_array || (allowU8 && out->type == napi_uint8_array)) {
+      out->present = true;
+      if (out->length == 0) out->data = nullptr;
+      return true;
+    }
+  }
+  char message[200];
+  std::snprintf(message, sizeof message, "fused-bce: native: %s must be a Float32Array%s%s", name,
+                allowU8 ? " or Uint8Array" : "", optional ? " or null" : "");
+  throwError(env, false, message);
+  return false;
+}
+
+bool readNumber(napi_env env, napi_value value, const char* name, double* out) {
+  if (napi_get_value_double(env, value, out) == napi_ok) return true;
+  char message[160];
+  std::snprintf(message, sizeof message, "fused-bce: native: %s must be a number", name);
+  throwError(env, false, message);
+  return false;
+}
+
+bool checkLength(napi_env env, const View& v, size_t expected, const char* name) {
+  if (!v.present || v.length == expected) return true;
+  char message[200];
+  std::snprintf(message, sizeof message, "fused-bce: native: %s must have length %zu, got %zu", name, expected, v.length);
+  throwError(env, true, message);
+  return false;
+}
+
+// (logits, targets, posWeight, weight, classes, smoothScale, smoothShift, lossOut, gradOut, gradScale,
+//  gradOutput, wantLossSum) -> float64 loss sum (0 unless wantLossSum)
+napi_value Run(napi_env env, napi_callback_info info) {
+  size_t argc = kArgCount;
+  napi_value argv[kArgCount];
+  void* data = nullptr;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
+  if (argc != kArgCount) return throwError(env, false, "fused-bce: native: expected 12 arguments");
+  const auto* isa = static_cast<const IsaEntry*>(data);
+
+  View logits, targets, posWeight, weight, lossOut, gradOut, gradOutput;
+  double classesNumber, smoothScale, smoothShift, gradScale;
+  if (!readView(env, argv[0], "logits", false, false, &logits)) return nullptr;
+  if (!readView(env, argv[1], "targets", false, true, &targets)) return nullptr;
+  if (!readView(env, argv[2], "posWeight", true, false, &posWeight)) return nullptr;
+  if (!readView(env, argv[3], "weight", true, false, &weight)) return nullptr;
+  if (!readNumber(env, argv[4], "classes", &classesNumber)) return nullptr;
+  if (!readNumber(env, argv[5], "smoothScale", &smoothScale)) return nullptr;
+  if (!readNumber(env, argv[6], "smoothShift", &smoothShift)) return nullptr;
+  if (!readView(env, argv[7], "lossOut", true, false, &lossOut)) return nullptr;
+  if (!readView(env, argv[8], "gradOut", true, false, &gradOut)) return nullptr;
+  if (!readNumber(env, argv[9], "gradScale", &gradScale)) return nullptr;
+  if (!readView(env, argv[10], "gradOutput", true, false, &gradOutput)) return nullptr;
+  bool wantLossSum = false;
+  if (napi_get_value_bool(env, argv[11], &wantLossSum) != napi_ok) {
+    return throwError(env, false, "fused-bce: native: wantLossSum must be a boolean");
+  }
+
+  const size_t n = logits.length;
+  if (!(classesNumber >= 1 && classesNumber <= 9007199254740991.0 && std::floor(classesNumber) == classesNumber)) {
+    return throwError(env, true, "fused-bce: native: classes must be an integer >= 1");
+  }
+  const size_t classes = static_cast<size_t>(classesNumber);
+  if (n % classes != 0) return throwError(env, true, "fused-bce: native: the length of logits must be a multiple of classes");
+  if (!checkLength(env, targets, n, "targets") || !checkLength(env, posWeight, classes, "posWeight") ||
+      !checkLength(env, lossOut, n, "lossOut") || !checkLength(env, gradOut, n, "gradOut") ||
+      !checkLength(env, gradOutput, n, "gradOutput")) {
+    return nullptr;
+  }
+  if (weight.present && weight.length != n && weight.length != classes) {
+    return throwError(env, true, "fused-bce: native: weight must have the length of logits or classes");
+  }
+
+  KernelArgs args;
+  args.logits = static_cast<const float*>(logits.data);
+  if (targets.type == napi_uint8_array) {
+    args.targetsU8 = static_cast<const uint8_t*>(targets.data);
+    const size_t bad = fused_bce::firstInvalidLabel(args.targetsU8, n);
+    if (bad != n) {
+      char message[200];
+      std::snprintf(message, sizeof message,
+                    "fused-bce: targets is a Uint8Array of hard labels, each must be 0 or 1, got %u at index %zu",
+                    static_cast<unsigned>(args.targetsU8[bad]), bad);
+      return throwError(env, true, message);
+    }
+  } else {
+    args.targetsF32 = static_cast<const float*>(targets.data);
+  }
+  args.posWeight = posWeight.present ? static_cast<const float*>(posWeight.data) : nullptr;
+  args.weight = weight.present ? static_cast<const float*>(weight.data) : nullptr;
+  args.weightPerElement = weight.present && weight.length == n;
+  args.n = n;
+  args.classes = classes;
+  args.smoothScale = smoothScale;
+  args.smoothShift = smoothShift;
+  args.lossOut = lossOut.present ? static_cast<float*>(lossOut.data) : nullptr;
+  args.gradOut = gradOut.present ? static_cast<float*>(gradOut.data) : nullptr;
+  args.gradScale = gradScale;
+  args.gradOutput = gradOutput.present ? static_cast<const float*>(gradOutput.data) : nullptr;
+  args.wantLossSum = wantLossSum;
+  // An empty posWeight/weight (n = 0) has no data pointer; the kernel returns before reading it.
+
+  const double sum = isa->run(args);
+  napi_value result;
+  napi_create_double(env, sum, &result);
+  return result;
+}
+
+Napi::Array stringArray(Napi::Env env, const char* const* names, size_t count) {
+  Napi::Array array = Napi::Array::New(env, count);
+  for (size_t k = 0; k < count; ++k) array.Set(static_cast<uint32_t>(k), Napi::String::New(env, names[k]));
+  return array;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  const IsaEntry* entries;
+  const size_t count = fused_bce::compiledIsas(&entries);
+  const char* compiled[8];
+  const char* runnable[8];
+  size_t runnableCount = 0;
+  Napi::Object kernels = Napi::Object::New(env);
+  for (size_t k = 0; k < count && k < 8; ++k) {
+    compiled[k] = entries[k].name;
+    if (!fused_bce::cpuSupports(entries[k].isa)) continue;
+    runnable[runnableCount++] = entries[k].name;
+    napi_value fn;
+    // The entry is static and immutable: safe to share between contexts and worker threads.
+    napi_create_function(env, entries[k].name, NAPI_AUTO_LENGTH, Run, const_cast<IsaEntry*>(&entries[k]), &fn);
+    kernels.Set(entries[k].name, Napi::Value(env, fn));
+  }
+  // runnable is in the table's best-first order, so runnable[0] is bestIsa().
+  exports.Set("isas", stringArray(env, runnable, runnableCount));
+  exports.Set("compiledIsas", stringArray(env, compiled, count));
+  exports.Set("kernels", kernels);
+  exports.Set("bestIsa", Napi::String::New(env, fused_bce::bestIsa().name));
+  exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(fused_bce, Init)

@@ -1,0 +1,204 @@
+// The fused kernel, written once over a vector type V: label smoothing, loss, gradient and the float64
+// loss sum in one pass. The structure and names mirror src/kernel-js.ts:
+//   smoothedTarget = y * scale + shift          negTarget = (1 - y) * scale + shift   (= 1 - y', no cancellation)
+//   posTarget = p * smoothedTarget              softplusWeight = negTarget + posTarget (= 1 + (p - 1) y')
+//   loss = w * (linear + softplusWeight * log1p(e^-|x|)),
+//          linear = x >= 0 ? negTarget * |x| : p * y' * |x|   (ordered so that no intermediate over/underflows)
+//   grad = w * scale_i * (sigmoid(x) * softplusWeight - posTarget), evaluated with e = e^-|x|, r = 1 / (1 + e) as
+//          x >= 0: (negTarget - posTarget * e) * r      x < 0: (negTarget * e - posTarget) * r
+//          (one rounding fewer than forming the sigmoid and softplusWeight first).
+// The smoothing coefficients are float32 hi + lo pairs, so y' and 1 - y' are within about half an ulp.
+// Per-class parameters are read contiguously: small class counts are expanded into a stack buffer holding
+// whole rows, so each span sees posWeight/weight as plain arrays; large class counts run row by row.
+// Tails: one masked iteration where V has masked loads (AVX-512), else the same steps on TailV lanes.
+namespace fused_bce {
+namespace FUSED_BCE_TARGET {
+
+// Per-span parameter sources: pointers indexed from the span start, or constants.
+struct SpanParams {
+  const float* posWeight = nullptr;
+  const float* weight = nullptr;
+  float posWeightConst = 1.0f;
+  float weightConst = 1.0f;
+};
+
+template <class V>
+struct Constants {
+  typename V::F scaleHi, scaleLo, shiftHi, shiftLo, one, zero, gradScale;
+  explicit Constants(const KernelArgs& a)
+      : scaleHi(V::set1(static_cast<float>(a.smoothScale))),
+        scaleLo(V::set1(static_cast<float>(a.smoothScale - static_cast<double>(static_cast<float>(a.smoothScale))))),
+        shiftHi(V::set1(static_cast<float>(a.smoothShift))),
+        shiftLo(V::set1(static_cast<float>(a.smoothShift - static_cast<double>(static_cast<float>(a.smoothShift))))),
+        one(V::set1(1.0f)),
+        zero(V::set1(0.0f)),
+        gradScale(V::set1(static_cast<float>(a.gradScale))) {}
+};
+
+// Loads count lanes of a span (all of them unless V masks a tail).
+template <class V, bool kPartial>
+struct Loader {
+  using F = typename V::F;
+  static FUSED_BCE_INLINE F f32(const float* p, size_t count) {
+    if constexpr (kPartial) return V::loadPartial(p, V::firstLanes(count));
+    else { (void)count; return V::load(p); }
+  }
+  static FUSED_BCE_INLINE F u8(const uint8_t* p, size_t count) {
+    if constexpr (kPartial) return V::loadU8Partial(p, V::firstLanes(count));
+    else { (void)count; return V::loadU8(p); }
+  }
+  static FUSED_BCE_INLINE void store(float* p, F v, size_t count) {
+    if constexpr (kPartial) V::storePartial(p, v, V::firstLanes(count));
+    else { (void)count; V::store(p, v); }
+  }
+};
+
+// y * scale + shift with scale and shift as hi + lo float pairs. The hi part is one fma, exact before its
+// rounding, so that where y * scale and shift cancel (negative smoothing, soft targets) y' keeps its relative
+// accuracy; the lo correction is added after.
+template <class V>
+FUSED_BCE_INLINE typename V::F smooth(const Constants<V>& c, typename V::F y) {
+  return V::add(V::fma(y, c.scaleHi, c.shiftHi), V::fma(y, c.scaleLo, c.shiftLo));
+}
+
+// One vector of elements [i, i + count) of a span that starts at `begin`.
+template <class V, bool kU8, bool kLoss, bool kGrad, bool kPartial>
+FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const Constants<V>& c, size_t begin,
+                              size_t i, size_t count, typename V::Acc& acc) {
+  using F = typename V::F;
+  using L = Loader<V, kPartial>;
+  using Math = BceMath<V>;
+  const size_t j = i - begin;
+
+  const F x = L::f32(a.logits + i, count);
+  F y;
+  if constexpr (kU8) y = L::u8(a.targetsU8 + i, count);
+  else y = L::f32(a.targetsF32 + i, count);
+  const F p = sp.posWeight ? L::f32(sp.posWeight + j, count) : V::set1(sp.posWeightConst);
+  const F w = sp.weight ? L::f32(sp.weight + j, count) : V::set1(sp.weightConst);
+
+  const F smoothedTarget = smooth<V>(c, y);
+  const F negTarget = smooth<V>(c, V::sub(c.one, y));
+  const F posTarget = V::mul(p, smoothedTarget);
+  const F softplusWeight = V::add(negTarget, posTarget);
+  const F absLogit = V::abs(x);
+  const F expNegAbs = Math::expNonPositive(V::sub(c.zero, absLogit));
+  const F onePlusExp = V::add(c.one, expNegAbs);
+  const F recip = V::div(c.one, onePlusExp);
+  const auto nonNegative = V::ge(x, c.zero);
+  const auto masked = V::eq(w, c.zero);
+
+  if constexpr (kLoss) {
+    const F log1pExp = Math::log1pOfExp(expNegAbs, onePlusExp, recip);
+    // x < 0: p * y' * |x| multiplied so that no intermediate overflows or underflows unless the result does:
+    // the factor at most 1 meets |x| first ((p |x|) y' for p <= 1, (y' |x|) p for p > 1, as y' <= 1 there
+    // unless smoothing is negative, where then p > 1 means the true value overflows too).
+    const auto posWeightAboveOne = V::gt(p, c.one);
+    const F linearTarget = V::select(nonNegative, negTarget, V::select(posWeightAboveOne, smoothedTarget, p));
+    const F linearScale = V::select(nonNegative, c.one, V::select(posWeightAboveOne, p, smoothedTarget));
+    // A zero weight times an infinite |x| is the limit 0, not NaN.
+    const auto linearZero = V::orMask(V::eq(linearTarget, c.zero), V::eq(linearScale, c.zero));
+    const F linear = V::select(linearZero, c.zero, V::mul(V::mul(linearTarget, absLogit), linearScale));
+    const F loss = V::select(masked, c.zero, V::mul(V::fma(softplusWeight, log1pExp, linear), w));
+    if (a.lossOut) L::store(a.lossOut + i, loss, count);
+    if (a.wantLossSum) {
+      if constexpr (kPartial) V::accumulate(acc, V::select(V::firstLanes(count), loss, c.zero));
+      else V::accumulate(acc, loss);
+    }
+  }
+  if constexpr (kGrad) {
+    const F gradNonNegative = V::fma(V::sub(c.zero, posTarget), expNegAbs, negTarget);
+    const F gradNegative = V::fma(negTarget, expNegAbs, V::sub(c.zero, posTarget));
+    const F gradCore = V::mul(V::select(nonNegative, gradNonNegative, gradNegative), recip);
+    const F upstream = a.gradOutput ? V::mul(c.gradScale, L::f32(a.gradOutput + i, count)) : c.gradScale;
+    const F grad = V::mul(gradCore, V::mul(w, upstream));
+    L::store(a.gradOut + i, V::select(masked, c.zero, grad), count);
+  }
+}
+
+template <class V, class TailV, bool kU8, bool kLoss, bool kGrad>
+double runSpan(const KernelArgs& a, const SpanParams& sp, size_t begin, size_t end) {
+  const Constants<V> c(a);
+  typename V::Acc acc;
+  size_t i = begin;
+  for (; i + V::kWidth <= end; i += V::kWidth) bceStep<V, kU8, kLoss, kGrad, false>(a, sp, c, begin, i, V::kWidth, acc);
+  double sum = V::total(acc);
+  if (i < end) {
+    if constexpr (V::kMaskedTail) {
+      typename V::Acc tailAcc;
+      bceStep<V, kU8, kLoss, kGrad, true>(a, sp, c, begin, i, end - i, tailAcc);
+      sum += V::total(tailAcc);
+    } else {
+      const Constants<TailV> tc(a);
+      typename TailV::Acc tailAcc;
+      for (; i < end; ++i) bceStep<TailV, kU8, kLoss, kGrad, false>(a, sp, tc, begin, i, 1, tailAcc);
+      sum += TailV::total(tailAcc);
+    }
+  }
+  return sum;
+}
+
+// Class counts up to this many floats are expanded to whole rows in a stack buffer (2 x 4 KiB).
+constexpr size_t kExpandedFloats = 1024;
+
+template <class V, class TailV, bool kU8, bool kLoss, bool kGrad>
+double runAll(const KernelArgs& a) {
+  const size_t n = a.n;
+  const size_t classes = a.classes;
+  const bool perClassPosWeight = a.posWeight != nullptr && classes > 1;
+  const bool perClassWeight = a.weight != nullptr && !a.weightPerElement && classes > 1;
+  SpanParams sp;
+  if (a.posWeight != nullptr && !perClassPosWeight) sp.posWeightConst = a.posWeight[0];
+  if (a.weight != nullptr && !a.weightPerElement && !perClassWeight) sp.weightConst = a.weight[0];
+
+  if (!perClassPosWeight && !perClassWeight) {
+    sp.weight = a.weightPerElement ? a.weight : nullptr;
+    return runSpan<V, TailV, kU8, kLoss, kGrad>(a, sp, 0, n);
+  }
+  double sum = 0;
+  if (classes <= kExpandedFloats) {
+    alignas(64) float posWeightRows[kExpandedFloats];
+    alignas(64) float weightRows[kExpandedFloats];
+    const size_t span = classes * (kExpandedFloats / classes);
+    for (size_t k = 0; k < span; ++k) {
+      if (perClassPosWeight) posWeightRows[k] = a.posWeight[k % classes];
+      if (perClassWeight) weightRows[k] = a.weight[k % classes];
+    }
+    for (size_t begin = 0; begin < n; begin += span) {
+      const size_t end = n - begin < span ? n : begin + span;
+      sp.posWeight = perClassPosWeight ? posWeightRows : nullptr;
+      sp.weight = perClassWeight ? weightRows : a.weightPerElement ? a.weight + begin : nullptr;
+      sum += runSpan<V, TailV, kU8, kLoss, kGrad>(a, sp, begin, end);
+    }
+  } else {
+    for (size_t begin = 0; begin < n; begin += classes) {
+      sp.posWeight = perClassPosWeight ? a.posWeight : nullptr;
+      sp.weight = perClassWeight ? a.weight : a.weightPerElement ? a.weight + begin : nullptr;
+      sum += runSpan<V, TailV, kU8, kLoss, kGrad>(a, sp, begin, begin + classes);
+    }
+  }
+  return sum;
+}
+
+template <class V, class TailV, bool kU8>
+double runForTargets(const KernelArgs& a) {
+  const bool wantLoss = a.wantLossSum || a.lossOut != nullptr;
+  const bool wantGrad = a.gradOut != nullptr;
+  if (wantLoss && wantGrad) return runAll<V, TailV, kU8, true, true>(a);
+  if (wantLoss) return runAll<V, TailV, kU8, true, false>(a);
+  if (wantGrad) return runAll<V, TailV, kU8, false, true>(a);
+  return 0;
+}
+
+// The ISA's entry point: picks the target type, then the loss/gradient variant. A sum that is not finite is
+// recomputed in float64 (lossSumFloat64): a float32 element loss can overflow where the true mean is finite.
+template <class V, class TailV>
+double runKernel(const KernelArgs& a) {
+  if (a.n == 0) return 0;
+  const double sum = a.targetsU8 != nullptr ? runForTargets<V, TailV, true>(a) : runForTargets<V, TailV, false>(a);
+  if (!a.wantLossSum) return 0;
+  return sum - sum == 0 ? sum : lossSumFloat64(a);
+}
+
+}  // namespace FUSED_BCE_TARGET
+}  // namespace fused_bce

@@ -1,0 +1,51 @@
+// NEON (armv8-a, always present on arm64), 4 float lanes. Tails use ScalarVec<true> (fmadd).
+namespace fused_bce {
+namespace FUSED_BCE_TARGET {
+
+struct NeonVec {
+  using F = float32x4_t;
+  using M = uint32x4_t;
+  static constexpr size_t kWidth = 4;
+  static constexpr bool kMaskedTail = false;
+
+  static FUSED_BCE_INLINE F load(const float* p) { return vld1q_f32(p); }
+  static FUSED_BCE_INLINE F loadU8(const uint8_t* p) {
+    uint32_t four;
+    std::memcpy(&four, p, 4);
+    const uint16x8_t wide = vmovl_u8(vreinterpret_u8_u32(vdup_n_u32(four)));
+    return vcvtq_f32_u32(vmovl_u16(vget_low_u16(wide)));
+  }
+  static FUSED_BCE_INLINE void store(float* p, F v) { vst1q_f32(p, v); }
+  static FUSED_BCE_INLINE F set1(float v) { return vdupq_n_f32(v); }
+  static FUSED_BCE_INLINE F add(F a, F b) { return vaddq_f32(a, b); }
+  static FUSED_BCE_INLINE F sub(F a, F b) { return vsubq_f32(a, b); }
+  static FUSED_BCE_INLINE F mul(F a, F b) { return vmulq_f32(a, b); }
+  static FUSED_BCE_INLINE F div(F a, F b) { return vdivq_f32(a, b); }
+  static FUSED_BCE_INLINE F fma(F a, F b, F c) { return vfmaq_f32(c, a, b); }
+  static FUSED_BCE_INLINE F abs(F a) { return vabsq_f32(a); }
+  static FUSED_BCE_INLINE M lt(F a, F b) { return vcltq_f32(a, b); }
+  static FUSED_BCE_INLINE M gt(F a, F b) { return vcgtq_f32(a, b); }
+  static FUSED_BCE_INLINE M ge(F a, F b) { return vcgeq_f32(a, b); }
+  static FUSED_BCE_INLINE M eq(F a, F b) { return vceqq_f32(a, b); }
+  static FUSED_BCE_INLINE M orMask(M a, M b) { return vorrq_u32(a, b); }
+  static FUSED_BCE_INLINE F select(M m, F a, F b) { return vbslq_f32(m, a, b); }
+  static FUSED_BCE_INLINE F pow2i(F k) {
+    return vreinterpretq_f32_u32(vshlq_n_u32(vreinterpretq_u32_f32(vaddq_f32(k, vdupq_n_f32(12583039.0f))), 23));
+  }
+
+  struct Acc {  // an explicit constructor, so that it is compiled inside the target region
+    float64x2_t lo, hi;
+    FUSED_BCE_INLINE Acc() : lo(vdupq_n_f64(0)), hi(vdupq_n_f64(0)) {}
+  };
+  static FUSED_BCE_INLINE void accumulate(Acc& acc, F v) {
+    acc.lo = vaddq_f64(acc.lo, vcvt_f64_f32(vget_low_f32(v)));
+    acc.hi = vaddq_f64(acc.hi, vcvt_high_f64_f32(v));
+  }
+  static FUSED_BCE_INLINE double total(const Acc& acc) {
+    const float64x2_t s = vaddq_f64(acc.lo, acc.hi);
+    return vgetq_lane_f64(s, 0) + vgetq_lane_f64(s, 1);
+  }
+};
+
+}  // namespace FUSED_BCE_TARGET
+}  // namespace fused_bce
