@@ -56,8 +56,8 @@ export const runJs: KernelRun = (
       }
       if (gradOut !== null) {
         const gradCore = (nonNegative ? negTarget - posTarget * expNegAbs : negTarget * expNegAbs - posTarget) * recip;
-        const upstream = gradOutput === null ? gradScale : gradScale * gradOutput[i];
-        gradOut[i] = w === 0 ? 0 : gradCore * (w * upstream);
+        const weighted = gradOutput === null ? gradCore * w : gradCore * w * gradOutput[i];
+        gradOut[i] = w === 0 ? 0 : weighted * gradScale;
       }
     }
   }

@@ -4,7 +4,7 @@
 //   posTarget = p * smoothedTarget              softplusWeight = negTarget + posTarget (= 1 + (p - 1) y')
 //   loss = w * (linear + softplusWeight * log1p(e^-|x|)),
 //          linear = x >= 0 ? negTarget * |x| : p * y' * |x|   (ordered so that no intermediate over/underflows)
-//   grad = w * scale_i * (sigmoid(x) * softplusWeight - posTarget), evaluated with e = e^-|x|, r = 1 / (1 + e) as
+//   grad = w * gradOutput_i * scale * (sigmoid(x) * softplusWeight - posTarget), with e = e^-|x|, r = 1 / (1 + e):
 //          x >= 0: (negTarget - posTarget * e) * r      x < 0: (negTarget * e - posTarget) * r
 //          (one rounding fewer than forming the sigmoid and softplusWeight first).
 // The smoothing coefficients are float32 hi + lo pairs, so y' and 1 - y' are within about half an ulp.
@@ -24,7 +24,7 @@ struct SpanParams {
 
 template <class V>
 struct Constants {
-  typename V::F scaleHi, scaleLo, shiftHi, shiftLo, one, zero, gradScale;
+  typename V::F scaleHi, scaleLo, shiftHi, shiftLo, one, zero, gradScaleHi, gradScaleLo;
   explicit Constants(const KernelArgs& a)
       : scaleHi(V::set1(static_cast<float>(a.smoothScale))),
         scaleLo(V::set1(static_cast<float>(a.smoothScale - static_cast<double>(static_cast<float>(a.smoothScale))))),
@@ -32,7 +32,8 @@ struct Constants {
         shiftLo(V::set1(static_cast<float>(a.smoothShift - static_cast<double>(static_cast<float>(a.smoothShift))))),
         one(V::set1(1.0f)),
         zero(V::set1(0.0f)),
-        gradScale(V::set1(static_cast<float>(a.gradScale))) {}
+        gradScaleHi(V::set1(static_cast<float>(a.gradScale))),
+        gradScaleLo(V::set1(static_cast<float>(a.gradScale - static_cast<double>(static_cast<float>(a.gradScale))))) {}
 };
 
 // Loads count lanes of a span (all of them unless V masks a tail).
@@ -110,8 +111,11 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
     const F gradNonNegative = V::fma(V::sub(c.zero, posTarget), expNegAbs, negTarget);
     const F gradNegative = V::fma(negTarget, expNegAbs, V::sub(c.zero, posTarget));
     const F gradCore = V::mul(V::select(nonNegative, gradNonNegative, gradNegative), recip);
-    const F upstream = a.gradOutput ? V::mul(c.gradScale, L::f32(a.gradOutput + i, count)) : c.gradScale;
-    const F grad = V::mul(gradCore, V::mul(w, upstream));
+    F weighted = V::mul(gradCore, w);
+    if (a.gradOutput) weighted = V::mul(weighted, L::f32(a.gradOutput + i, count));
+    // The scale (gradOutput / n for 'mean') as a hi + lo pair: 1/n is not a float, and its rounding would
+    // otherwise add a whole rounding error to every gradient.
+    const F grad = V::fma(weighted, c.gradScaleHi, V::mul(weighted, c.gradScaleLo));
     L::store(a.gradOut + i, V::select(masked, c.zero, grad), count);
   }
 }

@@ -1,0 +1,78 @@
+// Native-only checks: tails and misaligned views against the JS backend, in-place gradients, and the raw
+// binding's own argument checks (a direct call must throw, never read or write out of bounds).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { availableBackends, bceWithLogitsFused, useBackend, backend } from '../src/index';
+import { rng, normal } from './helpers/reference';
+
+const natives = availableBackends().filter((b) => b.name === 'native');
+
+test('native backend is the default where it loads', { skip: natives.length === 0 && 'no native build' }, () => {
+  assert.equal(backend.name === 'native' || process.env.FUSED_BCE_BACKEND === 'js', true);
+});
+
+for (const b of natives) {
+  test(`native/${b.isa}: every length 0..35, offsets 0..3, in place: within 4 ulp / 4 units of js`, () => {
+    const random = rng(42);
+    for (let n = 0; n <= 2 * 16 + 3; n++) {
+      for (let offset = 0; offset < 4; offset++) {
+        const store = new Float32Array(n + 8);
+        for (let i = 0; i < store.length; i++) store[i] = 8 * normal(random);
+        const labels = new Uint8Array(n + 8).map(() => (random() < 0.4 ? 1 : 0));
+        const logits = store.subarray(offset, offset + n);
+        const targets = labels.subarray(offset + 1, offset + 1 + n);
+        const options = { labelSmoothing: 0.05, reduction: 'none' as const };
+        useBackend('js');
+        const expected = bceWithLogitsFused(logits, targets, options);
+        useBackend('native', b.isa ?? undefined);
+        const before = store.slice();
+        const got = bceWithLogitsFused(logits, targets, options);
+        assert.deepEqual(store, before, 'inputs untouched');
+        for (let i = 0; i < n; i++) {
+          assert.ok(Math.abs(got.loss[i] - expected.loss[i]) <= 4 * 2 ** -23 * Math.abs(expected.loss[i]) + 2 ** -149, `n=${n} off=${offset} loss[${i}]`);
+          assert.ok(Math.abs(got.grad[i] - expected.grad[i]) <= 4 * 2 ** -24 + 2 ** -149, `n=${n} off=${offset} grad[${i}]`);
+        }
+        const inPlace = logits.slice();
+        bceWithLogitsFused(inPlace, targets, { ...options, gradOut: inPlace });
+        assert.deepEqual(inPlace, got.grad, 'in-place gradient equals out-of-place');
+        // The element after a view is never written.
+        const guard = new Float32Array(n + 1).fill(7);
+        bceWithLogitsFused(logits, targets, { ...options, gradOut: guard.subarray(0, n), lossOut: new Float32Array(n) });
+        assert.equal(guard[n], 7, 'no write past the end');
+      }
+    }
+    useBackend('native', b.isa ?? undefined);
+  });
+}
+
+test('the raw binding re-checks types and lengths', { skip: natives.length === 0 && 'no native build' }, () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const binding = require('node-gyp-build')(join(__dirname, '..', '..')) as { kernels: Record<string, (...args: unknown[]) => number> };
+  const run = binding.kernels[natives[0].isa as string];
+  const f = (k: number) => new Float32Array(k);
+  const ok: unknown[] = [f(4), f(4), null, null, 1, 1, 0, null, f(4), 1, null, true];
+  assert.equal(typeof run(...ok), 'number');
+  const bad: [number, unknown, RegExp][] = [
+    [0, [1, 2], /logits must be a Float32Array/],
+    [0, new Float64Array(4), /logits must be a Float32Array/],
+    [1, f(3), /targets must have length 4/],
+    [1, new Int8Array(4), /targets must be a Float32Array or Uint8Array/],
+    [1, Uint8Array.of(0, 1, 2, 0), /got 2 at index 2/],
+    [2, f(2), /posWeight must have length 1/],
+    [3, f(3), /weight must have the length of logits or classes/],
+    [4, 3, /multiple of classes/],
+    [4, 0, /classes must be an integer >= 1/],
+    [4, 1.5, /classes must be an integer >= 1/],
+    [4, 'x', /classes must be a number/],
+    [7, f(5), /lossOut must have length 4/],
+    [8, f(400), /gradOut must have length 4/],
+    [10, f(1), /gradOutput must have length 4/],
+  ];
+  for (const [index, value, pattern] of bad) {
+    const args = ok.slice();
+    args[index] = value;
+    assert.throws(() => run(...args), pattern, `argument ${index}`);
+  }
+  assert.throws(() => run(f(4)), /expected 12 arguments/);
+});
