@@ -76,3 +76,34 @@ test('the raw binding re-checks types and lengths', { skip: natives.length === 0
   }
   assert.throws(() => run(f(4)), /expected 12 arguments/);
 });
+
+test('n above 2^24: every ISA agrees with the float64 js backend on the mean and on the last elements', { skip: natives.length === 0 && 'no native build' }, () => {
+  // Beyond 2^24 a float32 index or accumulator would lose elements; the kernels index with size_t and sum in
+  // float64. 2^24 + 37 elements, so that the tail of every vector width is exercised at the end too.
+  const n = 2 ** 24 + 37;
+  const logits = new Float32Array(n);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    logits[i] = ((Math.imul(i, 2654435761) >>> 0) / 2 ** 32) * 16 - 8;
+    labels[i] = i % 7 === 0 ? 1 : 0;
+  }
+  const options = { labelSmoothing: 0.05 };
+  useBackend('js');
+  const expected = bceWithLogitsFused(logits, labels, options);
+  const magnitude = bceWithLogitsFused(logits, labels, { ...options, reduction: 'none' }).loss.reduce((s, v) => s + Math.abs(v), 0) / n;
+  const grad = new Float32Array(n);
+  try {
+    for (const b of natives) {
+      useBackend('native', b.isa ?? undefined);
+      grad.fill(NaN);
+      const got = bceWithLogitsFused(logits, labels, { ...options, gradOut: grad });
+      assert.ok(Math.abs(got.loss - expected.loss) <= 8 * 2 ** -24 * magnitude, `${b.isa}: mean ${got.loss} vs ${expected.loss}`);
+      for (const i of [0, 2 ** 24 - 1, 2 ** 24, 2 ** 24 + 1, n - 17, n - 2, n - 1]) {
+        assert.ok(Math.abs(grad[i] - expected.grad[i]) <= 4 * 2 ** -24 / n + 2 ** -149, `${b.isa}: grad[${i}] ${grad[i]} vs ${expected.grad[i]}`);
+      }
+      assert.ok(grad.every(Number.isFinite), `${b.isa}: every gradient element written`);
+    }
+  } finally {
+    useBackend(availableBackends()[0].name, availableBackends()[0].isa ?? undefined);
+  }
+});

@@ -11,6 +11,7 @@
 // Per-class parameters are read contiguously: small class counts are expanded into a stack buffer holding
 // whole rows, so each span sees posWeight/weight as plain arrays; large class counts run row by row.
 // Tails: one masked iteration where V has masked loads (AVX-512), else the same steps on TailV lanes.
+// Lanes whose smoothed target is outside [0, 1] take the precise path (in double from the targets on).
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
@@ -25,6 +26,7 @@ struct SpanParams {
 template <class V>
 struct Constants {
   typename V::F scaleHi, scaleLo, shiftHi, shiftLo, one, zero, gradScaleHi, gradScaleLo;
+  typename V::D scaleD, shiftD, gradScaleD, oneD, zeroD;  // the precise path's
   explicit Constants(const KernelArgs& a)
       : scaleHi(V::set1(static_cast<float>(a.smoothScale))),
         scaleLo(V::set1(static_cast<float>(a.smoothScale - static_cast<double>(static_cast<float>(a.smoothScale))))),
@@ -33,7 +35,12 @@ struct Constants {
         one(V::set1(1.0f)),
         zero(V::set1(0.0f)),
         gradScaleHi(V::set1(static_cast<float>(a.gradScale))),
-        gradScaleLo(V::set1(static_cast<float>(a.gradScale - static_cast<double>(static_cast<float>(a.gradScale))))) {}
+        gradScaleLo(V::set1(static_cast<float>(a.gradScale - static_cast<double>(static_cast<float>(a.gradScale))))),
+        scaleD(V::dset1(a.smoothScale)),
+        shiftD(V::dset1(a.smoothShift)),
+        gradScaleD(V::dset1(a.gradScale)),
+        oneD(V::dset1(1.0)),
+        zeroD(V::dset1(0.0)) {}
 };
 
 // Loads count lanes of a span (all of them unless V masks a tail).
@@ -62,6 +69,49 @@ FUSED_BCE_INLINE typename V::F smooth(const Constants<V>& c, typename V::F y) {
   return V::add(V::fma(y, c.scaleHi, c.shiftHi), V::fma(y, c.scaleLo, c.shiftLo));
 }
 
+// The precise path, for vectors with a smoothed target outside [0, 1] (negative smoothing, targets outside
+// [0, 1]): there the two terms of the loss cancel and those of the gradient add up, and the float32 steps'
+// roundings would exceed the bound. The same formulas from the same e^-|x| and log reduction, in double from
+// the targets on, rounded once to float32. Used per lane (selected by the caller), so an element's result
+// does not depend on its neighbours.
+template <class V>
+struct PreciseTerms {
+  typename V::D smoothedTarget, negTarget, posTarget;
+  FUSED_BCE_INLINE PreciseTerms(const Constants<V>& c, typename V::F y, typename V::F p) {
+    const typename V::D yD = V::widen(y);
+    smoothedTarget = V::dfma(yD, c.scaleD, c.shiftD);
+    negTarget = V::dfma(V::dsub(c.oneD, yD), c.scaleD, c.shiftD);
+    posTarget = V::dmul(V::widen(p), smoothedTarget);
+  }
+};
+
+template <class V>
+FUSED_BCE_INLINE typename V::F preciseLoss(const Constants<V>& c, const PreciseTerms<V>& t, typename V::F expNegAbs,
+                                           typename V::F onePlusExp, typename V::F absLogit, typename V::M nonNegative,
+                                           typename V::M linearZero, typename V::F w) {
+  using D = typename V::D;
+  const D log1pExp = BceMath<V>::log1pOfExpPrecise(expNegAbs, onePlusExp);
+  const D softplusWeight = V::dadd(t.negTarget, t.posTarget);
+  const D linearTarget = V::dselect(nonNegative, t.negTarget, t.posTarget);
+  const D linear = V::dselect(linearZero, c.zeroD, V::dmul(linearTarget, V::widen(absLogit)));
+  return V::narrow(V::dmul(V::dfma(softplusWeight, log1pExp, linear), V::widen(w)));
+}
+
+template <class V>
+FUSED_BCE_INLINE typename V::F preciseGrad(const Constants<V>& c, const PreciseTerms<V>& t, typename V::F expNegAbs,
+                                           typename V::M nonNegative, typename V::F w, const float* gradOutput,
+                                           typename V::F upstream) {
+  using D = typename V::D;
+  const D e = V::widen(expNegAbs);
+  const D negPos = V::dsub(c.zeroD, t.posTarget);
+  const D gradNonNegative = V::dfma(negPos, e, t.negTarget);
+  const D gradNegative = V::dfma(t.negTarget, e, negPos);
+  const D gradCore = V::ddiv(V::dselect(nonNegative, gradNonNegative, gradNegative), V::dadd(c.oneD, e));
+  D scale = V::dmul(V::widen(w), c.gradScaleD);
+  if (gradOutput) scale = V::dmul(scale, V::widen(upstream));
+  return V::narrow(V::dmul(gradCore, scale));
+}
+
 // One vector of elements [i, i + count) of a span that starts at `begin`.
 template <class V, bool kU8, bool kLoss, bool kGrad, bool kPartial>
 FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const Constants<V>& c, size_t begin,
@@ -88,6 +138,8 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
   const F recip = V::div(c.one, onePlusExp);
   const auto nonNegative = V::ge(x, c.zero);
   const auto masked = V::eq(w, c.zero);
+  const auto outsideUnit = V::orMask(V::lt(smoothedTarget, c.zero), V::gt(smoothedTarget, c.one));
+  const bool anyOutsideUnit = V::any(outsideUnit);
 
   if constexpr (kLoss) {
     const F log1pExp = Math::log1pOfExp(expNegAbs, onePlusExp, recip);
@@ -100,7 +152,12 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
     // A zero weight times an infinite |x| is the limit 0, not NaN.
     const auto linearZero = V::orMask(V::eq(linearTarget, c.zero), V::eq(linearScale, c.zero));
     const F linear = V::select(linearZero, c.zero, V::mul(V::mul(linearTarget, absLogit), linearScale));
-    const F loss = V::select(masked, c.zero, V::mul(V::fma(softplusWeight, log1pExp, linear), w));
+    F loss = V::mul(V::fma(softplusWeight, log1pExp, linear), w);
+    if (anyOutsideUnit) {
+      const PreciseTerms<V> t(c, y, p);
+      loss = V::select(outsideUnit, preciseLoss<V>(c, t, expNegAbs, onePlusExp, absLogit, nonNegative, linearZero, w), loss);
+    }
+    loss = V::select(masked, c.zero, loss);
     if (a.lossOut) L::store(a.lossOut + i, loss, count);
     if (a.wantLossSum) {
       if constexpr (kPartial) V::accumulate(acc, V::select(V::firstLanes(count), loss, c.zero));
@@ -112,10 +169,15 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
     const F gradNegative = V::fma(negTarget, expNegAbs, V::sub(c.zero, posTarget));
     const F gradCore = V::mul(V::select(nonNegative, gradNonNegative, gradNegative), recip);
     F weighted = V::mul(gradCore, w);
-    if (a.gradOutput) weighted = V::mul(weighted, L::f32(a.gradOutput + i, count));
+    const F upstream = a.gradOutput ? L::f32(a.gradOutput + i, count) : c.one;
+    if (a.gradOutput) weighted = V::mul(weighted, upstream);
     // The scale (gradOutput / n for 'mean') as a hi + lo pair: 1/n is not a float, and its rounding would
     // otherwise add a whole rounding error to every gradient.
-    const F grad = V::fma(weighted, c.gradScaleHi, V::mul(weighted, c.gradScaleLo));
+    F grad = V::fma(weighted, c.gradScaleHi, V::mul(weighted, c.gradScaleLo));
+    if (anyOutsideUnit) {
+      const PreciseTerms<V> t(c, y, p);
+      grad = V::select(outsideUnit, preciseGrad<V>(c, t, expNegAbs, nonNegative, w, a.gradOutput, upstream), grad);
+    }
     L::store(a.gradOut + i, V::select(masked, c.zero, grad), count);
   }
 }

@@ -4,9 +4,10 @@
 //     down to the smallest subnormal are rounded once. t is clamped at -104.5, where e^t rounds to 0.
 //   log1pOfExp: u = 1 + e rounded, log(u) by f = u - 1 (or u/2 - 1 above sqrt 2) and
 //     log(1 + f) = f - f^2/2 + f^3 Q(f), degree-7 Q (6e-9 relative), plus the rounding correction
-//     (e - (u - 1)) / u, which keeps full relative accuracy when e is tiny.
+//     (e - (u - 1)) / u, which keeps full relative accuracy when e is tiny. log1pOfExpPrecise assembles the
+//     same pieces in double (the precise path for targets outside [0, 1]).
 // The reciprocal 1/u is shared with the sigmoid. Accuracy of the whole loss and gradient is measured by
-// native/tests/kernel_test.cc against float64 (README: Accuracy).
+// native/tests/accuracy_sweep.cc against float64 (README: Accuracy).
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
@@ -39,16 +40,15 @@ struct BceMath {
     return V::mul(V::mul(p, V::pow2i(k1)), V::pow2i(k2));
   }
 
-  // log(1 + e) for e in [0, 1] given u = 1 + e (rounded) and recip = 1 / u.
-  static FUSED_BCE_INLINE F log1pOfExp(F e, F u, F recip) {
-    const F one = V::set1(1.0f);
+  // The reduction of log(u), u in [1, 2]: log(u) = k ln2 + log(1 + f) with f = u - 1, or u/2 - 1 (k = 1)
+  // above sqrt 2 (both exact), and log(1 + f) = f - f^2/2 + f^3 q(f).
+  struct LogReduced {
+    F f, q;
+    typename V::M aboveSqrt2;
+  };
+  static FUSED_BCE_INLINE LogReduced logReduce(F u) {
     const auto aboveSqrt2 = V::gt(u, V::set1(1.41421356f));
-    const F f = V::select(aboveSqrt2, V::fma(u, V::set1(0.5f), V::set1(-1.0f)), V::sub(u, one));
-    const F zero = V::set1(0.0f);
-    const F kHi = V::select(aboveSqrt2, V::set1(0.693359375f), zero);
-    const F kLo = V::select(aboveSqrt2, V::set1(-2.12194440e-4f), zero);
-    const F correction = V::mul(V::sub(e, V::sub(u, one)), recip);
-    const F f2 = V::mul(f, f);
+    const F f = V::select(aboveSqrt2, V::fma(u, V::set1(0.5f), V::set1(-1.0f)), V::sub(u, V::set1(1.0f)));
     F q = V::set1(-0.0763442963f);
     q = V::fma(q, f, V::set1(0.127615497f));
     q = V::fma(q, f, V::set1(-0.131601945f));
@@ -57,9 +57,34 @@ struct BceMath {
     q = V::fma(q, f, V::set1(0.200012267f));
     q = V::fma(q, f, V::set1(-0.250008225f));
     q = V::fma(q, f, V::set1(0.333333313f));
-    const F head = V::fma(V::mul(V::set1(-0.5f), f), f, f);  // f - f^2/2, one rounding
-    const F logf1 = V::fma(V::mul(f2, f), q, head);
+    return {f, q, aboveSqrt2};
+  }
+
+  // log(1 + e) for e in [0, 1] given u = 1 + e (rounded) and recip = 1 / u.
+  static FUSED_BCE_INLINE F log1pOfExp(F e, F u, F recip) {
+    const F one = V::set1(1.0f);
+    const F zero = V::set1(0.0f);
+    const LogReduced r = logReduce(u);
+    const F kHi = V::select(r.aboveSqrt2, V::set1(0.693359375f), zero);
+    const F kLo = V::select(r.aboveSqrt2, V::set1(-2.12194440e-4f), zero);
+    const F correction = V::mul(V::sub(e, V::sub(u, one)), recip);
+    const F head = V::fma(V::mul(V::set1(-0.5f), r.f), r.f, r.f);  // f - f^2/2, one rounding
+    const F logf1 = V::fma(V::mul(V::mul(r.f, r.f), r.f), r.q, head);
     return V::add(V::add(logf1, V::add(kLo, correction)), kHi);
+  }
+
+  // The same in double from the same reduction (f and the rounding error e - (u - 1) are exact floats; q is
+  // float but scaled by f^3, at most 6% of the result), for the precise path: within about 0.1 float ulp.
+  static FUSED_BCE_INLINE typename V::D log1pOfExpPrecise(F e, F u) {
+    using D = typename V::D;
+    const LogReduced r = logReduce(u);
+    const D f = V::widen(r.f);
+    const D f2 = V::dmul(f, f);
+    const D head = V::dfma(V::dset1(-0.5), f2, f);
+    const D logf1 = V::dfma(V::dmul(f2, f), V::widen(r.q), head);
+    const D correction = V::ddiv(V::widen(V::sub(e, V::sub(u, V::set1(1.0f)))), V::widen(u));
+    const D k = V::dselect(r.aboveSqrt2, V::dset1(0.69314718055994530942), V::dset1(0.0));
+    return V::dadd(V::dadd(logf1, correction), k);
   }
 };
 

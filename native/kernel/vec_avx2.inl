@@ -30,6 +30,32 @@ struct Avx2Vec {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(_mm256_add_ps(k, _mm256_set1_ps(12583039.0f))), 23));
   }
 
+  static FUSED_BCE_INLINE bool any(M m) { return _mm256_movemask_ps(m) != 0; }
+
+  // Double-precision pairs (lanes 0-3, 4-7), for the precise path of targets outside [0, 1].
+  struct D {
+    __m256d lo, hi;
+  };
+  static FUSED_BCE_INLINE D widen(F v) {
+    return {_mm256_cvtps_pd(_mm256_castps256_ps128(v)), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
+  }
+  static FUSED_BCE_INLINE F narrow(D d) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(d.lo)), _mm256_cvtpd_ps(d.hi), 1);
+  }
+  static FUSED_BCE_INLINE D dset1(double v) { return {_mm256_set1_pd(v), _mm256_set1_pd(v)}; }
+  static FUSED_BCE_INLINE D dadd(D a, D b) { return {_mm256_add_pd(a.lo, b.lo), _mm256_add_pd(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dsub(D a, D b) { return {_mm256_sub_pd(a.lo, b.lo), _mm256_sub_pd(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dmul(D a, D b) { return {_mm256_mul_pd(a.lo, b.lo), _mm256_mul_pd(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D ddiv(D a, D b) { return {_mm256_div_pd(a.lo, b.lo), _mm256_div_pd(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dfma(D a, D b, D c) { return {_mm256_fmadd_pd(a.lo, b.lo, c.lo), _mm256_fmadd_pd(a.hi, b.hi, c.hi)}; }
+  static FUSED_BCE_INLINE D dselect(M m, D a, D b) {
+    // Sign-extend each 32-bit mask lane to 64 bits.
+    const __m256i wide = _mm256_castps_si256(m);
+    const __m256d lo = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(wide)));
+    const __m256d hi = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(wide, 1)));
+    return {_mm256_blendv_pd(b.lo, a.lo, lo), _mm256_blendv_pd(b.hi, a.hi, hi)};
+  }
+
   struct Acc {  // an explicit constructor, so that it is compiled inside the target region
     __m256d lo, hi;
     FUSED_BCE_INLINE Acc() : lo(_mm256_setzero_pd()), hi(_mm256_setzero_pd()) {}

@@ -37,6 +37,28 @@ struct Avx512Vec {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(_mm512_add_ps(k, _mm512_set1_ps(12583039.0f))), 23));
   }
 
+  static FUSED_BCE_INLINE bool any(M m) { return m != 0; }
+
+  // Double-precision pairs (lanes 0-7, 8-15), for the precise path of targets outside [0, 1].
+  struct D {
+    __m512d lo, hi;
+  };
+  static FUSED_BCE_INLINE D widen(F v) {
+    return {_mm512_cvtps_pd(_mm512_castps512_ps256(v)), _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1))};
+  }
+  static FUSED_BCE_INLINE F narrow(D d) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(d.lo)), _mm512_cvtpd_ps(d.hi), 1);
+  }
+  static FUSED_BCE_INLINE D dset1(double v) { return {_mm512_set1_pd(v), _mm512_set1_pd(v)}; }
+  static FUSED_BCE_INLINE D dadd(D a, D b) { return {_mm512_add_pd(a.lo, b.lo), _mm512_add_pd(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dsub(D a, D b) { return {_mm512_sub_pd(a.lo, b.lo), _mm512_sub_pd(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dmul(D a, D b) { return {_mm512_mul_pd(a.lo, b.lo), _mm512_mul_pd(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D ddiv(D a, D b) { return {_mm512_div_pd(a.lo, b.lo), _mm512_div_pd(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dfma(D a, D b, D c) { return {_mm512_fmadd_pd(a.lo, b.lo, c.lo), _mm512_fmadd_pd(a.hi, b.hi, c.hi)}; }
+  static FUSED_BCE_INLINE D dselect(M m, D a, D b) {
+    return {_mm512_mask_blend_pd(static_cast<__mmask8>(m), b.lo, a.lo), _mm512_mask_blend_pd(static_cast<__mmask8>(m >> 8), b.hi, a.hi)};
+  }
+
   struct Acc {  // an explicit constructor, so that it is compiled inside the target region
     __m512d lo, hi;
     FUSED_BCE_INLINE Acc() : lo(_mm512_setzero_pd()), hi(_mm512_setzero_pd()) {}

@@ -33,6 +33,27 @@ struct NeonVec {
     return vreinterpretq_f32_u32(vshlq_n_u32(vreinterpretq_u32_f32(vaddq_f32(k, vdupq_n_f32(12583039.0f))), 23));
   }
 
+  static FUSED_BCE_INLINE bool any(M m) { return vmaxvq_u32(m) != 0; }
+
+  // Double-precision pairs (lanes 0-1, 2-3), for the precise path of targets outside [0, 1].
+  struct D {
+    float64x2_t lo, hi;
+  };
+  static FUSED_BCE_INLINE D widen(F v) { return {vcvt_f64_f32(vget_low_f32(v)), vcvt_high_f64_f32(v)}; }
+  static FUSED_BCE_INLINE F narrow(D d) { return vcvt_high_f32_f64(vcvt_f32_f64(d.lo), d.hi); }
+  static FUSED_BCE_INLINE D dset1(double v) { return {vdupq_n_f64(v), vdupq_n_f64(v)}; }
+  static FUSED_BCE_INLINE D dadd(D a, D b) { return {vaddq_f64(a.lo, b.lo), vaddq_f64(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dsub(D a, D b) { return {vsubq_f64(a.lo, b.lo), vsubq_f64(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dmul(D a, D b) { return {vmulq_f64(a.lo, b.lo), vmulq_f64(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D ddiv(D a, D b) { return {vdivq_f64(a.lo, b.lo), vdivq_f64(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dfma(D a, D b, D c) { return {vfmaq_f64(c.lo, a.lo, b.lo), vfmaq_f64(c.hi, a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dselect(M m, D a, D b) {
+    // Sign-extend each 32-bit mask lane to 64 bits.
+    const uint64x2_t lo = vreinterpretq_u64_s64(vmovl_s32(vreinterpret_s32_u32(vget_low_u32(m))));
+    const uint64x2_t hi = vreinterpretq_u64_s64(vmovl_high_s32(vreinterpretq_s32_u32(m)));
+    return {vbslq_f64(lo, a.lo, b.lo), vbslq_f64(hi, a.hi, b.hi)};
+  }
+
   struct Acc {  // an explicit constructor, so that it is compiled inside the target region
     float64x2_t lo, hi;
     FUSED_BCE_INLINE Acc() : lo(vdupq_n_f64(0)), hi(vdupq_n_f64(0)) {}

@@ -49,6 +49,24 @@ struct ScalarVec {
     return t;
   }
 
+  static FUSED_BCE_INLINE bool any(M m) { return m; }
+
+  // Double precision, for the precise path of targets outside [0, 1]. Without FMA hardware, a product and a
+  // sum in double (two roundings at 2^-53: far below what float32 results can show).
+  using D = double;
+  static FUSED_BCE_INLINE D widen(F v) { return v; }
+  static FUSED_BCE_INLINE F narrow(D d) { return static_cast<float>(d); }
+  static FUSED_BCE_INLINE D dset1(double v) { return v; }
+  static FUSED_BCE_INLINE D dadd(D a, D b) { return a + b; }
+  static FUSED_BCE_INLINE D dsub(D a, D b) { return a - b; }
+  static FUSED_BCE_INLINE D dmul(D a, D b) { return a * b; }
+  static FUSED_BCE_INLINE D ddiv(D a, D b) { return a / b; }
+  static FUSED_BCE_INLINE D dfma(D a, D b, D c) {
+    if constexpr (kFma) return __builtin_fma(a, b, c);
+    else return a * b + c;
+  }
+  static FUSED_BCE_INLINE D dselect(M m, D a, D b) { return m ? a : b; }
+
   struct Acc {
     double sum = 0;
   };

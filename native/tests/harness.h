@@ -1,0 +1,50 @@
+// A minimal test harness for the kernel tests (no framework to install): checks that count failures, print
+// the first few, and the list of ISAs to test (all this CPU runs, or FUSED_BCE_ISA).
+#pragma once
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "../kernel/kernel_api.h"
+
+namespace fused_bce_test {
+
+struct Failures {
+  long count = 0;
+  void fail(const char* what) {
+    if (++count <= 20) std::fprintf(stderr, "FAIL: %s\n", what);
+  }
+  int exitCode(const char* name) const {
+    std::printf("%s: %s (%ld failures)\n", name, count == 0 ? "passed" : "FAILED", count);
+    return count == 0 ? 0 : 1;
+  }
+};
+
+#define FUSED_BCE_CHECK(failures, cond, ...)                      \
+  do {                                                           \
+    if (!(cond)) {                                               \
+      char message_[512];                                        \
+      std::snprintf(message_, sizeof message_, __VA_ARGS__);     \
+      (failures).fail(message_);                                 \
+    }                                                            \
+  } while (0)
+
+// Every compiled ISA this CPU runs, or only FUSED_BCE_ISA when set.
+inline std::vector<fused_bce::IsaEntry> isasToTest() {
+  const fused_bce::IsaEntry* entries;
+  const size_t count = fused_bce::compiledIsas(&entries);
+  const char* only = std::getenv("FUSED_BCE_ISA");
+  std::vector<fused_bce::IsaEntry> result;
+  for (size_t i = 0; i < count; ++i) {
+    if (only != nullptr && *only != 0 && std::strcmp(only, entries[i].name) != 0) continue;
+    if (fused_bce::cpuSupports(entries[i].isa)) result.push_back(entries[i]);
+  }
+  if (result.empty()) {
+    std::fprintf(stderr, "no ISA to test (FUSED_BCE_ISA=%s)\n", only ? only : "");
+    std::exit(2);
+  }
+  return result;
+}
+
+}  // namespace fused_bce_test
