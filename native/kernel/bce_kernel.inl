@@ -26,6 +26,7 @@ struct SpanParams {
 template <class V>
 struct Constants {
   typename V::F scaleHi, scaleLo, shiftHi, shiftLo, one, zero, gradScaleHi, gradScaleLo;
+  typename V::F smoothedOne, smoothedZero;  // y' of the labels 1 and 0, correctly rounded
   typename V::D scaleD, shiftD, gradScaleD, oneD, zeroD;  // the precise path's
   explicit Constants(const KernelArgs& a)
       : scaleHi(V::set1(static_cast<float>(a.smoothScale))),
@@ -40,7 +41,9 @@ struct Constants {
         shiftD(V::dset1(a.smoothShift)),
         gradScaleD(V::dset1(a.gradScale)),
         oneD(V::dset1(1.0)),
-        zeroD(V::dset1(0.0)) {}
+        zeroD(V::dset1(0.0)),
+        smoothedOne(V::set1(static_cast<float>(a.smoothScale + a.smoothShift))),
+        smoothedZero(V::set1(static_cast<float>(a.smoothShift))) {}
 };
 
 // Loads count lanes of a span (all of them unless V masks a tail).
@@ -128,8 +131,15 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
   const F p = sp.posWeight ? L::f32(sp.posWeight + j, count) : V::set1(sp.posWeightConst);
   const F w = sp.weight ? L::f32(sp.weight + j, count) : V::set1(sp.weightConst);
 
-  const F smoothedTarget = smooth<V>(c, y);
-  const F negTarget = smooth<V>(c, V::sub(c.one, y));
+  F smoothedTarget, negTarget;
+  if constexpr (kU8) {  // two values only: select them
+    const auto isOne = V::eq(y, c.one);
+    smoothedTarget = V::select(isOne, c.smoothedOne, c.smoothedZero);
+    negTarget = V::select(isOne, c.smoothedZero, c.smoothedOne);
+  } else {
+    smoothedTarget = smooth<V>(c, y);
+    negTarget = smooth<V>(c, V::sub(c.one, y));
+  }
   const F posTarget = V::mul(p, smoothedTarget);
   const F softplusWeight = V::add(negTarget, posTarget);
   const F absLogit = V::abs(x);

@@ -34,10 +34,7 @@ struct BceMath {
     p = V::fma(p, r, V::set1(0.166665211f));
     p = V::fma(p, r, V::set1(0.49999994f));
     p = V::add(V::fma(V::mul(r, r), p, r), V::set1(1.0f));
-    // k in [-151, 0]: 2^k = 2^k1 * 2^k2 with both factors normal, the second product rounds once.
-    const F k1 = roundToInt(V::mul(k, V::set1(0.5f)));
-    const F k2 = V::sub(k, k1);
-    return V::mul(V::mul(p, V::pow2i(k1)), V::pow2i(k2));
+    return V::scaleByPow2(p, k);  // k in [-151, 0]; results down to the smallest subnormal round once
   }
 
   // The reduction of log(u), u in [1, 2]: log(u) = k ln2 + log(1 + f) with f = u - 1, or u/2 - 1 (k = 1)

@@ -26,6 +26,12 @@ struct Avx2Vec {
   static FUSED_BCE_INLINE M eq(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
   static FUSED_BCE_INLINE M orMask(M a, M b) { return _mm256_or_ps(a, b); }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return _mm256_blendv_ps(b, a, m); }
+  // p * 2^k for integral k in [-151, 0], rounded once: 2^k = 2^k1 * 2^k2 with both factors normal.
+  static FUSED_BCE_INLINE F scaleByPow2(F p, F k) {
+    const F half = set1(0.5f), magic = set1(12582912.0f);
+    const F k1 = sub(add(mul(k, half), magic), magic);  // round(k / 2)
+    return mul(mul(p, pow2i(k1)), pow2i(sub(k, k1)));
+  }
   static FUSED_BCE_INLINE F pow2i(F k) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(_mm256_add_ps(k, _mm256_set1_ps(12583039.0f))), 23));
   }

@@ -33,6 +33,8 @@ struct Avx512Vec {
   static FUSED_BCE_INLINE M eq(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
   static FUSED_BCE_INLINE M orMask(M a, M b) { return static_cast<M>(a | b); }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return _mm512_mask_blend_ps(m, b, a); }
+  // p * 2^k for integral k in [-151, 0], rounded once (vscalefps handles subnormal results).
+  static FUSED_BCE_INLINE F scaleByPow2(F p, F k) { return _mm512_scalef_ps(p, k); }
   static FUSED_BCE_INLINE F pow2i(F k) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(_mm512_add_ps(k, _mm512_set1_ps(12583039.0f))), 23));
   }

@@ -29,6 +29,12 @@ struct NeonVec {
   static FUSED_BCE_INLINE M eq(F a, F b) { return vceqq_f32(a, b); }
   static FUSED_BCE_INLINE M orMask(M a, M b) { return vorrq_u32(a, b); }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return vbslq_f32(m, a, b); }
+  // p * 2^k for integral k in [-151, 0], rounded once: 2^k = 2^k1 * 2^k2 with both factors normal.
+  static FUSED_BCE_INLINE F scaleByPow2(F p, F k) {
+    const F half = set1(0.5f), magic = set1(12582912.0f);
+    const F k1 = sub(add(mul(k, half), magic), magic);  // round(k / 2)
+    return mul(mul(p, pow2i(k1)), pow2i(sub(k, k1)));
+  }
   static FUSED_BCE_INLINE F pow2i(F k) {
     return vreinterpretq_f32_u32(vshlq_n_u32(vreinterpretq_u32_f32(vaddq_f32(k, vdupq_n_f32(12583039.0f))), 23));
   }

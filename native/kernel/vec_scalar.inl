@@ -40,6 +40,12 @@ struct ScalarVec {
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return m ? a : b; }
   // 2^k for an integral k in [-126, 127]: the bits of k + 1.5 * 2^23 + 127 hold k + 127 in the low
   // mantissa bits; shifting them into the exponent field gives the power of two.
+  // p * 2^k for integral k in [-151, 0], rounded once: 2^k = 2^k1 * 2^k2 with both factors normal.
+  static FUSED_BCE_INLINE F scaleByPow2(F p, F k) {
+    const F half = set1(0.5f), magic = set1(12582912.0f);
+    const F k1 = sub(add(mul(k, half), magic), magic);  // round(k / 2)
+    return mul(mul(p, pow2i(k1)), pow2i(sub(k, k1)));
+  }
   static FUSED_BCE_INLINE F pow2i(F k) {
     F t = k + 12583039.0f;
     uint32_t u;
