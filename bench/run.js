@@ -1,84 +1,217 @@
-// npm run bench [-- --quick]: fused forward+backward timings, side by side in one run, medians of repeats.
-// Implementations: fused-bce native (best ISA and each ISA forced), the pure-TS fallback, and naive JavaScript
-// as a user writes it today (smooth into a new array, then a loss loop, then a gradient loop).
+// npm run bench [-- --quick]: fused-bce against the JavaScript anchors and the memory-bandwidth limit, side by
+// side in one run (medians of repeated timed runs after warm-up; compare by ratios, these machines are noisy).
+// Writes bench/results/latest.json (quick.json for --quick) and the chart bench/results/chart.svg.
 'use strict';
 const { writeFileSync, mkdirSync } = require('node:fs');
 const { join } = require('node:path');
 const os = require('node:os');
 const f = require('../dist/index.js');
+const anchors = require('./anchors');
+const { renderChart } = require('./chart');
 
 const quick = process.argv.includes('--quick');
-const sizes = quick ? [1024, 65536] : [1, 1024, 65536, 1048576, 16777216];
-const repeats = quick ? 5 : 15;
-
-function naive(logits, targets, a) {
-  const n = logits.length;
-  const smoothed = new Float32Array(n);
-  for (let i = 0; i < n; i++) smoothed[i] = targets[i] * (1 - 2 * a) + a;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const x = logits[i];
-    sum += Math.max(x, 0) - x * smoothed[i] + Math.log1p(Math.exp(-Math.abs(x)));
-  }
-  const grad = new Float32Array(n);
-  for (let i = 0; i < n; i++) grad[i] = (1 / (1 + Math.exp(-logits[i])) - smoothed[i]) / n;
-  return { loss: sum / n, grad };
-}
+const sizes = quick ? [1, 1024, 65536] : [1, 1024, 65536, 1048576, 16777216];
+const repeats = quick ? 5 : 9;
+const sampleNs = quick ? 2e6 : 2e7; // each timed sample runs at least this long (or one call)
+const labelSmoothing = 0.05;
 
 function median(values) {
   const s = [...values].sort((p, q) => p - q);
   return s[s.length >> 1];
 }
 
-function time(fn, n) {
-  const inner = Math.max(1, Math.floor(2e6 / Math.max(n, 1)));
-  for (let k = 0; k < Math.min(inner, 50); k++) fn(); // warm-up
+/** Median ns per call of fn() over `repeats` samples, after warm-up. */
+async function time(fn, isAsync) {
+  const run = isAsync ? async (k) => { for (let i = 0; i < k; i++) await fn(); } : (k) => { for (let i = 0; i < k; i++) fn(); };
+  let t0 = process.hrtime.bigint();
+  await run(1);
+  const once = Math.max(Number(process.hrtime.bigint() - t0), 1);
+  const inner = Math.max(1, Math.ceil(sampleNs / once));
+  await run(Math.min(inner, 20)); // warm-up
   const samples = [];
-  for (let r = 0; r < repeats; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let k = 0; k < inner; k++) fn();
+  const slow = once > 1e9;
+  for (let r = 0; r < (slow ? 1 : repeats); r++) {
+    t0 = process.hrtime.bigint();
+    await run(inner);
     samples.push(Number(process.hrtime.bigint() - t0) / inner);
   }
-  return median(samples); // ns per call
+  return median(samples);
 }
 
-const impls = [];
-for (const b of f.availableBackends()) {
-  impls.push({ name: b.name === 'js' ? 'fused-bce js fallback' : `fused-bce native ${b.isa}`, backend: b });
-}
-impls.push({ name: 'naive JS (3 passes, allocating)', naive: true });
-
-const rows = [];
-for (const n of sizes) {
-  const logits = new Float32Array(n).map(() => (Math.random() - 0.5) * 8);
-  const labels = new Uint8Array(n).map(() => (Math.random() < 0.1 ? 1 : 0));
-  const gradOut = new Float32Array(n);
-  for (const impl of impls) {
-    if (!impl.naive && impl.backend.name === 'js' && n > 1048576 && quick) continue;
-    let fn;
-    if (impl.naive) {
-      const soft = Float32Array.from(labels);
-      fn = () => naive(logits, soft, 0.05);
-    } else {
-      fn = () => {
-        f.useBackend(impl.backend.name, impl.backend.isa ?? undefined);
-        return f.bceWithLogitsFused(logits, labels, { labelSmoothing: 0.05, gradOut });
-      };
-    }
-    const ns = time(fn, n);
-    rows.push({ n, impl: impl.name, nsPerCall: ns, nsPerElement: ns / Math.max(n, 1) });
+function makeData(n, seed) {
+  let s = seed >>> 0;
+  const random = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const logits = new Float32Array(n);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    logits[i] = (random() - 0.5) * 8;
+    labels[i] = random() < 0.1 ? 1 : 0;
   }
+  return { logits, labels, soft: Float32Array.from(labels), grad: new Float32Array(n), posWeight: Float32Array.of(3) };
 }
-f.useBackend(f.availableBackends()[0].name, f.availableBackends()[0].isa ?? undefined);
 
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`fused-bce benchmark: fused forward+backward, uint8 targets, labelSmoothing 0.05, caller gradOut`);
-console.log(`${cpu}, ${os.cpus().length} cores, Node ${process.version}${quick ? ' (quick)' : ''}\n`);
-const header = ['N', 'implementation', 'ns/element', 'ns/call', 'x naive JS'];
-console.log(header.join('\t'));
-for (const r of rows) {
-  const base = rows.find((q) => q.n === r.n && q.impl.startsWith('naive'));
-  console.log([r.n, r.impl, r.nsPerElement.toFixed(3), r.nsPerCall.toFixed(0), (base.nsPerCall / r.nsPerCall).toFixed(1)].join('\t'));
+function nativeIsas() {
+  return f.availableBackends().filter((b) => b.name === 'native').map((b) => b.isa);
 }
-mkdirSync(join(__dirname, 'results'), { recursive: true });
-writeFileSync(join(__dirname, 'results', quick ? 'quick.json' : 'latest.json'), JSON.stringify({ cpu, node: process.version, quick, date: new Date().toISOString(), rows }, null, 2) + '\n');
+
+function select(name, isa) {
+  f.useBackend(name, isa);
+}
+
+// The implementations of the headline operation (fused forward + backward, uint8 targets, mean).
+function headlineImpls(d) {
+  const options = { labelSmoothing, gradOut: d.grad };
+  const list = [];
+  const isas = nativeIsas();
+  for (const isa of isas) {
+    list.push({ impl: `fused-bce native ${isa}${isa === isas[0] ? ' (best)' : ''}`, setup: () => select('native', isa), fn: () => f.bceWithLogitsFused(d.logits, d.labels, options).loss });
+  }
+  list.push({ impl: 'fused-bce js fallback', setup: () => select('js'), fn: () => f.bceWithLogitsFused(d.logits, d.labels, options).loss, maxN: quick ? 65536 : Infinity });
+  list.push({ impl: 'naive JS (3 passes, allocating)', fn: () => anchors.naive(d.logits, d.soft, labelSmoothing).loss });
+  list.push({ impl: 'hand-fused JS (1 pass)', fn: () => anchors.handFused(d.logits, d.soft, labelSmoothing, d.grad) });
+  for (const backend of anchors.tfjsBackends()) {
+    list.push({ impl: `tfjs ${backend}`, setup: () => anchors.tfjsUse(backend), fn: () => anchors.tfjsStep(d.logits, d.soft, labelSmoothing), isAsync: false, maxN: backend === 'cpu' && quick ? 1024 : Infinity });
+  }
+  if (anchors.bandwidthBaseline) {
+    list.push({ impl: 'bandwidth baseline (read 2, write 1)', fn: () => anchors.bandwidthBaseline(d.logits, d.labels, d.grad), minN: 1024 });
+  }
+  return list;
+}
+
+// Variants of the operation, on the best native ISA and the js fallback.
+function variantImpls(d) {
+  const list = [];
+  const best = nativeIsas()[0];
+  const backends = best ? [['native', best], ['js', undefined]] : [['js', undefined]];
+  for (const [name, isa] of backends) {
+    const label = name === 'js' ? 'js fallback' : `native ${isa}`;
+    const setup = () => select(name, isa);
+    const fusedU8 = { labelSmoothing, gradOut: d.grad };
+    const withPos = { labelSmoothing, gradOut: d.grad, posWeight: d.posWeight };
+    const back = { labelSmoothing, gradOut: d.grad };
+    const fwd = { labelSmoothing };
+    const maxN = name === 'js' && quick ? 1024 : Infinity;
+    list.push({ op: 'fused, float32 targets', impl: label, setup, maxN, fn: () => f.bceWithLogitsFused(d.logits, d.soft, fusedU8).loss });
+    list.push({ op: 'fused, uint8 targets + posWeight', impl: label, setup, maxN, fn: () => f.bceWithLogitsFused(d.logits, d.labels, withPos).loss });
+    list.push({ op: 'forward only (mean)', impl: label, setup, maxN, fn: () => f.bceWithLogits(d.logits, d.labels, fwd) });
+    list.push({ op: 'backward only', impl: label, setup, maxN, fn: () => f.bceWithLogitsBackward(d.logits, d.labels, back) });
+  }
+  return list;
+}
+
+/** Bytes allocated per call (heap growth over many calls, with a young generation large enough that no GC runs). */
+function bytesPerCall(fn) {
+  if (typeof global.gc !== 'function') return null;
+  for (let k = 0; k < 2000; k++) fn();
+  global.gc();
+  const calls = 20000;
+  const before = process.memoryUsage().heapUsed;
+  for (let k = 0; k < calls; k++) fn();
+  const after = process.memoryUsage().heapUsed;
+  return Math.max(0, (after - before) / calls);
+}
+
+async function main() {
+  const rows = [];
+  for (const n of sizes) {
+    const d = makeData(n, 20261130 + n);
+    const impls = headlineImpls(d).map((x) => ({ op: 'fused forward+backward (uint8 targets)', ...x })).concat(variantImpls(d));
+    for (const x of impls) {
+      if (n > (x.maxN ?? Infinity) || n < (x.minN ?? 0)) continue;
+      await x.setup?.();
+      const ns = await time(x.fn, x.isAsync);
+      rows.push({ op: x.op, impl: x.impl, n, nsPerCall: ns, nsPerElement: ns / n });
+      process.stderr.write(`  ${x.op} | ${x.impl} | n=${n}: ${(ns / n).toFixed(3)} ns/element\n`);
+    }
+  }
+  f.useBackend(f.availableBackends()[0].name, f.availableBackends()[0].isa ?? undefined);
+
+  // Bytes allocated per call with caller-provided outputs (n = 1024, best backend).
+  const d = makeData(1024, 7);
+  const fusedOptions = { labelSmoothing, gradOut: d.grad };
+  const backOptions = { labelSmoothing, gradOut: d.grad };
+  const fwdOptions = { labelSmoothing };
+  const module = new f.BCEWithLogitsLoss({ labelSmoothing });
+  const allocation = {
+    'BCEWithLogitsLoss forward + backward': bytesPerCall(() => { module.forward(d.logits, d.labels); module.backward(); }),
+    'bceWithLogits (mean)': bytesPerCall(() => f.bceWithLogits(d.logits, d.labels, fwdOptions)),
+    'bceWithLogitsBackward (gradOut)': bytesPerCall(() => f.bceWithLogitsBackward(d.logits, d.labels, backOptions)),
+    'bceWithLogitsFused (gradOut)': bytesPerCall(() => f.bceWithLogitsFused(d.logits, d.labels, fusedOptions)),
+  };
+
+  // Accuracy next to speed: the mean loss of each implementation at the largest size against a float64 sum.
+  const nAcc = sizes[sizes.length - 1];
+  const da = makeData(nAcc, 20261130 + nAcc);
+  const truth = anchors.float64Mean(da.logits, da.labels, labelSmoothing);
+  const accuracy = [];
+  const measure = (impl, value) => accuracy.push({ impl, n: nAcc, mean: value, relativeError: Math.abs(value - truth) / Math.abs(truth) });
+  for (const isa of nativeIsas()) {
+    select('native', isa);
+    measure(`fused-bce native ${isa}`, f.bceWithLogitsFused(da.logits, da.labels, { labelSmoothing, gradOut: da.grad }).loss);
+  }
+  select('js');
+  measure('fused-bce js fallback', f.bceWithLogitsFused(da.logits, da.labels, { labelSmoothing, gradOut: da.grad }).loss);
+  measure('naive JS (3 passes, allocating)', anchors.naive(da.logits, da.soft, labelSmoothing).loss);
+  for (const backend of anchors.tfjsBackends()) {
+    await anchors.tfjsUse(backend);
+    measure(`tfjs ${backend}`, anchors.tfjsStep(da.logits, da.soft, labelSmoothing));
+  }
+  f.useBackend(f.availableBackends()[0].name, f.availableBackends()[0].isa ?? undefined);
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const env = { cpu, cores: os.cpus().length, node: process.version, tfjs: anchors.tfjsVersion, quick, date: new Date().toISOString(), backend: { ...f.backend } };
+  report(rows, allocation, accuracy, truth, env);
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(join(__dirname, 'results', quick ? 'quick.json' : 'latest.json'), JSON.stringify({ ...env, rows, allocation, accuracy: { truth, rows: accuracy } }, null, 2) + '\n');
+  if (!quick) writeFileSync(join(__dirname, 'results', 'chart.svg'), renderChart(rows, env));
+}
+
+function report(rows, allocation, accuracy, truth, env) {
+  console.log(`fused-bce benchmark: labelSmoothing ${labelSmoothing}, caller-provided gradOut, reduction mean`);
+  console.log(`${env.cpu}, ${env.cores} cores, Node ${env.node}, tfjs ${env.tfjs ?? 'not installed'}${env.quick ? ' (quick)' : ''}\n`);
+  const headline = rows.filter((r) => r.op.startsWith('fused forward+backward'));
+  console.log('Fused forward+backward, uint8 targets: ns/element (ns/call at n = 1)');
+  const impls = [...new Set(headline.map((r) => r.impl))];
+  const ns = [...new Set(headline.map((r) => r.n))];
+  console.log(['implementation', ...ns.map((n) => `n=${n}`)].join('\t'));
+  for (const impl of impls) {
+    console.log([impl, ...ns.map((n) => {
+      const r = headline.find((q) => q.impl === impl && q.n === n);
+      return r ? (n === 1 ? `${r.nsPerCall.toFixed(0)} ns` : r.nsPerElement.toFixed(3)) : '-';
+    })].join('\t'));
+  }
+  const at = (impl, n) => headline.find((r) => r.impl.startsWith(impl) && r.n === n);
+  const ratioN = ns.includes(1048576) ? 1048576 : ns[ns.length - 1];
+  const best = headline.find((r) => r.impl.endsWith('(best)') && r.n === ratioN);
+  if (best) {
+    console.log(`\nRatios at n=${ratioN} (same run):`);
+    for (const impl of impls) {
+      const r = at(impl, ratioN);
+      if (r && r !== best) console.log(`  ${best.impl} is ${(r.nsPerCall / best.nsPerCall).toFixed(2)}x ${impl}`);
+    }
+  }
+  console.log('\nVariants: ns/element');
+  const variants = rows.filter((r) => !r.op.startsWith('fused forward+backward'));
+  for (const op of [...new Set(variants.map((r) => r.op))]) {
+    for (const impl of [...new Set(variants.filter((r) => r.op === op).map((r) => r.impl))]) {
+      console.log([`${op} | ${impl}`, ...ns.map((n) => {
+        const r = variants.find((q) => q.op === op && q.impl === impl && q.n === n);
+        return r ? (n === 1 ? `${r.nsPerCall.toFixed(0)} ns` : r.nsPerElement.toFixed(3)) : '-';
+      })].join('\t'));
+    }
+  }
+  console.log('\nBytes allocated per call, n = 1024, caller-provided outputs:');
+  for (const [k, v] of Object.entries(allocation)) console.log(`  ${k}: ${v === null ? 'run with --expose-gc' : v.toFixed(1)}`);
+  console.log(`\nMean loss at n=${accuracy[0]?.n} against the float64 sum ${truth}:`);
+  for (const a of accuracy) console.log(`  ${a.impl}: ${a.mean} (relative error ${a.relativeError.toExponential(2)})`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

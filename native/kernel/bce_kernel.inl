@@ -37,13 +37,13 @@ struct Constants {
         zero(V::set1(0.0f)),
         gradScaleHi(V::set1(static_cast<float>(a.gradScale))),
         gradScaleLo(V::set1(static_cast<float>(a.gradScale - static_cast<double>(static_cast<float>(a.gradScale))))),
+        smoothedOne(V::set1(static_cast<float>(a.smoothScale + a.smoothShift))),
+        smoothedZero(V::set1(static_cast<float>(a.smoothShift))),
         scaleD(V::dset1(a.smoothScale)),
         shiftD(V::dset1(a.smoothShift)),
         gradScaleD(V::dset1(a.gradScale)),
         oneD(V::dset1(1.0)),
-        zeroD(V::dset1(0.0)),
-        smoothedOne(V::set1(static_cast<float>(a.smoothScale + a.smoothShift))),
-        smoothedZero(V::set1(static_cast<float>(a.smoothShift))) {}
+        zeroD(V::dset1(0.0)) {}
 };
 
 // Loads count lanes of a span (all of them unless V masks a tail).

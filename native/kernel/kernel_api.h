@@ -56,4 +56,7 @@ double lossSumFloat64(const KernelArgs& args);
 // Index of the first Uint8 label other than 0 or 1, or n when all are valid.
 size_t firstInvalidLabel(const uint8_t* labels, size_t n);
 
+// The benchmark's bandwidth baseline: out[i] = a[i] + b[i] (b is bF32 or bU8), the kernel's byte volume.
+void readTwoWriteOne(const float* a, const float* bF32, const uint8_t* bU8, float* out, size_t n);
+
 }  // namespace fused_bce

@@ -1,0 +1,104 @@
+// What fused-bce is measured against: JavaScript as users write it today, TensorFlow.js (cpu and wasm, when
+// installed), the memory-bandwidth baseline from the native binding, and a float64 reference for accuracy.
+'use strict';
+const { join } = require('node:path');
+
+/** Naive JS as a user writes it today: smooth into a new array, then a loss loop, then a gradient loop. */
+function naive(logits, targets, a) {
+  const n = logits.length;
+  const smoothed = new Float32Array(n);
+  for (let i = 0; i < n; i++) smoothed[i] = targets[i] * (1 - 2 * a) + a;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const x = logits[i];
+    sum += Math.max(x, 0) - x * smoothed[i] + Math.log1p(Math.exp(-Math.abs(x)));
+  }
+  const grad = new Float32Array(n);
+  for (let i = 0; i < n; i++) grad[i] = (1 / (1 + Math.exp(-logits[i])) - smoothed[i]) / n;
+  return { loss: sum / n, grad };
+}
+
+/** The best a user writes by hand: one pass, one exp, into a caller's gradient array. */
+function handFused(logits, targets, a, grad) {
+  const n = logits.length;
+  const scale = 1 - 2 * a;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const x = logits[i];
+    const y = targets[i] * scale + a;
+    const e = Math.exp(-Math.abs(x));
+    sum += Math.max(x, 0) - x * y + Math.log1p(e);
+    const s = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+    grad[i] = (s - y) / n;
+  }
+  return sum / n;
+}
+
+// TensorFlow.js, a dev dependency: absent in an install without dev dependencies.
+let tf = null;
+let tfjsVersion = null;
+const tfjsAvailable = [];
+try {
+  const { log, warn } = console;
+  console.log = console.warn = () => {}; // tfjs greets Node users with an advert for tfjs-node
+  try {
+    tf = require('@tensorflow/tfjs');
+  } finally {
+    Object.assign(console, { log, warn });
+  }
+  tfjsVersion = tf.version.tfjs;
+  tfjsAvailable.push('cpu');
+  require('@tensorflow/tfjs-backend-wasm');
+  tfjsAvailable.push('wasm');
+} catch {
+  // not installed: the benchmark runs without the tfjs rows
+}
+
+function tfjsBackends() {
+  return tfjsAvailable.slice();
+}
+
+async function tfjsUse(backend) {
+  if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} did not initialise`);
+  await tf.ready();
+}
+
+/**
+ * One training step as a tfjs trainer pays it: tensors from the Float32Arrays, tf.losses.sigmoidCrossEntropy and
+ * its gradient (tfjs smooths as y (1 - s) + s / 2, so s = 2a gives the same targets), the gradient read back.
+ */
+function tfjsStep(logits, targets, a) {
+  return tf.tidy(() => {
+    const x = tf.tensor1d(logits);
+    const y = tf.tensor1d(targets);
+    const { value, grad } = tf.valueAndGrad((l) => tf.losses.sigmoidCrossEntropy(y, l, undefined, 2 * a))(x);
+    grad.dataSync();
+    return value.dataSync()[0];
+  });
+}
+
+// The read-two-write-one pass over the kernel's byte volume, from the native binding when it loads.
+let bandwidthBaseline = null;
+try {
+  const binding = require('node-gyp-build')(join(__dirname, '..'));
+  if (typeof binding.bandwidthBaseline === 'function') bandwidthBaseline = binding.bandwidthBaseline;
+} catch {
+  // no native build: no baseline
+}
+
+/** The mean loss in float64 throughout (an independent form of the loss), with a compensated sum. */
+function float64Mean(logits, labels, a) {
+  const softplus = (z) => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
+  let sum = 0;
+  let comp = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const y = labels[i] * (1 - 2 * a) + a;
+    const v = (1 - y) * softplus(logits[i]) + y * softplus(-logits[i]);
+    const t = sum + v;
+    comp += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
+    sum = t;
+  }
+  return (sum + comp) / logits.length;
+}
+
+module.exports = { naive, handFused, tfjsBackends, tfjsUse, tfjsStep, tfjsVersion, bandwidthBaseline, float64Mean };
