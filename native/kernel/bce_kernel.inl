@@ -116,7 +116,8 @@ FUSED_BCE_INLINE typename V::F preciseGrad(const Constants<V>& c, const PreciseT
 }
 
 // One vector of elements [i, i + count) of a span that starts at `begin`.
-template <class V, bool kU8, bool kLoss, bool kGrad, bool kPartial>
+// kUnweighted: no posWeight and no weight (both 1), the common case, with their multiplications left out.
+template <class V, bool kU8, bool kUnweighted, bool kLoss, bool kGrad, bool kPartial>
 FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const Constants<V>& c, size_t begin,
                               size_t i, size_t count, typename V::Acc& acc) {
   using F = typename V::F;
@@ -128,8 +129,11 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
   F y;
   if constexpr (kU8) y = L::u8(a.targetsU8 + i, count);
   else y = L::f32(a.targetsF32 + i, count);
-  const F p = sp.posWeight ? L::f32(sp.posWeight + j, count) : V::set1(sp.posWeightConst);
-  const F w = sp.weight ? L::f32(sp.weight + j, count) : V::set1(sp.weightConst);
+  F p = c.one, w = c.one;
+  if constexpr (!kUnweighted) {
+    p = sp.posWeight ? L::f32(sp.posWeight + j, count) : V::set1(sp.posWeightConst);
+    w = sp.weight ? L::f32(sp.weight + j, count) : V::set1(sp.weightConst);
+  }
 
   F smoothedTarget, negTarget;
   if constexpr (kU8) {  // two values only: select them
@@ -140,7 +144,7 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
     smoothedTarget = smooth<V>(c, y);
     negTarget = smooth<V>(c, V::sub(c.one, y));
   }
-  const F posTarget = V::mul(p, smoothedTarget);
+  const F posTarget = kUnweighted ? smoothedTarget : V::mul(p, smoothedTarget);
   const F softplusWeight = V::add(negTarget, posTarget);
   const F absLogit = V::abs(x);
   const F expNegAbs = Math::expNonPositive(V::sub(c.zero, absLogit));
@@ -156,18 +160,27 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
     // x < 0: p * y' * |x| multiplied so that no intermediate overflows or underflows unless the result does:
     // the factor at most 1 meets |x| first ((p |x|) y' for p <= 1, (y' |x|) p for p > 1, as y' <= 1 there
     // unless smoothing is negative, where then p > 1 means the true value overflows too).
-    const auto posWeightAboveOne = V::gt(p, c.one);
-    const F linearTarget = V::select(nonNegative, negTarget, V::select(posWeightAboveOne, smoothedTarget, p));
-    const F linearScale = V::select(nonNegative, c.one, V::select(posWeightAboveOne, p, smoothedTarget));
-    // A zero weight times an infinite |x| is the limit 0, not NaN.
-    const auto linearZero = V::orMask(V::eq(linearTarget, c.zero), V::eq(linearScale, c.zero));
-    const F linear = V::select(linearZero, c.zero, V::mul(V::mul(linearTarget, absLogit), linearScale));
-    F loss = V::mul(V::fma(softplusWeight, log1pExp, linear), w);
+    // A zero coefficient times an infinite |x| is the limit 0, not NaN.
+    typename V::M linearZero;
+    F linear;
+    if constexpr (kUnweighted) {  // p = 1: the same products as below, without the factors 1
+      const F linearTarget = V::select(nonNegative, negTarget, smoothedTarget);
+      linearZero = V::eq(linearTarget, c.zero);
+      linear = V::select(linearZero, c.zero, V::mul(linearTarget, absLogit));
+    } else {
+      const auto posWeightAboveOne = V::gt(p, c.one);
+      const F linearTarget = V::select(nonNegative, negTarget, V::select(posWeightAboveOne, smoothedTarget, p));
+      const F linearScale = V::select(nonNegative, c.one, V::select(posWeightAboveOne, p, smoothedTarget));
+      linearZero = V::orMask(V::eq(linearTarget, c.zero), V::eq(linearScale, c.zero));
+      linear = V::select(linearZero, c.zero, V::mul(V::mul(linearTarget, absLogit), linearScale));
+    }
+    F loss = V::fma(softplusWeight, log1pExp, linear);
+    if constexpr (!kUnweighted) loss = V::mul(loss, w);
     if (anyOutsideUnit) {
       const PreciseTerms<V> t(c, y, p);
       loss = V::select(outsideUnit, preciseLoss<V>(c, t, expNegAbs, onePlusExp, absLogit, nonNegative, linearZero, w), loss);
     }
-    loss = V::select(masked, c.zero, loss);
+    if constexpr (!kUnweighted) loss = V::select(masked, c.zero, loss);
     if (a.lossOut) L::store(a.lossOut + i, loss, count);
     if (a.wantLossSum) {
       if constexpr (kPartial) V::accumulate(acc, V::select(V::firstLanes(count), loss, c.zero));
@@ -178,7 +191,7 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
     const F gradNonNegative = V::fma(V::sub(c.zero, posTarget), expNegAbs, negTarget);
     const F gradNegative = V::fma(negTarget, expNegAbs, V::sub(c.zero, posTarget));
     const F gradCore = V::mul(V::select(nonNegative, gradNonNegative, gradNegative), recip);
-    F weighted = V::mul(gradCore, w);
+    F weighted = kUnweighted ? gradCore : V::mul(gradCore, w);
     const F upstream = a.gradOutput ? L::f32(a.gradOutput + i, count) : c.one;
     if (a.gradOutput) weighted = V::mul(weighted, upstream);
     // The scale (gradOutput / n for 'mean') as a hi + lo pair: 1/n is not a float, and its rounding would
@@ -188,26 +201,27 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
       const PreciseTerms<V> t(c, y, p);
       grad = V::select(outsideUnit, preciseGrad<V>(c, t, expNegAbs, nonNegative, w, a.gradOutput, upstream), grad);
     }
-    L::store(a.gradOut + i, V::select(masked, c.zero, grad), count);
+    if constexpr (!kUnweighted) grad = V::select(masked, c.zero, grad);
+    L::store(a.gradOut + i, grad, count);
   }
 }
 
-template <class V, class TailV, bool kU8, bool kLoss, bool kGrad>
+template <class V, class TailV, bool kU8, bool kUnweighted, bool kLoss, bool kGrad>
 double runSpan(const KernelArgs& a, const SpanParams& sp, size_t begin, size_t end) {
   const Constants<V> c(a);
   typename V::Acc acc;
   size_t i = begin;
-  for (; i + V::kWidth <= end; i += V::kWidth) bceStep<V, kU8, kLoss, kGrad, false>(a, sp, c, begin, i, V::kWidth, acc);
+  for (; i + V::kWidth <= end; i += V::kWidth) bceStep<V, kU8, kUnweighted, kLoss, kGrad, false>(a, sp, c, begin, i, V::kWidth, acc);
   double sum = V::total(acc);
   if (i < end) {
     if constexpr (V::kMaskedTail) {
       typename V::Acc tailAcc;
-      bceStep<V, kU8, kLoss, kGrad, true>(a, sp, c, begin, i, end - i, tailAcc);
+      bceStep<V, kU8, kUnweighted, kLoss, kGrad, true>(a, sp, c, begin, i, end - i, tailAcc);
       sum += V::total(tailAcc);
     } else {
       const Constants<TailV> tc(a);
       typename TailV::Acc tailAcc;
-      for (; i < end; ++i) bceStep<TailV, kU8, kLoss, kGrad, false>(a, sp, tc, begin, i, 1, tailAcc);
+      for (; i < end; ++i) bceStep<TailV, kU8, kUnweighted, kLoss, kGrad, false>(a, sp, tc, begin, i, 1, tailAcc);
       sum += TailV::total(tailAcc);
     }
   }
@@ -227,9 +241,10 @@ double runAll(const KernelArgs& a) {
   if (a.posWeight != nullptr && !perClassPosWeight) sp.posWeightConst = a.posWeight[0];
   if (a.weight != nullptr && !a.weightPerElement && !perClassWeight) sp.weightConst = a.weight[0];
 
+  if (a.posWeight == nullptr && a.weight == nullptr) return runSpan<V, TailV, kU8, true, kLoss, kGrad>(a, sp, 0, n);
   if (!perClassPosWeight && !perClassWeight) {
     sp.weight = a.weightPerElement ? a.weight : nullptr;
-    return runSpan<V, TailV, kU8, kLoss, kGrad>(a, sp, 0, n);
+    return runSpan<V, TailV, kU8, false, kLoss, kGrad>(a, sp, 0, n);
   }
   double sum = 0;
   if (classes <= kExpandedFloats) {
@@ -244,13 +259,13 @@ double runAll(const KernelArgs& a) {
       const size_t end = n - begin < span ? n : begin + span;
       sp.posWeight = perClassPosWeight ? posWeightRows : nullptr;
       sp.weight = perClassWeight ? weightRows : a.weightPerElement ? a.weight + begin : nullptr;
-      sum += runSpan<V, TailV, kU8, kLoss, kGrad>(a, sp, begin, end);
+      sum += runSpan<V, TailV, kU8, false, kLoss, kGrad>(a, sp, begin, end);
     }
   } else {
     for (size_t begin = 0; begin < n; begin += classes) {
       sp.posWeight = perClassPosWeight ? a.posWeight : nullptr;
       sp.weight = perClassWeight ? a.weight : a.weightPerElement ? a.weight + begin : nullptr;
-      sum += runSpan<V, TailV, kU8, kLoss, kGrad>(a, sp, begin, begin + classes);
+      sum += runSpan<V, TailV, kU8, false, kLoss, kGrad>(a, sp, begin, begin + classes);
     }
   }
   return sum;
