@@ -2,7 +2,7 @@
 // FUSED_BCE_BACKEND=js|native and FUSED_BCE_ISA=<isa> force a choice; useBackend() does so in-process.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { BackendInfo, Kernel, KernelRun } from './types';
+import type { BackendInfo, Kernel, KernelRun, KernelRunAsync } from './types';
 import { runJs } from './kernel-js';
 
 /** What the native binding (native/binding/addon.cc) exports. */
@@ -13,12 +13,24 @@ interface NativeBinding {
   readonly compiledIsas: readonly string[];
   /** One entry point per runnable ISA, each with the KernelRun signature. */
   readonly kernels: Readonly<Record<string, KernelRun>>;
+  /** The same, asynchronous (Node-API async work on the libuv pool). */
+  readonly kernelsAsync: Readonly<Record<string, KernelRunAsync>>;
   readonly napiVersion: number;
 }
 
 const ISA_NAMES = ['avx512', 'avx2', 'neon', 'scalar'];
 
-export const jsKernel: Kernel = Object.freeze({ name: 'js', isa: null, run: runJs });
+// The js backend's asynchronous form runs on the main thread and resolves with the result (a rejection for
+// bad labels), so that code written for the native backend runs unchanged.
+const runJsAsync: KernelRunAsync = (...args) => {
+  try {
+    return Promise.resolve(runJs(...args));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+};
+
+export const jsKernel: Kernel = Object.freeze({ name: 'js', isa: null, run: runJs, runAsync: runJsAsync });
 
 // The package root holds binding.gyp and build/ or prebuilds/; this file runs from dist/ or from a test build.
 function packageRoot(): string {
@@ -73,7 +85,7 @@ function nativeKernel(isa: string | undefined): Kernel {
       `fused-bce: ISA ${chosen} is not available on this CPU or in this build; this machine runs ${native.isas.join(', ')}`,
     );
   }
-  return Object.freeze({ name: 'native', isa: chosen, run });
+  return Object.freeze({ name: 'native', isa: chosen, run, runAsync: native.kernelsAsync[chosen] });
 }
 
 let current: Kernel =

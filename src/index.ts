@@ -1,5 +1,5 @@
 // fused-bce: label-smoothed binary cross-entropy with logits, forward and backward in one pass.
-export { bceWithLogits, bceWithLogitsBackward, bceWithLogitsFused } from './loss';
+export { bceWithLogits, bceWithLogitsBackward, bceWithLogitsFused, bceWithLogitsFusedAsync } from './loss';
 export { smoothTargets, smoothingCoefficients } from './smoothing';
 export { BCEWithLogitsLoss } from './module';
 export { backend, useBackend, availableBackends, nativeLoadError } from './backend';

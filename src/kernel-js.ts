@@ -17,7 +17,7 @@ import { firstInvalidLabel, invalidLabelError } from './validate';
  */
 export const runJs: KernelRun = (
   logits, targets, posWeight, weight, classes, smoothScale, smoothShift,
-  lossOut, gradOut, gradScale, gradOutput, wantLossSum,
+  lossOut, gradOut, gradScale, gradOutput, wantLossSum, _threads,
 ) => {
   const n = logits.length;
   if (targets.BYTES_PER_ELEMENT === 1) {

@@ -16,11 +16,11 @@ export function bceWithLogits(logits: Float32Array, targets: Targets, options?: 
   if (plan.reduction === 'none') {
     const lossOut = plan.lossOut ?? new Float32Array(plan.n);
     kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, plan.classes, plan.smoothScale, plan.smoothShift,
-      lossOut, null, 1, null, false);
+      lossOut, null, 1, null, false, plan.threads);
     return lossOut;
   }
   const sum = kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, plan.classes, plan.smoothScale,
-    plan.smoothShift, null, null, 1, null, true);
+    plan.smoothShift, null, null, 1, null, true, plan.threads);
   return plan.reduction === 'mean' ? sum / plan.n : sum;
 }
 
@@ -29,7 +29,7 @@ export function bceWithLogitsBackward(logits: Float32Array, targets: Targets, op
   const plan = preparePlan('bceWithLogitsBackward', Op.Backward, logits, targets, options);
   const gradOut = plan.gradOut ?? new Float32Array(plan.n);
   currentKernel().run(plan.logits, plan.targets, plan.posWeight, plan.weight, plan.classes, plan.smoothScale,
-    plan.smoothShift, null, gradOut, plan.gradScale, plan.gradOutput, false);
+    plan.smoothShift, null, gradOut, plan.gradScale, plan.gradOutput, false, plan.threads);
   return gradOut;
 }
 
@@ -44,10 +44,37 @@ export function bceWithLogitsFused(logits: Float32Array, targets: Targets, optio
   if (plan.reduction === 'none') {
     const lossOut = plan.lossOut ?? new Float32Array(plan.n);
     kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, plan.classes, plan.smoothScale, plan.smoothShift,
-      lossOut, gradOut, plan.gradScale, plan.gradOutput, false);
+      lossOut, gradOut, plan.gradScale, plan.gradOutput, false, plan.threads);
     return { loss: lossOut, grad: gradOut };
   }
   const sum = kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, plan.classes, plan.smoothScale,
-    plan.smoothShift, null, gradOut, plan.gradScale, null, true);
+    plan.smoothShift, null, gradOut, plan.gradScale, null, true, plan.threads);
   return { loss: plan.reduction === 'mean' ? sum / plan.n : sum, grad: gradOut };
+}
+
+/**
+ * bceWithLogitsFused off the main thread: the native backend runs it as Node-API async work on the libuv pool
+ * (split over `options.threads`), so a server or UI stays responsive. Same results as the sync call, bit for
+ * bit. The arrays are kept referenced until the promise settles; do not write, transfer or resize them before
+ * it does. Bad arguments reject with the same TypeError/RangeError as the sync call. On the js backend the
+ * work runs on the main thread before the promise resolves.
+ */
+export function bceWithLogitsFusedAsync(logits: Float32Array, targets: Targets, options: FusedOptions & { reduction: 'none' }): Promise<FusedResult<Float32Array>>;
+export function bceWithLogitsFusedAsync(logits: Float32Array, targets: Targets, options?: FusedOptions & { reduction?: 'mean' | 'sum' }): Promise<FusedResult<number>>;
+export function bceWithLogitsFusedAsync(logits: Float32Array, targets: Targets, options?: FusedOptions): Promise<FusedResult>;
+export async function bceWithLogitsFusedAsync(logits: Float32Array, targets: Targets, options?: FusedOptions): Promise<FusedResult> {
+  // The plan object is shared by every call: take what this call needs before anything else can run.
+  const plan = preparePlan('bceWithLogitsFusedAsync', Op.Fused, logits, targets, options);
+  const { n, reduction } = plan;
+  const gradOut = plan.gradOut ?? new Float32Array(n);
+  const kernel = currentKernel();
+  if (reduction === 'none') {
+    const lossOut = plan.lossOut ?? new Float32Array(n);
+    await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, plan.classes, plan.smoothScale,
+      plan.smoothShift, lossOut, gradOut, plan.gradScale, plan.gradOutput, false, plan.threads);
+    return { loss: lossOut, grad: gradOut };
+  }
+  const sum = await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, plan.classes,
+    plan.smoothScale, plan.smoothShift, null, gradOut, plan.gradScale, null, true, plan.threads);
+  return { loss: reduction === 'mean' ? sum / n : sum, grad: gradOut };
 }

@@ -1,7 +1,7 @@
 // A PyTorch-style loss object: forward() runs the fused pass and keeps the gradient for backward().
 import type { LossOptions, Targets } from './types';
 import { bceWithLogitsFused } from './loss';
-import { checkFloat32, checkLabelSmoothing, checkLogits, checkReduction, checkSmoothing, describe } from './validate';
+import { checkFloat32, checkLabelSmoothing, checkLogits, checkReduction, checkSmoothing, checkThreads, describe } from './validate';
 
 const FN = 'BCEWithLogitsLoss';
 
@@ -27,10 +27,10 @@ export class BCEWithLogitsLoss {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`fused-bce: ${FN}: options must be an object, got ${describe(options)}`);
     }
-    const { labelSmoothing = 0, smoothing = 'symmetric', posWeight, weight, reduction = 'mean' } = options;
+    const { labelSmoothing = 0, smoothing = 'symmetric', posWeight, weight, reduction = 'mean', threads = 'auto' } = options;
     for (const key in options) {
-      if (!['labelSmoothing', 'smoothing', 'posWeight', 'weight', 'reduction'].includes(key)) {
-        throw new TypeError(`fused-bce: ${FN}: unknown option ${JSON.stringify(key)}; the options are labelSmoothing, smoothing, posWeight, weight, reduction`);
+      if (!['labelSmoothing', 'smoothing', 'posWeight', 'weight', 'reduction', 'threads'].includes(key)) {
+        throw new TypeError(`fused-bce: ${FN}: unknown option ${JSON.stringify(key)}; the options are labelSmoothing, smoothing, posWeight, weight, reduction, threads`);
       }
     }
     checkSmoothing(FN, smoothing, 'options.smoothing');
@@ -38,8 +38,9 @@ export class BCEWithLogitsLoss {
     checkReduction(FN, reduction, 'options.reduction');
     if (posWeight !== undefined) checkFloat32(FN, posWeight, 'options.posWeight', 'a Float32Array with one weight per class');
     if (weight !== undefined) checkFloat32(FN, weight, 'options.weight', 'a Float32Array of length n or C');
-    this.options = Object.freeze({ labelSmoothing, smoothing, posWeight, weight, reduction });
-    this.call = { labelSmoothing, smoothing, posWeight, weight, reduction, gradOut: undefined, lossOut: undefined };
+    checkThreads(FN, threads, 'options.threads');
+    this.options = Object.freeze({ labelSmoothing, smoothing, posWeight, weight, reduction, threads });
+    this.call = { labelSmoothing, smoothing, posWeight, weight, reduction, threads, gradOut: undefined, lossOut: undefined };
   }
 
   /** The loss (number, or per-element Float32Array for reduction 'none'); the gradient is kept for backward(). */

@@ -3,7 +3,7 @@
 import type { Reduction, Targets } from './types';
 import { smoothingCoefficients } from './smoothing';
 import {
-  checkFloat32, checkLabelSmoothing, checkLogits, checkOutput, checkReduction, checkSmoothing, checkTargets,
+  checkFloat32, checkLabelSmoothing, checkLogits, checkOutput, checkReduction, checkSmoothing, checkTargets, checkThreads,
   describe, overlapError, overlaps, sameView,
 } from './validate';
 
@@ -29,15 +29,18 @@ export interface Plan {
   gradOutput: Float32Array | null;
   lossOut: Float32Array | null;
   gradOut: Float32Array | null;
+  /** Kernel threads, 0 = auto. */
+  threads: number;
 }
 
 const plan: Plan = {
   logits: new Float32Array(0), targets: new Float32Array(0), n: 0, classes: 1, posWeight: null, weight: null,
   smoothScale: 1, smoothShift: 0, reduction: 'mean', gradScale: 1, gradOutput: null, lossOut: null, gradOut: null,
+  threads: 0,
 };
 
 function unknownOption(fn: string, key: string, op: Op): TypeError {
-  const known = ['labelSmoothing', 'smoothing', 'posWeight', 'weight', 'reduction'];
+  const known = ['labelSmoothing', 'smoothing', 'posWeight', 'weight', 'reduction', 'threads'];
   if (op & Op.Forward) known.push('lossOut');
   if (op & Op.Backward) known.push('gradOutput', 'gradOut');
   const applies = ['lossOut', 'gradOutput', 'gradOut'].includes(key);
@@ -64,6 +67,7 @@ export function preparePlan(fn: string, op: Op, logits: unknown, targets: unknow
   let gradOutput: unknown;
   let lossOut: unknown;
   let gradOut: unknown;
+  let threads: unknown;
   if (options !== undefined && options !== null) {
     if (typeof options !== 'object') {
       throw new TypeError(`fused-bce: ${fn}: options must be an object, got ${describe(options)}`);
@@ -78,6 +82,7 @@ export function preparePlan(fn: string, op: Op, logits: unknown, targets: unknow
         case 'posWeight': posWeight = value; break;
         case 'weight': weight = value; break;
         case 'reduction': reduction = value; break;
+        case 'threads': threads = value; break;
         case 'lossOut': if (!(op & Op.Forward)) throw unknownOption(fn, key, op); lossOut = value; break;
         case 'gradOutput': if (!(op & Op.Backward)) throw unknownOption(fn, key, op); gradOutput = value; break;
         case 'gradOut': if (!(op & Op.Backward)) throw unknownOption(fn, key, op); gradOut = value; break;
@@ -89,6 +94,7 @@ export function preparePlan(fn: string, op: Op, logits: unknown, targets: unknow
   checkSmoothing(fn, smoothing, 'options.smoothing');
   checkLabelSmoothing(fn, labelSmoothing, smoothing, 'options.labelSmoothing');
   checkReduction(fn, reduction, 'options.reduction');
+  const threadCount = checkThreads(fn, threads, 'options.threads');
 
   // Classes: posWeight.length, else weight.length when that is not n, else 1 (the contract in the README).
   let classes = 1;
@@ -155,6 +161,7 @@ export function preparePlan(fn: string, op: Op, logits: unknown, targets: unknow
   plan.gradOutput = gradOutputArray;
   plan.lossOut = lossOutArray;
   plan.gradOut = gradOutArray;
+  plan.threads = threadCount;
   return plan;
 }
 

@@ -19,6 +19,12 @@ export interface LossOptions {
   weight?: Float32Array;
   /** 'mean' (default; weighted sum / n, as PyTorch), 'sum' or 'none'. */
   reduction?: Reduction;
+  /**
+   * Threads for the native backend: an integer >= 1, or 'auto' (default: one below 256K elements, then up to
+   * one per 128K elements and core). The result is the same bits for every thread count. The js backend runs
+   * on one thread.
+   */
+  threads?: number | 'auto';
 }
 
 export interface ForwardOptions extends LossOptions {
@@ -52,7 +58,8 @@ export interface BackendInfo {
  * One pass over the data, the same signature for every backend (JS kernel and native binding).
  * Per element i (class c = i mod classes): y' = y * smoothScale + smoothShift, then
  *   lossOut[i] = loss (if lossOut), gradOut[i] = grad * gradScale * (gradOutput ? gradOutput[i] : 1) (if gradOut),
- * and the float64 sum of the losses is returned when wantLossSum (0 otherwise).
+ * and the float64 sum of the losses is returned when wantLossSum (0 otherwise). `threads` (0 = auto) splits
+ * the work into fixed blocks whose sums are added in order, so the sum does not depend on it.
  * Inputs are validated by the caller; the kernel only re-checks what memory safety needs, plus the
  * Uint8 0/1 labels (before it writes anything), because that scan is cheapest where the data is read.
  */
@@ -69,8 +76,13 @@ export type KernelRun = (
   gradScale: number,
   gradOutput: Float32Array | null,
   wantLossSum: boolean,
+  threads: number,
 ) => number;
+
+/** The same pass off the main thread (native: the libuv pool); the arrays must stay untouched until it settles. */
+export type KernelRunAsync = (...args: Parameters<KernelRun>) => Promise<number>;
 
 export interface Kernel extends BackendInfo {
   readonly run: KernelRun;
+  readonly runAsync: KernelRunAsync;
 }

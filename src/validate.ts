@@ -118,6 +118,16 @@ export function checkReduction(fn: string, reduction: unknown, arg: string): ass
   throw rangeError(fn, `${arg} must be 'mean', 'sum' or 'none', got ${describe(reduction)}`);
 }
 
+/** options.threads: 'auto' (0) or an integer 1..1024. Returns the kernel's count (0 = auto). */
+export function checkThreads(fn: string, threads: unknown, arg: string): number {
+  if (threads === undefined || threads === 'auto') return 0;
+  if (typeof threads !== 'number') throw typeError(fn, arg, "an integer >= 1 or 'auto'", threads);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
+    throw rangeError(fn, `${arg} must be an integer from 1 to 1024 or 'auto', got ${describe(threads)}`);
+  }
+  return threads;
+}
+
 export function checkOutput(fn: string, out: unknown, n: number, arg: string): asserts out is Float32Array {
   checkFloat32(fn, out, arg, `a Float32Array of length ${n}`);
   if (out.length !== n) throw rangeError(fn, `${arg} must have length ${n} (the length of logits), got ${describe(out)}`);

@@ -48,10 +48,14 @@ for (const b of natives) {
 
 test('the raw binding re-checks types and lengths', { skip: natives.length === 0 && 'no native build' }, () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const binding = require('node-gyp-build')(join(__dirname, '..', '..')) as { kernels: Record<string, (...args: unknown[]) => number> };
+  const binding = require('node-gyp-build')(join(__dirname, '..', '..')) as {
+    kernels: Record<string, (...args: unknown[]) => number>;
+    kernelsAsync: Record<string, (...args: unknown[]) => Promise<number>>;
+  };
   const run = binding.kernels[natives[0].isa as string];
+  const runAsync = binding.kernelsAsync[natives[0].isa as string];
   const f = (k: number) => new Float32Array(k);
-  const ok: unknown[] = [f(4), f(4), null, null, 1, 1, 0, null, f(4), 1, null, true];
+  const ok: unknown[] = [f(4), f(4), null, null, 1, 1, 0, null, f(4), 1, null, true, 0];
   assert.equal(typeof run(...ok), 'number');
   const bad: [number, unknown, RegExp][] = [
     [0, [1, 2], /logits must be a Float32Array/],
@@ -68,13 +72,20 @@ test('the raw binding re-checks types and lengths', { skip: natives.length === 0
     [7, f(5), /lossOut must have length 4/],
     [8, f(400), /gradOut must have length 4/],
     [10, f(1), /gradOutput must have length 4/],
+    [11, 1, /wantLossSum must be a boolean/],
+    [12, -1, /threads must be an integer from 0/],
+    [12, 2.5, /threads must be an integer from 0/],
+    [12, 1e9, /threads must be an integer from 0/],
+    [12, '2', /threads must be a number/],
   ];
   for (const [index, value, pattern] of bad) {
     const args = ok.slice();
     args[index] = value;
     assert.throws(() => run(...args), pattern, `argument ${index}`);
+    assert.throws(() => runAsync(...args), pattern, `async, argument ${index}: thrown before any work is queued`);
   }
-  assert.throws(() => run(f(4)), /expected 12 arguments/);
+  assert.throws(() => run(f(4)), /expected 13 arguments/);
+  assert.throws(() => runAsync(f(4)), /expected 13 arguments/);
 });
 
 test('n above 2^24: every ISA agrees with the float64 js backend on the mean and on the last elements', { skip: natives.length === 0 && 'no native build' }, () => {

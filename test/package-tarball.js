@@ -1,7 +1,7 @@
 // The package as a user meets it (npm run test:package, a CI step): `npm pack`, then install the tarball into a
 // new empty project with no compiler on PATH, and check require() and import(), the backend, and a loss against
 // float64. Then the same tarball without its prebuilds: the install still succeeds and the js backend gives the
-// same numbers. Needs `npm run build` and `npm run prebuild` first.
+// same numbers. Needs `npm run build:ts` and `npm run prebuild` first.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
 const { existsSync, mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync, readdirSync, statSync, realpathSync } = require('node:fs');
@@ -14,7 +14,7 @@ function fail(message) {
   console.error(`package test: FAILED: ${message}`);
   process.exit(1);
 }
-if (!existsSync(join(root, 'dist', 'index.js'))) fail('run `npm run build` first');
+if (!existsSync(join(root, 'dist', 'index.js'))) fail('run `npm run build:ts` first');
 if (!existsSync(join(root, 'prebuilds', platformDir))) fail(`no prebuilds/${platformDir}: run \`npm run prebuild\` first`);
 
 const work = mkdtempSync(join(os.tmpdir(), 'fused-bce-package-'));

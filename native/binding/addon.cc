@@ -1,12 +1,14 @@
-// The Node-API binding: one function per runnable ISA with the KernelRun signature of src/types.ts.
-// It re-checks every type and length the kernel relies on, so a direct call with wrong arguments throws
-// instead of touching memory out of bounds. No allocation per call; no C++ exceptions (-fno-exceptions).
+// The Node-API binding: per runnable ISA, a synchronous and an asynchronous function with the KernelRun
+// signature of src/types.ts. It re-checks every type and length the kernel relies on, so a direct call with
+// wrong arguments throws instead of touching memory out of bounds. No C++ exceptions (-fno-exceptions); no
+// allocation per synchronous single-threaded call.
 #include <napi.h>
 
 #include <cmath>
 #include <cstdio>
 #include <string>
 
+#include "../dispatch/parallel.h"
 #include "../kernel/kernel_api.h"
 
 namespace {
@@ -14,7 +16,7 @@ namespace {
 using fused_bce::IsaEntry;
 using fused_bce::KernelArgs;
 
-constexpr size_t kArgCount = 12;
+constexpr size_t kArgCount = 13;
 
 struct View {
   void* data = nullptr;
@@ -77,50 +79,63 @@ bool checkLength(napi_env env, const View& v, size_t expected, const char* name)
   return false;
 }
 
-// (logits, targets, posWeight, weight, classes, smoothScale, smoothShift, lossOut, gradOut, gradScale,
-//  gradOutput, wantLossSum) -> float64 loss sum (0 unless wantLossSum)
-napi_value Run(napi_env env, napi_callback_info info) {
-  size_t argc = kArgCount;
-  napi_value argv[kArgCount];
-  void* data = nullptr;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
-  if (argc != kArgCount) return throwError(env, false, "fused-bce: native: expected 12 arguments");
-  const auto* isa = static_cast<const IsaEntry*>(data);
+// One call's arguments, read and checked: the kernel arguments, the thread count, and the typed arrays
+// themselves (argument indices), which an asynchronous call keeps referenced until it settles.
+struct Call {
+  KernelArgs args;
+  unsigned threads = 0;
+  napi_value arrays[7] = {};
+  size_t arrayCount = 0;
+};
 
+// (logits, targets, posWeight, weight, classes, smoothScale, smoothShift, lossOut, gradOut, gradScale,
+//  gradOutput, wantLossSum, threads). Returns false after throwing.
+bool readCall(napi_env env, const napi_value* argv, Call* call) {
   View logits, targets, posWeight, weight, lossOut, gradOut, gradOutput;
-  double classesNumber, smoothScale, smoothShift, gradScale;
-  if (!readView(env, argv[0], "logits", false, false, &logits)) return nullptr;
-  if (!readView(env, argv[1], "targets", false, true, &targets)) return nullptr;
-  if (!readView(env, argv[2], "posWeight", true, false, &posWeight)) return nullptr;
-  if (!readView(env, argv[3], "weight", true, false, &weight)) return nullptr;
-  if (!readNumber(env, argv[4], "classes", &classesNumber)) return nullptr;
-  if (!readNumber(env, argv[5], "smoothScale", &smoothScale)) return nullptr;
-  if (!readNumber(env, argv[6], "smoothShift", &smoothShift)) return nullptr;
-  if (!readView(env, argv[7], "lossOut", true, false, &lossOut)) return nullptr;
-  if (!readView(env, argv[8], "gradOut", true, false, &gradOut)) return nullptr;
-  if (!readNumber(env, argv[9], "gradScale", &gradScale)) return nullptr;
-  if (!readView(env, argv[10], "gradOutput", true, false, &gradOutput)) return nullptr;
+  double classesNumber, smoothScale, smoothShift, gradScale, threadsNumber;
+  if (!readView(env, argv[0], "logits", false, false, &logits)) return false;
+  if (!readView(env, argv[1], "targets", false, true, &targets)) return false;
+  if (!readView(env, argv[2], "posWeight", true, false, &posWeight)) return false;
+  if (!readView(env, argv[3], "weight", true, false, &weight)) return false;
+  if (!readNumber(env, argv[4], "classes", &classesNumber)) return false;
+  if (!readNumber(env, argv[5], "smoothScale", &smoothScale)) return false;
+  if (!readNumber(env, argv[6], "smoothShift", &smoothShift)) return false;
+  if (!readView(env, argv[7], "lossOut", true, false, &lossOut)) return false;
+  if (!readView(env, argv[8], "gradOut", true, false, &gradOut)) return false;
+  if (!readNumber(env, argv[9], "gradScale", &gradScale)) return false;
+  if (!readView(env, argv[10], "gradOutput", true, false, &gradOutput)) return false;
   bool wantLossSum = false;
   if (napi_get_value_bool(env, argv[11], &wantLossSum) != napi_ok) {
-    return throwError(env, false, "fused-bce: native: wantLossSum must be a boolean");
+    throwError(env, false, "fused-bce: native: wantLossSum must be a boolean");
+    return false;
+  }
+  if (!readNumber(env, argv[12], "threads", &threadsNumber)) return false;
+  if (!(threadsNumber >= 0 && threadsNumber <= 1024 && std::floor(threadsNumber) == threadsNumber)) {
+    throwError(env, true, "fused-bce: native: threads must be an integer from 0 (auto) to 1024");
+    return false;
   }
 
   const size_t n = logits.length;
   if (!(classesNumber >= 1 && classesNumber <= 9007199254740991.0 && std::floor(classesNumber) == classesNumber)) {
-    return throwError(env, true, "fused-bce: native: classes must be an integer >= 1");
+    throwError(env, true, "fused-bce: native: classes must be an integer >= 1");
+    return false;
   }
   const size_t classes = static_cast<size_t>(classesNumber);
-  if (n % classes != 0) return throwError(env, true, "fused-bce: native: the length of logits must be a multiple of classes");
+  if (n % classes != 0) {
+    throwError(env, true, "fused-bce: native: the length of logits must be a multiple of classes");
+    return false;
+  }
   if (!checkLength(env, targets, n, "targets") || !checkLength(env, posWeight, classes, "posWeight") ||
       !checkLength(env, lossOut, n, "lossOut") || !checkLength(env, gradOut, n, "gradOut") ||
       !checkLength(env, gradOutput, n, "gradOutput")) {
-    return nullptr;
+    return false;
   }
   if (weight.present && weight.length != n && weight.length != classes) {
-    return throwError(env, true, "fused-bce: native: weight must have the length of logits or classes");
+    throwError(env, true, "fused-bce: native: weight must have the length of logits or classes");
+    return false;
   }
 
-  KernelArgs args;
+  KernelArgs& args = call->args;
   args.logits = static_cast<const float*>(logits.data);
   if (targets.type == napi_uint8_array) {
     args.targetsU8 = static_cast<const uint8_t*>(targets.data);
@@ -130,7 +145,8 @@ napi_value Run(napi_env env, napi_callback_info info) {
       std::snprintf(message, sizeof message,
                     "fused-bce: targets is a Uint8Array of hard labels, each must be 0 or 1, got %u at index %zu",
                     static_cast<unsigned>(args.targetsU8[bad]), bad);
-      return throwError(env, true, message);
+      throwError(env, true, message);
+      return false;
     }
   } else {
     args.targetsF32 = static_cast<const float*>(targets.data);
@@ -148,11 +164,100 @@ napi_value Run(napi_env env, napi_callback_info info) {
   args.gradOutput = gradOutput.present ? static_cast<const float*>(gradOutput.data) : nullptr;
   args.wantLossSum = wantLossSum;
   // An empty posWeight/weight (n = 0) has no data pointer; the kernel returns before reading it.
+  call->threads = static_cast<unsigned>(threadsNumber);
+  const View* views[7] = {&logits, &targets, &posWeight, &weight, &lossOut, &gradOut, &gradOutput};
+  const int indices[7] = {0, 1, 2, 3, 7, 8, 10};
+  for (int k = 0; k < 7; ++k) {
+    if (views[k]->present) call->arrays[call->arrayCount++] = argv[indices[k]];
+  }
+  return true;
+}
 
-  const double sum = isa->run(args);
+bool readArgv(napi_env env, napi_callback_info info, napi_value* argv, const IsaEntry** isa) {
+  size_t argc = kArgCount;
+  void* data = nullptr;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return false;
+  if (argc != kArgCount) {
+    throwError(env, false, "fused-bce: native: expected 13 arguments");
+    return false;
+  }
+  *isa = static_cast<const IsaEntry*>(data);
+  return true;
+}
+
+// The synchronous entry point: the float64 loss sum (0 unless wantLossSum).
+napi_value Run(napi_env env, napi_callback_info info) {
+  napi_value argv[kArgCount];
+  const IsaEntry* isa;
+  Call call;
+  if (!readArgv(env, info, argv, &isa) || !readCall(env, argv, &call)) return nullptr;
+  const double sum = fused_bce::runBlocked(isa->run, call.args, call.threads);
   napi_value result;
   napi_create_double(env, sum, &result);
   return result;
+}
+
+// An asynchronous call in flight: its arguments, references that keep its arrays alive, and its promise.
+struct AsyncCall {
+  Call call;
+  const IsaEntry* isa = nullptr;
+  napi_ref refs[7] = {};
+  napi_deferred deferred = nullptr;
+  napi_async_work work = nullptr;
+  double sum = 0;
+};
+
+void executeAsync(napi_env, void* data) {
+  auto* a = static_cast<AsyncCall*>(data);
+  a->sum = fused_bce::runBlocked(a->isa->run, a->call.args, a->call.threads);
+}
+
+void completeAsync(napi_env env, napi_status status, void* data) {
+  auto* a = static_cast<AsyncCall*>(data);
+  napi_value value;
+  if (status == napi_ok) {
+    napi_create_double(env, a->sum, &value);
+    napi_resolve_deferred(env, a->deferred, value);
+  } else {
+    napi_value message;
+    napi_create_string_utf8(env, "fused-bce: native: the asynchronous call was cancelled", NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, nullptr, message, &value);
+    napi_reject_deferred(env, a->deferred, value);
+  }
+  for (size_t k = 0; k < a->call.arrayCount; ++k) napi_delete_reference(env, a->refs[k]);
+  napi_delete_async_work(env, a->work);
+  delete a;
+}
+
+// The asynchronous entry point: the same arguments; a promise of the loss sum, computed on the libuv pool.
+// The typed arrays stay referenced until the promise settles.
+napi_value RunAsync(napi_env env, napi_callback_info info) {
+  napi_value argv[kArgCount];
+  const IsaEntry* isa;
+  Call call;
+  if (!readArgv(env, info, argv, &isa) || !readCall(env, argv, &call)) return nullptr;
+  auto* a = new AsyncCall;
+  a->call = call;
+  a->isa = isa;
+  napi_value promise, name;
+  bool ok = napi_create_promise(env, &a->deferred, &promise) == napi_ok &&
+            napi_create_string_utf8(env, "fused-bce", NAPI_AUTO_LENGTH, &name) == napi_ok &&
+            napi_create_async_work(env, nullptr, name, executeAsync, completeAsync, a, &a->work) == napi_ok;
+  size_t referenced = 0;
+  for (; ok && referenced < call.arrayCount; ++referenced) {
+    ok = napi_create_reference(env, call.arrays[referenced], 1, &a->refs[referenced]) == napi_ok;
+  }
+  if (ok) ok = napi_queue_async_work(env, a->work) == napi_ok;
+  if (!ok) {
+    for (size_t k = 0; k < referenced; ++k) napi_delete_reference(env, a->refs[k]);
+    if (a->work != nullptr) napi_delete_async_work(env, a->work);
+    delete a;  // the promise (if created) is dropped unsettled; the caller gets the exception instead
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) throwError(env, false, "fused-bce: native: could not start the asynchronous call");
+    return nullptr;
+  }
+  return promise;
 }
 
 // bandwidthBaseline(a: Float32Array, b: Float32Array | Uint8Array, out: Float32Array): the benchmark's
@@ -188,6 +293,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const char* runnable[8];
   size_t runnableCount = 0;
   Napi::Object kernels = Napi::Object::New(env);
+  Napi::Object kernelsAsync = Napi::Object::New(env);
   for (size_t k = 0; k < count && k < 8; ++k) {
     compiled[k] = entries[k].name;
     if (!fused_bce::cpuSupports(entries[k].isa)) continue;
@@ -196,11 +302,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     // The entry is static and immutable: safe to share between contexts and worker threads.
     napi_create_function(env, entries[k].name, NAPI_AUTO_LENGTH, Run, const_cast<IsaEntry*>(&entries[k]), &fn);
     kernels.Set(entries[k].name, Napi::Value(env, fn));
+    napi_create_function(env, entries[k].name, NAPI_AUTO_LENGTH, RunAsync, const_cast<IsaEntry*>(&entries[k]), &fn);
+    kernelsAsync.Set(entries[k].name, Napi::Value(env, fn));
   }
   // runnable is in the table's best-first order, so runnable[0] is bestIsa().
   exports.Set("isas", stringArray(env, runnable, runnableCount));
   exports.Set("compiledIsas", stringArray(env, compiled, count));
   exports.Set("kernels", kernels);
+  exports.Set("kernelsAsync", kernelsAsync);
   exports.Set("bestIsa", Napi::String::New(env, fused_bce::bestIsa().name));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   napi_value baseline;

@@ -1,0 +1,21 @@
+// Running the kernel over fixed-size blocks, on one or several threads, with a loss sum that is the same bits
+// whatever the thread count: each block's float64 sum is taken alone and the block sums are added in block order.
+#pragma once
+#include <cstddef>
+
+#include "../kernel/kernel_api.h"
+
+namespace fused_bce {
+
+// Elements per block: about 64K, a whole number of rows (a multiple of args.classes).
+size_t sumBlockSize(size_t classes);
+
+// The thread count used for n elements when the caller asks for "auto" (0): 1 below 256K elements, then up to
+// one per 128K elements, at most the hardware's thread count and 16.
+unsigned autoThreads(size_t n);
+
+// Runs `run` over args in blocks; threads 0 means autoThreads(n). Returns the float64 loss sum (when
+// args.wantLossSum), added block by block in order. Threads that cannot be created run on the caller's.
+double runBlocked(KernelFn run, const KernelArgs& args, unsigned threads);
+
+}  // namespace fused_bce

@@ -1,0 +1,88 @@
+// bceWithLogitsFusedAsync and the threads option: the same bits as the sync single-threaded call, for every
+// backend, ISA and thread count; many calls in flight over shared inputs; errors reject; arrays stay alive.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bceWithLogitsFused, bceWithLogitsFusedAsync, bceWithLogits, BCEWithLogitsLoss } from '../src/index';
+import { forEachBackend } from './helpers/backends';
+import { rng, normal } from './helpers/reference';
+
+function data(n: number, seed: number, classes = 1) {
+  const random = rng(seed);
+  const logits = Float32Array.from({ length: n }, () => 6 * normal(random));
+  const labels = Uint8Array.from({ length: n }, () => (random() < 0.2 ? 1 : 0));
+  const soft = Float32Array.from({ length: n }, () => random());
+  const posWeight = Float32Array.from({ length: classes }, () => 0.5 + 2 * random());
+  return { logits, labels, soft, posWeight };
+}
+
+function sameBits(a: Float32Array, b: Float32Array, label: string): void {
+  assert.equal(a.length, b.length, `${label}: lengths`);
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) assert.fail(`${label}: element ${i} differs: ${a[i]} vs ${b[i]}`);
+}
+
+forEachBackend('async and threads', () => {
+  test('the reduced loss and gradient are the same bits for threads 1, 2, 3, 7 and auto, sync and async', async () => {
+    // 1,000,003 elements: many 64K blocks and a ragged end; 13 classes so blocks are whole rows.
+    const n = 13 * 76923;
+    const d = data(n, 11, 13);
+    const options = { labelSmoothing: 0.05, posWeight: d.posWeight };
+    const reference = bceWithLogitsFused(d.logits, d.labels, { ...options, threads: 1 });
+    for (const threads of [1, 2, 3, 7, 'auto'] as const) {
+      const sync = bceWithLogitsFused(d.logits, d.labels, { ...options, threads });
+      assert.ok(Object.is(sync.loss, reference.loss), `sync threads=${threads}: ${sync.loss} vs ${reference.loss}`);
+      sameBits(sync.grad, reference.grad, `sync threads=${threads}`);
+      const viaAsync = await bceWithLogitsFusedAsync(d.logits, d.labels, { ...options, threads });
+      assert.ok(Object.is(viaAsync.loss, reference.loss), `async threads=${threads}: ${viaAsync.loss} vs ${reference.loss}`);
+      sameBits(viaAsync.grad, reference.grad, `async threads=${threads}`);
+    }
+    assert.ok(Object.is(bceWithLogits(d.logits, d.labels, { ...options, threads: 2 }), reference.loss), 'forward only');
+  });
+
+  test("reduction 'none', float32 targets, gradOut given: async equals sync", async () => {
+    const d = data(4099, 5);
+    const gradOut = new Float32Array(4099);
+    const options = { labelSmoothing: 0.1, smoothing: 'uniform' as const, reduction: 'none' as const };
+    const sync = bceWithLogitsFused(d.logits, d.soft, options);
+    const viaAsync = await bceWithLogitsFusedAsync(d.logits, d.soft, { ...options, gradOut, threads: 2 });
+    assert.equal(viaAsync.grad, gradOut, 'the gradient is written into gradOut');
+    sameBits(viaAsync.loss, sync.loss, 'loss');
+    sameBits(viaAsync.grad, sync.grad, 'grad');
+  });
+
+  test('many calls in flight over shared inputs all give the sync result', async () => {
+    const n = 300_000;
+    const d = data(n, 9);
+    const expected = bceWithLogitsFused(d.logits, d.labels, { labelSmoothing: 0.05 });
+    const calls = Array.from({ length: 16 }, (_, k) => bceWithLogitsFusedAsync(d.logits, d.labels, { labelSmoothing: 0.05, threads: 1 + (k % 3) }));
+    const results = await Promise.all(calls);
+    for (const [k, r] of results.entries()) {
+      assert.ok(Object.is(r.loss, expected.loss), `call ${k}: ${r.loss} vs ${expected.loss}`);
+      sameBits(r.grad, expected.grad, `call ${k}`);
+    }
+  });
+
+  test('bad arguments reject with the sync error, and nothing is written', async () => {
+    const gradOut = new Float32Array(4).fill(7);
+    await assert.rejects(bceWithLogitsFusedAsync(new Float32Array(4), new Float32Array(3)), RangeError);
+    await assert.rejects(bceWithLogitsFusedAsync(new Float32Array(4), Uint8Array.of(0, 1, 2, 0), { gradOut }), /each must be 0 or 1, got 2 at index 2/);
+    assert.deepEqual(gradOut, new Float32Array(4).fill(7));
+    await assert.rejects(bceWithLogitsFusedAsync(new Float32Array(4), new Float32Array(4), { threads: 0 }), /options.threads must be an integer from 1 to 1024 or 'auto', got number 0/);
+    await assert.rejects(bceWithLogitsFusedAsync(new Float32Array(4), new Float32Array(4), { threads: '2' as unknown as number }), TypeError);
+    assert.throws(() => new BCEWithLogitsLoss({ threads: 1.5 }), RangeError);
+  });
+
+  test('the arrays stay alive while a call is in flight (the caller dropped them, GC ran)', async () => {
+    const run = () => {
+      const d = data(2_000_000, 3);
+      return bceWithLogitsFusedAsync(d.logits, d.labels, { labelSmoothing: 0.05 });
+    };
+    const pending = [run(), run()];
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc) for (let k = 0; k < 3; k++) gc();
+    const [a, b] = await Promise.all(pending);
+    assert.ok(Object.is(a.loss, b.loss) && Number.isFinite(a.loss));
+    sameBits(a.grad, b.grad, 'two identical calls');
+  });
+});
