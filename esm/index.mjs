@@ -5,6 +5,7 @@ export const {
   bceWithLogits,
   bceWithLogitsBackward,
   bceWithLogitsFused,
+  bceWithLogitsFusedAsync,
   smoothTargets,
   smoothingCoefficients,
   BCEWithLogitsLoss,
