@@ -1,0 +1,24 @@
+// The demo's experiment at a small size: it trains (loss falls, held-out AUC well above chance) and label
+// smoothing moves the predicted probabilities away from 0 towards a, as in the tutorial's figure.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runExperiment } from '../demo/experiment';
+import { renderDemoChart } from '../demo/chart';
+
+test('demo (small): training works and smoothing lifts predictions from 0 towards a', () => {
+  const [plain, smoothed] = runExperiment({ trainSize: 3000, testSize: 1000, epochs: 6 });
+  for (const r of [plain, smoothed]) {
+    const first = r.epochs[0];
+    const last = r.epochs[r.epochs.length - 1];
+    assert.ok(last.trainLoss < first.trainLoss, `a=${r.labelSmoothing}: train loss ${first.trainLoss} -> ${last.trainLoss}`);
+    assert.ok(last.testAuc > 0.7, `a=${r.labelSmoothing}: macro AUC ${last.testAuc}`);
+    assert.ok(last.testEce >= 0 && last.testEce < 0.2, `a=${r.labelSmoothing}: ECE ${last.testEce}`);
+  }
+  const fractionBelow = (p: Float32Array, t: number) => p.filter((v) => v < t).length / p.length;
+  assert.equal(smoothed.labelSmoothing, 0.05);
+  assert.ok(Math.min(...smoothed.probabilities) > Math.min(...plain.probabilities), 'the smallest prediction rises');
+  assert.ok(fractionBelow(smoothed.probabilities, 0.01) < 0.5 * fractionBelow(plain.probabilities, 0.01), 'fewer predictions below 0.01');
+  const svg = renderDemoChart([plain, smoothed], 'demo');
+  assert.match(svg, /^<svg[\s\S]*<\/svg>\n$/);
+  assert.equal((svg.match(/<polyline/g) ?? []).length, 4, 'two histograms and two AUC curves');
+});
