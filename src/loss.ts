@@ -2,6 +2,21 @@
 import type { BackwardOptions, ForwardOptions, FusedOptions, FusedResult, Targets } from './types';
 import { Op, preparePlan } from './plan';
 import { currentKernel } from './backend';
+import type { Plan } from './plan';
+
+// While an asynchronous call runs, JavaScript runs too: a resizable or growable buffer could shrink under it.
+function checkFixedLength(fn: string, plan: Plan): void {
+  const arrays: [string, ArrayBufferView | null][] = [
+    ['logits', plan.logits], ['targets', plan.targets], ['options.posWeight', plan.posWeight], ['options.weight', plan.weight],
+    ['options.gradOutput', plan.gradOutput], ['options.lossOut', plan.lossOut], ['options.gradOut', plan.gradOut],
+  ];
+  for (const [name, array] of arrays) {
+    const buffer = array?.buffer as { resizable?: boolean; growable?: boolean } | undefined;
+    if (buffer !== undefined && (buffer.resizable === true || buffer.growable === true)) {
+      throw new TypeError(`fused-bce: ${fn}: ${name} is on a resizable or growable buffer; asynchronous calls need fixed-length arrays`);
+    }
+  }
+}
 
 /**
  * Binary cross-entropy on logits with label smoothing.
@@ -66,6 +81,7 @@ export async function bceWithLogitsFusedAsync(logits: Float32Array, targets: Tar
   // The plan object is shared by every call: take what this call needs before anything else can run.
   const plan = preparePlan('bceWithLogitsFusedAsync', Op.Fused, logits, targets, options);
   const { n, reduction } = plan;
+  checkFixedLength('bceWithLogitsFusedAsync', plan);
   const gradOut = plan.gradOut ?? new Float32Array(n);
   const kernel = currentKernel();
   if (reduction === 'none') {

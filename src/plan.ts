@@ -91,6 +91,11 @@ export function preparePlan(fn: string, op: Op, logits: unknown, targets: unknow
     }
   }
 
+  // Reading the options may have run getters; they must not have detached or resized logits or targets.
+  if (logits.length !== n || targets.length !== n) {
+    throw new TypeError(`fused-bce: ${fn}: logits or targets was detached or resized while the options were read (by a getter)`);
+  }
+
   checkSmoothing(fn, smoothing, 'options.smoothing');
   checkLabelSmoothing(fn, labelSmoothing, smoothing, 'options.labelSmoothing');
   checkReduction(fn, reduction, 'options.reduction');

@@ -5,6 +5,8 @@ import type { Reduction, Smoothing, Targets } from './types';
 const PREFIX = 'fused-bce: ';
 /** The smallest non-zero |labelSmoothing|: 2^-126, the smallest normal float32. */
 export const MIN_LABEL_SMOOTHING = 2 ** -126;
+/** The most negative label smoothing rate: beyond it the smoothed targets leave what float32 coefficients carry exactly (research uses rates down to -8). */
+export const MIN_NEGATIVE_SMOOTHING = -1e6;
 
 /** A short description of a value for error messages: "Float32Array(12)", "number NaN", "null". */
 export function describe(value: unknown): string {
@@ -12,7 +14,12 @@ export function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (ArrayBuffer.isView(value)) {
     const tag = (value as unknown as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] ?? 'DataView';
-    const length = (value as { length?: number }).length ?? value.byteLength;
+    let length: number | string;
+    try {
+      length = (value as { length?: number }).length ?? value.byteLength;
+    } catch {
+      length = 'detached'; // a DataView on a detached buffer throws on byteLength
+    }
     return `${tag}(${length})`;
   }
   if (Array.isArray(value)) return `Array(${value.length})`;
@@ -102,8 +109,8 @@ export function checkSmoothing(fn: string, smoothing: unknown, arg: string): ass
 export function checkLabelSmoothing(fn: string, a: unknown, smoothing: Smoothing, arg: string): asserts a is number {
   if (typeof a !== 'number') throw typeError(fn, arg, 'a number', a);
   const max = smoothing === 'uniform' ? 1 : 0.5;
-  if (!Number.isFinite(a) || a > max) {
-    throw rangeError(fn, `${arg} must be finite and <= ${max} for smoothing '${smoothing}' (negative is allowed), got ${a}`);
+  if (!Number.isFinite(a) || a > max || a < MIN_NEGATIVE_SMOOTHING) {
+    throw rangeError(fn, `${arg} must be from ${MIN_NEGATIVE_SMOOTHING} (negative smoothing) to ${max} for smoothing '${smoothing}', got ${a}`);
   }
   // A rate below the float32 normal range would vanish in a float32 kernel and change the limits at infinite
   // logits; it has no use, so it is refused rather than silently rounded.

@@ -8,8 +8,9 @@
 //          x >= 0: (negTarget - posTarget * e) * r      x < 0: (negTarget * e - posTarget) * r
 //          (one rounding fewer than forming the sigmoid and softplusWeight first).
 // The smoothing coefficients are float32 hi + lo pairs, so y' and 1 - y' are within about half an ulp.
-// Per-class parameters are read contiguously: small class counts are expanded into a stack buffer holding
-// whole rows, so each span sees posWeight/weight as plain arrays; large class counts run row by row.
+// Work goes in spans of whole rows (about 1024 elements): per-class parameters are expanded into a stack buffer
+// holding a span, so it sees posWeight/weight as plain arrays (large class counts run row by row), and each
+// span's loss sum is made finite-or-exact on its own (see runAll).
 // Tails: one masked iteration where V has masked loads (AVX-512), else the same steps on TailV lanes.
 // Lanes whose smoothed target is outside [0, 1] take the precise path (in double from the targets on).
 namespace fused_bce {
@@ -27,6 +28,10 @@ template <class V>
 struct Constants {
   typename V::F scaleHi, scaleLo, shiftHi, shiftLo, one, zero, gradScaleHi, gradScaleLo;
   typename V::F smoothedOne, smoothedZero;  // y' of the labels 1 and 0, correctly rounded
+  typename V::F infinity;
+  // A gradient scale outside [2^-100, 2^100] (or not finite) is applied in double: its float hi + lo split would
+  // underflow, overflow or give inf - inf.
+  bool gradScaleInDouble;
   typename V::D scaleD, shiftD, gradScaleD, oneD, zeroD;  // the precise path's
   explicit Constants(const KernelArgs& a)
       : scaleHi(V::set1(static_cast<float>(a.smoothScale))),
@@ -39,6 +44,9 @@ struct Constants {
         gradScaleLo(V::set1(static_cast<float>(a.gradScale - static_cast<double>(static_cast<float>(a.gradScale))))),
         smoothedOne(V::set1(static_cast<float>(a.smoothScale + a.smoothShift))),
         smoothedZero(V::set1(static_cast<float>(a.smoothShift))),
+        infinity(V::set1(__builtin_inff())),
+        gradScaleInDouble(!(a.gradScale >= 0x1p-100 && a.gradScale <= 0x1p100) &&
+                          !(a.gradScale <= -0x1p-100 && a.gradScale >= -0x1p100)),
         scaleD(V::dset1(a.smoothScale)),
         shiftD(V::dset1(a.smoothShift)),
         gradScaleD(V::dset1(a.gradScale)),
@@ -152,7 +160,9 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
   const F recip = V::div(c.one, onePlusExp);
   const auto nonNegative = V::ge(x, c.zero);
   const auto masked = V::eq(w, c.zero);
-  const auto outsideUnit = V::orMask(V::lt(smoothedTarget, c.zero), V::gt(smoothedTarget, c.one));
+  // NaN counts as outside: an infinite target gives a NaN y' in float (inf + -inf in the hi + lo sum) and its
+  // limit in double. A NaN target stays NaN on either path.
+  const auto outsideUnit = V::orMask(V::orMask(V::lt(smoothedTarget, c.zero), V::gt(smoothedTarget, c.one)), V::isNan(smoothedTarget));
   const bool anyOutsideUnit = V::any(outsideUnit);
 
   if constexpr (kLoss) {
@@ -195,8 +205,16 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
     const F upstream = a.gradOutput ? L::f32(a.gradOutput + i, count) : c.one;
     if (a.gradOutput) weighted = V::mul(weighted, upstream);
     // The scale (gradOutput / n for 'mean') as a hi + lo pair: 1/n is not a float, and its rounding would
-    // otherwise add a whole rounding error to every gradient.
-    F grad = V::fma(weighted, c.gradScaleHi, V::mul(weighted, c.gradScaleLo));
+    // otherwise add a whole rounding error to every gradient. An infinite weighted gradient (from an infinite
+    // weight or upstream gradient) keeps its infinity: its lo product is left out rather than giving inf - inf.
+    F grad;
+    if (c.gradScaleInDouble) {
+      grad = V::narrow(V::dmul(V::widen(weighted), c.gradScaleD));
+    } else {
+      F lo = V::mul(weighted, c.gradScaleLo);
+      if (!kUnweighted || a.gradOutput) lo = V::select(V::eq(V::abs(weighted), c.infinity), c.zero, lo);
+      grad = V::fma(weighted, c.gradScaleHi, lo);
+    }
     if (anyOutsideUnit) {
       const PreciseTerms<V> t(c, y, p);
       grad = V::select(outsideUnit, preciseGrad<V>(c, t, expNegAbs, nonNegative, w, a.gradOutput, upstream), grad);
@@ -228,45 +246,81 @@ double runSpan(const KernelArgs& a, const SpanParams& sp, size_t begin, size_t e
   return sum;
 }
 
-// Class counts up to this many floats are expanded to whole rows in a stack buffer (2 x 4 KiB).
+// Spans: whole rows of about this many floats. Per-class parameters are expanded to a span in a stack buffer
+// (2 x 4 KiB), and each span's loss sum is checked on its own: a sum that is not finite is recomputed in
+// float64 (lossSumFloat64; a float32 element loss can overflow where the true sum is finite) from the span's
+// logits, saved first when the gradient overwrites them (in place).
 constexpr size_t kExpandedFloats = 1024;
+
+inline KernelArgs spanArgs(const KernelArgs& a, size_t begin, size_t end) {
+  KernelArgs s = a;
+  s.n = end - begin;
+  s.logits = a.logits + begin;
+  if (a.targetsF32 != nullptr) s.targetsF32 = a.targetsF32 + begin;
+  if (a.targetsU8 != nullptr) s.targetsU8 = a.targetsU8 + begin;
+  if (a.weight != nullptr && a.weightPerElement) s.weight = a.weight + begin;
+  if (a.lossOut != nullptr) s.lossOut = a.lossOut + begin;
+  if (a.gradOut != nullptr) s.gradOut = a.gradOut + begin;
+  if (a.gradOutput != nullptr) s.gradOutput = a.gradOutput + begin;
+  return s;  // per-class posWeight/weight need no offset: every span starts a row
+}
+
+template <class V, class TailV, bool kU8, bool kLoss, bool kGrad>
+FUSED_BCE_INLINE double runSpanOf(bool unweighted, const KernelArgs& a, const SpanParams& sp, size_t begin, size_t end) {
+  return unweighted ? runSpan<V, TailV, kU8, true, kLoss, kGrad>(a, sp, begin, end)
+                    : runSpan<V, TailV, kU8, false, kLoss, kGrad>(a, sp, begin, end);
+}
 
 template <class V, class TailV, bool kU8, bool kLoss, bool kGrad>
 double runAll(const KernelArgs& a) {
   const size_t n = a.n;
   const size_t classes = a.classes;
+  const bool unweighted = a.posWeight == nullptr && a.weight == nullptr;
   const bool perClassPosWeight = a.posWeight != nullptr && classes > 1;
   const bool perClassWeight = a.weight != nullptr && !a.weightPerElement && classes > 1;
   SpanParams sp;
   if (a.posWeight != nullptr && !perClassPosWeight) sp.posWeightConst = a.posWeight[0];
   if (a.weight != nullptr && !a.weightPerElement && !perClassWeight) sp.weightConst = a.weight[0];
 
-  if (a.posWeight == nullptr && a.weight == nullptr) return runSpan<V, TailV, kU8, true, kLoss, kGrad>(a, sp, 0, n);
-  if (!perClassPosWeight && !perClassWeight) {
-    sp.weight = a.weightPerElement ? a.weight : nullptr;
-    return runSpan<V, TailV, kU8, false, kLoss, kGrad>(a, sp, 0, n);
-  }
-  double sum = 0;
-  if (classes <= kExpandedFloats) {
-    alignas(64) float posWeightRows[kExpandedFloats];
-    alignas(64) float weightRows[kExpandedFloats];
-    const size_t span = classes * (kExpandedFloats / classes);
+  const bool expand = (perClassPosWeight || perClassWeight) && classes <= kExpandedFloats;
+  const size_t span = classes <= kExpandedFloats ? classes * (kExpandedFloats / classes) : classes;
+  alignas(64) float posWeightRows[kExpandedFloats];
+  alignas(64) float weightRows[kExpandedFloats];
+  if (expand) {
     for (size_t k = 0; k < span; ++k) {
       if (perClassPosWeight) posWeightRows[k] = a.posWeight[k % classes];
       if (perClassWeight) weightRows[k] = a.weight[k % classes];
     }
-    for (size_t begin = 0; begin < n; begin += span) {
-      const size_t end = n - begin < span ? n : begin + span;
-      sp.posWeight = perClassPosWeight ? posWeightRows : nullptr;
-      sp.weight = perClassWeight ? weightRows : a.weightPerElement ? a.weight + begin : nullptr;
-      sum += runSpan<V, TailV, kU8, false, kLoss, kGrad>(a, sp, begin, end);
+  }
+  const bool inPlaceSum = kLoss && kGrad && a.wantLossSum && a.gradOut == a.logits;
+  alignas(64) float savedLogits[kExpandedFloats];
+
+  double sum = 0;
+  for (size_t begin = 0; begin < n; begin += span) {
+    const size_t end = n - begin < span ? n : begin + span;
+    sp.posWeight = perClassPosWeight ? (expand ? posWeightRows : a.posWeight) : nullptr;
+    sp.weight = perClassWeight ? (expand ? weightRows : a.weight) : a.weightPerElement ? a.weight + begin : nullptr;
+    double s;
+    if (inPlaceSum && span > kExpandedFloats) {
+      // A row too long to save: its loss first (the logits intact), then its gradient.
+      KernelArgs lossOnly = a;
+      lossOnly.gradOut = nullptr;
+      s = runSpanOf<V, TailV, kU8, true, false>(unweighted, lossOnly, sp, begin, end);
+      if (!(s - s == 0)) s = lossSumFloat64(spanArgs(a, begin, end));
+      KernelArgs gradOnly = a;
+      gradOnly.lossOut = nullptr;
+      gradOnly.wantLossSum = false;
+      runSpanOf<V, TailV, kU8, false, true>(unweighted, gradOnly, sp, begin, end);
+    } else {
+      if (inPlaceSum) std::memcpy(savedLogits, a.logits + begin, (end - begin) * sizeof(float));
+      s = runSpanOf<V, TailV, kU8, kLoss, kGrad>(unweighted, a, sp, begin, end);
+      if (a.wantLossSum && !(s - s == 0)) {
+        KernelArgs original = spanArgs(a, begin, end);
+        if (inPlaceSum) original.logits = savedLogits;
+        s = lossSumFloat64(original);
+      }
     }
-  } else {
-    for (size_t begin = 0; begin < n; begin += classes) {
-      sp.posWeight = perClassPosWeight ? a.posWeight : nullptr;
-      sp.weight = perClassWeight ? a.weight : a.weightPerElement ? a.weight + begin : nullptr;
-      sum += runSpan<V, TailV, kU8, false, kLoss, kGrad>(a, sp, begin, begin + classes);
-    }
+    sum += s;
   }
   return sum;
 }
@@ -281,14 +335,12 @@ double runForTargets(const KernelArgs& a) {
   return 0;
 }
 
-// The ISA's entry point: picks the target type, then the loss/gradient variant. A sum that is not finite is
-// recomputed in float64 (lossSumFloat64): a float32 element loss can overflow where the true mean is finite.
+// The ISA's entry point: picks the target type, then the loss/gradient variant.
 template <class V, class TailV>
 double runKernel(const KernelArgs& a) {
   if (a.n == 0) return 0;
   const double sum = a.targetsU8 != nullptr ? runForTargets<V, TailV, true>(a) : runForTargets<V, TailV, false>(a);
-  if (!a.wantLossSum) return 0;
-  return sum - sum == 0 ? sum : lossSumFloat64(a);
+  return a.wantLossSum ? sum : 0;
 }
 
 }  // namespace FUSED_BCE_TARGET

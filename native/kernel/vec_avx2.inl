@@ -24,6 +24,7 @@ struct Avx2Vec {
   static FUSED_BCE_INLINE M gt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
   static FUSED_BCE_INLINE M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
   static FUSED_BCE_INLINE M eq(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+  static FUSED_BCE_INLINE M isNan(F a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
   static FUSED_BCE_INLINE M orMask(M a, M b) { return _mm256_or_ps(a, b); }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return _mm256_blendv_ps(b, a, m); }
   // p * 2^k for integral k in [-151, 0], rounded once: 2^k = 2^k1 * 2^k2 with both factors normal.

@@ -31,6 +31,7 @@ struct Avx512Vec {
   static FUSED_BCE_INLINE M gt(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
   static FUSED_BCE_INLINE M ge(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
   static FUSED_BCE_INLINE M eq(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+  static FUSED_BCE_INLINE M isNan(F a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
   static FUSED_BCE_INLINE M orMask(M a, M b) { return static_cast<M>(a | b); }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return _mm512_mask_blend_ps(m, b, a); }
   // p * 2^k for integral k in [-151, 0], rounded once (vscalefps handles subnormal results).

@@ -27,6 +27,7 @@ struct NeonVec {
   static FUSED_BCE_INLINE M gt(F a, F b) { return vcgtq_f32(a, b); }
   static FUSED_BCE_INLINE M ge(F a, F b) { return vcgeq_f32(a, b); }
   static FUSED_BCE_INLINE M eq(F a, F b) { return vceqq_f32(a, b); }
+  static FUSED_BCE_INLINE M isNan(F a) { return vmvnq_u32(vceqq_f32(a, a)); }
   static FUSED_BCE_INLINE M orMask(M a, M b) { return vorrq_u32(a, b); }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return vbslq_f32(m, a, b); }
   // p * 2^k for integral k in [-151, 0], rounded once: 2^k = 2^k1 * 2^k2 with both factors normal.

@@ -36,6 +36,7 @@ struct ScalarVec {
   static FUSED_BCE_INLINE M gt(F a, F b) { return a > b; }
   static FUSED_BCE_INLINE M ge(F a, F b) { return a >= b; }
   static FUSED_BCE_INLINE M eq(F a, F b) { return a == b; }
+  static FUSED_BCE_INLINE M isNan(F a) { return a != a; }
   static FUSED_BCE_INLINE M orMask(M a, M b) { return a || b; }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return m ? a : b; }
   // 2^k for an integral k in [-126, 127]: the bits of k + 1.5 * 2^23 + 127 hold k + 127 in the low

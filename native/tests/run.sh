@@ -4,6 +4,8 @@
 #   sanitize    the same under AddressSanitizer + UndefinedBehaviorSanitizer    npm run test:sanitize
 #   arm64       cross-compiled for aarch64 (NEON), run under qemu-aarch64       npm run test:arm64
 #   exhaustive  the accuracy sweep over every float32 logit below 110           npm run test:exhaustive
+#   valgrind    the tests under valgrind memcheck (which hides AVX-512: AVX2 and scalar run)   npm run test:valgrind
+#   fuzz        the libFuzzer target (clang) under ASan+UBSan for FUSED_BCE_FUZZ_SECONDS (default 60)   npm run fuzz:native
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 variant="${1:-release}"
@@ -13,12 +15,22 @@ case "$variant" in
   sanitize) dir=build-sanitize; args=(-DCMAKE_BUILD_TYPE=Debug -DFUSED_BCE_SANITIZE=ON) ;;
   arm64) dir=build-arm64; args=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake) ;;
   exhaustive) dir=build-tests; args=(-DCMAKE_BUILD_TYPE=Release) ;;
-  *) echo "usage: $0 release|sanitize|arm64|exhaustive" >&2; exit 2 ;;
+  valgrind) dir=build-valgrind; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  fuzz) dir=build-fuzz; args=(-DCMAKE_BUILD_TYPE=Debug -DFUSED_BCE_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++) ;;
+  *) echo "usage: $0 release|sanitize|arm64|exhaustive|valgrind|fuzz" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -DFUSED_BCE_ADDON=OFF "${args[@]}" >/dev/null
 cmake --build "$dir" -j "$jobs" >/dev/null
 if [ "$variant" = exhaustive ]; then
   "$dir/accuracy_sweep" --exhaustive
+elif [ "$variant" = valgrind ]; then
+  for t in tails_test special_values_test parallel_test; do
+    valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect "$dir/$t"
+  done
+  valgrind -q --error-exitcode=9 --leak-check=full "$dir/accuracy_sweep" --stride 400009 --threads 1
+elif [ "$variant" = fuzz ]; then
+  mkdir -p "$dir/corpus"
+  "$dir/kernel_fuzz" -max_total_time="${FUSED_BCE_FUZZ_SECONDS:-60}" -max_len=4096 -print_final_stats=1 "$dir/corpus"
 else
   ctest --test-dir "$dir" --output-on-failure
 fi

@@ -1,6 +1,7 @@
 // The special-value table of the README, for every ISA, with the special element at every lane position of a
 // vector and in the tail: limits at infinite logits, NaN propagation (elements and the sum), exact masking
-// by weight 0, saturated finite logits, overflow of the element loss, and the empty input.
+// by weight 0, saturated finite logits, overflow of the element loss (also with in-place gradients), and the
+// empty input.
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -87,6 +88,40 @@ int main() {
         }
       }
     }
+    // An element loss that overflows float32 (weight 3e38) makes the span's sum be recomputed in float64; with an
+    // in-place gradient that must use the logits as they were, not the gradient written over them. Spans of
+    // ~1024 elements (classes 1) and rows too long to save (1500 classes, loss then gradient).
+    for (size_t classes : {size_t(1), size_t(1500)}) {
+      const size_t n = classes == 1 ? 3000 : 3000;
+      std::vector<float> logits(n), labels(n), posWeight(classes, 1.5f), weight(n, 1.0f), grad(n);
+      for (size_t i = 0; i < n; ++i) logits[i] = static_cast<float>(i % 17) - 8.0f, labels[i] = i % 3 == 0 ? 1.0f : 0.0f;
+      weight[16] = 3e38f;  // x = 8, y = 0: loss about 7.6, times 3e38 overflows
+      weight[2515] = -3e38f;
+      fused_bce::KernelArgs b;
+      b.logits = logits.data();
+      b.targetsF32 = labels.data();
+      b.posWeight = classes > 1 ? posWeight.data() : nullptr;
+      b.classes = classes;
+      b.weight = weight.data();
+      b.weightPerElement = true;
+      b.n = n;
+      b.smoothScale = 0.9;
+      b.smoothShift = 0.05;
+      b.gradOut = grad.data();
+      b.gradScale = 1.0 / n;
+      b.wantLossSum = true;
+      const double outOfPlace = isa.run(b);
+      std::vector<float> inPlace = logits;
+      b.logits = inPlace.data();
+      b.gradOut = inPlace.data();
+      const double inPlaceSum = isa.run(b);
+      FUSED_BCE_CHECK(failures, std::isfinite(outOfPlace) && inPlaceSum == outOfPlace,
+                      "%s classes=%zu: in-place sum %a vs out-of-place %a", isa.name, classes, inPlaceSum, outOfPlace);
+      for (size_t i = 0; i < n; ++i) {
+        FUSED_BCE_CHECK(failures, sameFloat(inPlace[i], grad[i]), "%s classes=%zu: in-place gradient differs at %zu", isa.name, classes, i);
+      }
+    }
+
     // The empty input writes nothing and sums to 0.
     float untouched = -77.0f;
     fused_bce::KernelArgs empty;

@@ -1,0 +1,321 @@
+// Bad-input fuzzing of the public API (every backend) and of the raw native binding: random wrong types,
+// lengths, detached / resizable / shared buffers, hostile getters, NaN and huge option values, aliasing.
+// Every call must either succeed, agreeing with the js backend run on copies of the same arguments, or throw
+// a TypeError/RangeError that names fused-bce, with no output written. The process must not crash or hang.
+// FUSED_BCE_FUZZ_RUNS sets the number of cases per backend (npm run fuzz runs many more).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import * as api from '../src/index';
+import { availableBackends, useBackend } from '../src/index';
+import { rng } from './helpers/reference';
+
+const RUNS = Number(process.env.FUSED_BCE_FUZZ_RUNS ?? 600);
+const SEED = Number(process.env.FUSED_BCE_FUZZ_SEED ?? 20261130);
+
+class GetterError extends Error {}
+
+type Random = () => number;
+const pick = <T>(random: Random, xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
+
+function detachedFloat32(): Float32Array {
+  const a = new Float32Array(4);
+  structuredClone(a.buffer, { transfer: [a.buffer] });
+  return a;
+}
+
+function floats(random: Random, n: number): Float32Array {
+  const special = [NaN, Infinity, -Infinity, 0, -0, 3.4e38, -3.4e38, 1e-45];
+  return Float32Array.from({ length: n }, () => (random() < 0.05 ? pick(random, special) : (random() - 0.5) * 20));
+}
+
+/** A value for an array argument of expected length n: usually right, often wrong in one way. */
+function arrayArg(random: Random, n: number, kind: 'f32' | 'targets'): unknown {
+  const r = random();
+  if (r < 0.55) {
+    if (kind === 'targets' && random() < 0.5) return Uint8Array.from({ length: n }, () => (random() < 0.3 ? 1 : 0));
+    return floats(random, n);
+  }
+  const weird: (() => unknown)[] = [
+    () => new Float32Array(n + 1),
+    () => new Float32Array(Math.max(0, n - 1)),
+    () => Uint8Array.from({ length: n }, () => (random() < 0.1 ? 2 + Math.floor(random() * 250) : 1)),
+    () => new Float64Array(n),
+    () => new Int8Array(n),
+    () => new DataView(new ArrayBuffer(4 * n)),
+    () => new BigInt64Array(n),
+    () => Array.from({ length: n }, () => 0.5),
+    () => 'logits',
+    () => 42,
+    () => NaN,
+    () => null,
+    () => undefined,
+    () => ({ length: n }),
+    () => Symbol('x'),
+    () => () => 1,
+    () => detachedFloat32(),
+    () => new Float32Array(new (ArrayBuffer as unknown as new (size: number, options: object) => ArrayBuffer)(4 * n, { maxByteLength: 8 * n + 8 })),
+    () => new Float32Array(new SharedArrayBuffer(4 * n)),
+    () => {
+      const big = floats(random, n + 3);
+      return big.subarray(1, 1 + n); // misaligned view, valid
+    },
+  ];
+  return pick(random, weird)();
+}
+
+interface Case {
+  logits: unknown;
+  targets: unknown;
+  options: Record<string, unknown> | unknown;
+  hostile: boolean;
+}
+
+function makeCase(random: Random): Case {
+  const classes = pick(random, [1, 1, 2, 3, 7]);
+  const n = classes * Math.floor(random() * 12);
+  const logits = random() < 0.9 ? floats(random, n) : arrayArg(random, n, 'f32');
+  const targets = arrayArg(random, n, 'targets');
+  if (random() < 0.08) return { logits, targets, options: pick(random, [null, 'mean', 3, [], () => 0]), hostile: false };
+  const options: Record<string, unknown> = {};
+  const set = (key: string, value: unknown) => {
+    options[key] = value;
+  };
+  if (random() < 0.5) set('labelSmoothing', pick(random, [0, 0.05, 0.1, -0.1, 0.5, 1, -8, NaN, Infinity, 'x', 2, 1e308, 2 ** -130, -9]));
+  if (random() < 0.3) set('smoothing', pick(random, ['symmetric', 'uniform', 'keras', 1, null]));
+  if (random() < 0.3) set('posWeight', random() < 0.7 ? floats(random, classes).map(Math.abs) : arrayArg(random, classes, 'f32'));
+  if (random() < 0.3) set('weight', random() < 0.6 ? floats(random, random() < 0.5 ? n : classes) : arrayArg(random, n, 'f32'));
+  if (random() < 0.5) set('reduction', pick(random, ['mean', 'sum', 'none', 'none', 'avg', 0, null]));
+  if (random() < 0.3) set('gradOutput', random() < 0.5 ? pick(random, [1, 0.5, -2, NaN, Infinity]) : arrayArg(random, n, 'f32'));
+  if (random() < 0.3) set('gradOut', pick(random, [() => new Float32Array(n), () => logits, () => targets, () => arrayArg(random, n, 'f32')])());
+  if (random() < 0.2) set('lossOut', pick(random, [() => new Float32Array(n), () => logits, () => options.gradOut, () => arrayArg(random, n, 'f32')])());
+  if (random() < 0.2) set('threads', pick(random, [1, 2, 'auto', 0, -1, 2.5, '2', 1e9, NaN]));
+  if (random() < 0.05) set(pick(random, ['labelsmoothing', 'pos_weight', 'out', 'dtype']), 1);
+  let hostile = false;
+  if (random() < 0.08) {
+    hostile = true;
+    const action = pick(random, ['throw', 'detach-logits', 'detach-targets']);
+    Object.defineProperty(options, 'reduction', {
+      enumerable: true,
+      get() {
+        if (action === 'throw') throw new GetterError('getter says no');
+        const victim = (action === 'detach-logits' ? logits : targets) as ArrayBufferView;
+        if (ArrayBuffer.isView(victim) && !(victim.buffer instanceof SharedArrayBuffer) && victim.buffer.byteLength > 0) {
+          try {
+            structuredClone(victim.buffer, { transfer: [victim.buffer as ArrayBuffer] });
+          } catch {
+            // a resizable buffer or one already detached
+          }
+        }
+        return 'mean';
+      },
+    });
+  }
+  return { logits, targets, options, hostile };
+}
+
+// Copies of the arguments for the js run, keeping aliasing (gradOut === logits stays so).
+function cloneCase(c: Case): Case {
+  const seen = new Map<unknown, unknown>();
+  const copy = (v: unknown): unknown => {
+    if (!ArrayBuffer.isView(v) || v instanceof DataView) return v;
+    if (!seen.has(v)) {
+      const t = v as Float32Array;
+      let clone: unknown;
+      try {
+        const buffer = t.buffer as ArrayBuffer & { resizable?: boolean; maxByteLength?: number };
+        if (buffer.resizable === true) {
+          // Keep the kind of buffer: it decides what an asynchronous call accepts.
+          const copyBuffer = new (ArrayBuffer as unknown as new (size: number, options: object) => ArrayBuffer)(t.byteLength, { maxByteLength: buffer.maxByteLength });
+          const typed = new (t.constructor as Float32ArrayConstructor)(copyBuffer);
+          typed.set(t);
+          clone = typed;
+        } else {
+          clone = t.buffer.byteLength === 0 && t.length === 0 ? v : t.slice();
+        }
+      } catch {
+        clone = v;
+      }
+      seen.set(v, clone);
+    }
+    return seen.get(v);
+  };
+  const options = c.options !== null && typeof c.options === 'object' && !Array.isArray(c.options)
+    ? Object.fromEntries(Object.entries(c.options as Record<string, unknown>).map(([k, v]) => [k, copy(v)]))
+    : c.options;
+  return { logits: copy(c.logits), targets: copy(c.targets), options, hostile: c.hostile };
+}
+
+const ENTRIES = ['bceWithLogits', 'bceWithLogitsBackward', 'bceWithLogitsFused', 'bceWithLogitsFusedAsync', 'module'] as const;
+type Entry = (typeof ENTRIES)[number];
+
+async function call(entry: Entry, c: Case): Promise<unknown> {
+  const { logits, targets, options } = c as { logits: Float32Array; targets: Float32Array; options: api.FusedOptions };
+  switch (entry) {
+    case 'bceWithLogits': {
+      const o = options !== null && typeof options === 'object' ? { ...options } : options;
+      if (o && typeof o === 'object') { delete (o as Record<string, unknown>).gradOut; delete (o as Record<string, unknown>).gradOutput; }
+      return api.bceWithLogits(logits, targets, o as api.ForwardOptions);
+    }
+    case 'bceWithLogitsBackward': {
+      const o = options !== null && typeof options === 'object' ? { ...options } : options;
+      if (o && typeof o === 'object') delete (o as Record<string, unknown>).lossOut;
+      return api.bceWithLogitsBackward(logits, targets, o as api.BackwardOptions);
+    }
+    case 'bceWithLogitsFused':
+      return api.bceWithLogitsFused(logits, targets, options);
+    case 'bceWithLogitsFusedAsync':
+      return await api.bceWithLogitsFusedAsync(logits, targets, options);
+    case 'module': {
+      const { gradOut: _g, lossOut: _l, gradOutput: _u, ...rest } = (options !== null && typeof options === 'object' ? options : {}) as Record<string, unknown>;
+      const m = new api.BCEWithLogitsLoss(rest as api.LossOptions);
+      return { loss: m.forward(logits, targets), grad: m.backward() };
+    }
+  }
+}
+
+// Every typed array reachable from a case, with a copy of its bytes, to check that an error wrote nothing.
+function snapshot(c: Case): [ArrayBufferView, Uint8Array][] {
+  const views = new Set<ArrayBufferView>();
+  // Data properties only: reading a hostile getter here would act before the call under test.
+  const optionValues = c.options && typeof c.options === 'object' ? Object.values(Object.getOwnPropertyDescriptors(c.options)).map((d) => d.value) : [];
+  for (const v of [c.logits, c.targets, ...optionValues]) {
+    if (ArrayBuffer.isView(v)) views.add(v);
+  }
+  const bytes = (v: ArrayBufferView) => (v.buffer.byteLength === 0 ? new Uint8Array(0) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice());
+  return [...views].map((v) => [v, bytes(v)]);
+}
+
+function unchanged(shot: [ArrayBufferView, Uint8Array][]): boolean {
+  return shot.every(([v, bytes]) => {
+    if (v.buffer.byteLength === 0) return true; // detached by a hostile getter: nothing to compare
+    const now = new Uint8Array(v.buffer, v.byteOffset, Math.min(v.byteLength, bytes.length));
+    return now.every((b, i) => b === bytes[i]);
+  });
+}
+
+function flatten(result: unknown): number[] {
+  if (typeof result === 'number') return [result];
+  if (result instanceof Float32Array) return Array.from(result);
+  if (result && typeof result === 'object') return Object.values(result as object).flatMap(flatten);
+  return [];
+}
+
+function agree(a: number, b: number): boolean {
+  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
+  if (a === b) return true;
+  const scale = Math.max(Math.abs(a), Math.abs(b));
+  // Backends differ by their rounding (bounded per element in the accuracy tests); large sums with
+  // cancellation differ by more than a few ulp of the result, so compare against the magnitude involved.
+  return Math.abs(a - b) <= 1e-4 * scale + 1e-30 || (!Number.isFinite(a) && !Number.isFinite(b) && Math.sign(a) === Math.sign(b));
+}
+
+function describeCase(c: Case): string {
+  const show = (v: unknown) => {
+    if (!ArrayBuffer.isView(v)) return String(v);
+    const buffer = v.buffer as ArrayBuffer & { resizable?: boolean };
+    const kind = `${v.constructor.name}${buffer.byteLength === 0 ? ' (detached or empty)' : ''}${buffer.resizable ? ' (resizable)' : ''}`;
+    return v instanceof DataView || buffer.byteLength === 0 ? kind : `${kind}(${Array.from(v as Float32Array).join(', ')})`;
+  };
+  const options = c.options && typeof c.options === 'object' ? Object.entries(c.options as object).map(([key, v]) => `${key}: ${show(v)}`).join('; ') : show(c.options);
+  return `  logits ${show(c.logits)}\n  targets ${show(c.targets)}\n  options ${options}`;
+}
+
+function isOurError(err: unknown): boolean {
+  return (err instanceof TypeError || err instanceof RangeError) && /^fused-bce: /.test(err.message);
+}
+
+for (const b of availableBackends().filter((x) => x.name === 'native')) {
+  test(`fuzz: the public API on native/${b.isa} agrees with js or throws a clear TypeError/RangeError (${RUNS} cases)`, async () => {
+    const random = rng(SEED + (b.isa?.length ?? 0));
+    let succeeded = 0;
+    let rejected = 0;
+    try {
+      for (let k = 0; k < RUNS; k++) {
+        const entry = pick(random, ENTRIES);
+        const c = makeCase(random);
+        let jsResult: unknown;
+        let jsError: unknown;
+        if (!c.hostile) {
+          // Hostile getters act on the originals: those cases are only checked for the kind of outcome.
+          useBackend('js');
+          try {
+            jsResult = await call(entry, cloneCase(c));
+          } catch (err) {
+            jsError = err;
+          }
+        }
+        useBackend('native', b.isa ?? undefined);
+        const shot = snapshot(c);
+        const before = c.hostile ? '' : describeCase(c); // outputs may alias inputs: describe them before the call
+        let result: unknown;
+        let error: unknown;
+        try {
+          result = await call(entry, c);
+        } catch (err) {
+          error = err;
+        }
+        const where = `case ${k} (${entry}, seed ${SEED})`;
+        if (error !== undefined) {
+          rejected++;
+          if (!(error instanceof GetterError)) assert.ok(isOurError(error), `${where}: ${String(error)} is not a fused-bce TypeError/RangeError`);
+          assert.ok(unchanged(shot), `${where}: an output was written before the error ${String(error)}`);
+          if (!c.hostile && jsError === undefined) assert.fail(`${where}: native threw ${String(error)}, js did not\n${before}`);
+          continue;
+        }
+        succeeded++;
+        if (c.hostile) continue;
+        if (jsError !== undefined) assert.fail(`${where}: js threw ${String(jsError)}, native did not\n${before}`);
+        const [got, expected] = [flatten(result), flatten(jsResult)];
+        assert.equal(got.length, expected.length, `${where}: result shapes differ`);
+        for (let i = 0; i < got.length; i++) {
+          if (!agree(got[i], expected[i])) {
+            assert.fail(`${where}: value ${i}: native ${got[i]} vs js ${expected[i]}\n${before}`);
+          }
+        }
+      }
+    } finally {
+      useBackend(availableBackends()[0].name, availableBackends()[0].isa ?? undefined);
+    }
+    assert.ok(succeeded > RUNS / 10 && rejected > RUNS / 10, `both outcomes are exercised: ${succeeded} succeeded, ${rejected} rejected`);
+  });
+}
+
+test(`fuzz: the raw native binding throws TypeError/RangeError or returns a number (${RUNS * 4} calls)`, { skip: !availableBackends().some((x) => x.name === 'native') && 'no native build' }, async () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const binding = require('node-gyp-build')(join(__dirname, '..', '..')) as {
+    kernels: Record<string, (...args: unknown[]) => number>;
+    kernelsAsync: Record<string, (...args: unknown[]) => Promise<number>>;
+  };
+  const random = rng(SEED + 1);
+  const isas = Object.keys(binding.kernels);
+  for (let k = 0; k < RUNS * 4; k++) {
+    const classes = pick(random, [1, 2, 3, 0, -1, 1.5, NaN, 2 ** 53, 'x']);
+    const c = typeof classes === 'number' && classes >= 1 && Number.isInteger(classes) ? Math.min(classes, 7) : 1;
+    const n = c * Math.floor(random() * 10);
+    const args: unknown[] = [
+      random() < 0.8 ? floats(random, n) : arrayArg(random, n, 'f32'),
+      arrayArg(random, n, 'targets'),
+      random() < 0.6 ? null : arrayArg(random, c, 'f32'),
+      random() < 0.6 ? null : arrayArg(random, random() < 0.5 ? n : c, 'f32'),
+      classes,
+      pick(random, [1, 0.9, -17, NaN, Infinity, 'x']),
+      pick(random, [0, 0.05, -8, NaN, null]),
+      random() < 0.5 ? null : arrayArg(random, n, 'f32'),
+      random() < 0.3 ? null : arrayArg(random, n, 'f32'),
+      pick(random, [1, 1 / 3, NaN, -Infinity, undefined]),
+      random() < 0.7 ? null : arrayArg(random, n, 'f32'),
+      pick(random, [true, false, 1, 'yes', null]),
+      pick(random, [0, 1, 2, 3, 16, 1024, 1025, -1, 0.5, NaN, '1']),
+    ];
+    if (random() < 0.1) args.length = Math.floor(random() * 13);
+    const isAsync = random() < 0.25;
+    const fn = (isAsync ? binding.kernelsAsync : binding.kernels)[pick(random, isas)];
+    try {
+      const r = await fn(...args);
+      assert.equal(typeof r, 'number', `call ${k}: result ${String(r)}`);
+    } catch (err) {
+      assert.ok((err instanceof TypeError || err instanceof RangeError) && /^fused-bce/.test(err.message), `call ${k}: ${String(err)}`);
+    }
+  }
+});
