@@ -1,0 +1,75 @@
+// npm run test:leaks (a CI step): 1,000,000 calls of each entry point, sync and async, on the active backend,
+// with RSS and heap measured after a warm-up and at the end (after GC). Fails if either grows beyond its
+// margin; prints the figures for the README.
+'use strict';
+const f = require('../dist/index.js');
+
+const CALLS = Number(process.env.FUSED_BCE_LEAK_CALLS ?? 1_000_000);
+const RSS_MARGIN = 16 * 1024 * 1024; // allocator and JIT noise; a leak of 16 bytes a call would show as 16 MB
+const HEAP_MARGIN = 2 * 1024 * 1024;
+if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc');
+
+const n = 64;
+const logits = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 5);
+const labels = Uint8Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0));
+const soft = Float32Array.from(labels, (y) => y * 0.8 + 0.1);
+const gradOut = new Float32Array(n);
+const lossOut = new Float32Array(n);
+const posWeight = Float32Array.of(2);
+const lossModule = new f.BCEWithLogitsLoss({ labelSmoothing: 0.05 });
+const fused = { labelSmoothing: 0.05, gradOut };
+const forward = { labelSmoothing: 0.05 };
+const none = { labelSmoothing: 0.05, reduction: 'none', gradOut, lossOut, posWeight };
+
+const entries = [
+  ['bceWithLogits', () => f.bceWithLogits(logits, labels, forward)],
+  ['bceWithLogitsBackward', () => f.bceWithLogitsBackward(logits, soft, fused)],
+  ['bceWithLogitsFused', () => f.bceWithLogitsFused(logits, labels, fused)],
+  ["bceWithLogitsFused 'none' + posWeight", () => f.bceWithLogitsFused(logits, soft, none)],
+  ['BCEWithLogitsLoss forward+backward', () => { lossModule.forward(logits, labels); lossModule.backward(); }],
+  ['smoothTargets', () => f.smoothTargets(labels, 0.1, 'uniform', gradOut)],
+  ['bad input (TypeError)', () => { try { f.bceWithLogits(logits, 'x'); } catch { /* expected */ } }],
+];
+
+function measure() {
+  global.gc();
+  global.gc();
+  const m = process.memoryUsage();
+  return { rss: m.rss, heap: m.heapUsed };
+}
+
+async function runAsync(calls) {
+  const inFlight = 64;
+  for (let done = 0; done < calls; done += inFlight) {
+    const batch = [];
+    for (let k = 0; k < inFlight; k++) batch.push(f.bceWithLogitsFusedAsync(logits, labels, fused));
+    await Promise.all(batch);
+  }
+}
+
+(async () => {
+  console.log(`leak check: ${CALLS} calls per entry point, n = ${n}, backend ${f.backend.name}${f.backend.isa ? '/' + f.backend.isa : ''}`);
+  let failed = 0;
+  const report = (name, before, after, ms) => {
+    const rss = after.rss - before.rss;
+    const heap = after.heap - before.heap;
+    const ok = rss < RSS_MARGIN && heap < HEAP_MARGIN;
+    if (!ok) failed++;
+    console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${name}: RSS ${(rss / 1024).toFixed(0)} KiB, heap ${(heap / 1024).toFixed(0)} KiB, ${(ms * 1e6 / CALLS).toFixed(0)} ns/call`);
+  };
+  for (const [name, fn] of entries) {
+    for (let k = 0; k < CALLS / 10; k++) fn(); // warm-up: JIT, allocator pools
+    const before = measure();
+    const t0 = Date.now();
+    for (let k = 0; k < CALLS; k++) fn();
+    const ms = Date.now() - t0;
+    report(name, before, measure(), ms);
+  }
+  await runAsync(CALLS); // warm-up: the allocator arenas of the libuv pool threads settle over ~1M calls
+  const before = measure();
+  const t0 = Date.now();
+  await runAsync(CALLS);
+  report('bceWithLogitsFusedAsync (64 in flight)', before, measure(), Date.now() - t0);
+  console.log(failed === 0 ? 'leak check: passed' : `leak check: FAILED (${failed})`);
+  process.exit(failed === 0 ? 0 : 1);
+})();
