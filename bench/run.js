@@ -104,16 +104,11 @@ function variantImpls(d) {
   return list;
 }
 
-/** Bytes allocated per call (heap growth over many calls, with a young generation large enough that no GC runs). */
-function bytesPerCall(fn) {
-  if (typeof global.gc !== 'function') return null;
-  for (let k = 0; k < 2000; k++) fn();
-  global.gc();
-  const calls = 20000;
-  const before = process.memoryUsage().heapUsed;
-  for (let k = 0; k < calls; k++) fn();
-  const after = process.memoryUsage().heapUsed;
-  return Math.max(0, (after - before) / calls);
+/** Bytes allocated per call with caller-provided outputs, measured in a child process (bench/allocation.js). */
+function allocation() {
+  const { execFileSync } = require('node:child_process');
+  const out = execFileSync(process.execPath, ['--max-semi-space-size=1', join(__dirname, 'allocation.js'), String(quick ? 300000 : 2000000)], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop());
 }
 
 async function main() {
@@ -131,18 +126,8 @@ async function main() {
   }
   f.useBackend(f.availableBackends()[0].name, f.availableBackends()[0].isa ?? undefined);
 
-  // Bytes allocated per call with caller-provided outputs (n = 1024, best backend).
-  const d = makeData(1024, 7);
-  const fusedOptions = { labelSmoothing, gradOut: d.grad };
-  const backOptions = { labelSmoothing, gradOut: d.grad };
-  const fwdOptions = { labelSmoothing };
-  const module = new f.BCEWithLogitsLoss({ labelSmoothing });
-  const allocation = {
-    'BCEWithLogitsLoss forward + backward': bytesPerCall(() => { module.forward(d.logits, d.labels); module.backward(); }),
-    'bceWithLogits (mean)': bytesPerCall(() => f.bceWithLogits(d.logits, d.labels, fwdOptions)),
-    'bceWithLogitsBackward (gradOut)': bytesPerCall(() => f.bceWithLogitsBackward(d.logits, d.labels, backOptions)),
-    'bceWithLogitsFused (gradOut)': bytesPerCall(() => f.bceWithLogitsFused(d.logits, d.labels, fusedOptions)),
-  };
+  // Bytes allocated per call with caller-provided outputs (n = 1024, best backend): counted garbage collections.
+  const alloc = allocation();
 
   // Accuracy next to speed: the mean loss of each implementation at the largest size against a float64 sum.
   const nAcc = sizes[sizes.length - 1];
@@ -165,9 +150,9 @@ async function main() {
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const env = { cpu, cores: os.cpus().length, node: process.version, tfjs: anchors.tfjsVersion, quick, date: new Date().toISOString(), backend: { ...f.backend } };
-  report(rows, allocation, accuracy, truth, env);
+  report(rows, alloc, accuracy, truth, env);
   mkdirSync(join(__dirname, 'results'), { recursive: true });
-  writeFileSync(join(__dirname, 'results', quick ? 'quick.json' : 'latest.json'), JSON.stringify({ ...env, rows, allocation, accuracy: { truth, rows: accuracy } }, null, 2) + '\n');
+  writeFileSync(join(__dirname, 'results', quick ? 'quick.json' : 'latest.json'), JSON.stringify({ ...env, rows, allocation: alloc, accuracy: { truth, rows: accuracy } }, null, 2) + '\n');
   if (!quick) writeFileSync(join(__dirname, 'results', 'chart.svg'), renderChart(rows, env));
 }
 
@@ -205,8 +190,10 @@ function report(rows, allocation, accuracy, truth, env) {
       })].join('\t'));
     }
   }
-  console.log('\nBytes allocated per call, n = 1024, caller-provided outputs:');
-  for (const [k, v] of Object.entries(allocation)) console.log(`  ${k}: ${v === null ? 'run with --expose-gc' : v.toFixed(1)}`);
+  console.log(`\nJavaScript heap allocation per call, n = 1024, caller-provided outputs (${allocation.calls} calls, 1 MiB young generation):`);
+  for (const [k, v] of Object.entries(allocation.entries)) {
+    console.log(`  ${k}: ${v.scavenges} scavenges, so at most ${v.bytesPerCallAtMost.toFixed(2)} bytes/call${v.scavenges === 0 ? ' (none measurable)' : ''}`);
+  }
   console.log(`\nMean loss at n=${accuracy[0]?.n} against the float64 sum ${truth}:`);
   for (const a of accuracy) console.log(`  ${a.impl}: ${a.mean} (relative error ${a.relativeError.toExponential(2)})`);
 }

@@ -2,6 +2,7 @@
 // FUSED_BCE_BACKEND=js|native and FUSED_BCE_ISA=<isa> force a choice; useBackend() does so in-process.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Param } from './types';
 import type { BackendInfo, Kernel, KernelRun, KernelRunAsync } from './types';
 import { runJs } from './kernel-js';
 
@@ -24,7 +25,8 @@ const ISA_NAMES = ['avx512', 'avx2', 'neon', 'scalar'];
 // bad labels), so that code written for the native backend runs unchanged.
 const runJsAsync: KernelRunAsync = (...args) => {
   try {
-    return Promise.resolve(runJs(...args));
+    runJs(...args);
+    return Promise.resolve(args[7][Param.WantLossSum] === 1 ? args[7][Param.LossSum] : 0);
   } catch (err) {
     return Promise.reject(err);
   }

@@ -1,5 +1,6 @@
 // The pure-TypeScript kernel: the fallback backend and the structure the C++ kernel mirrors
 // (native/kernel/bce_kernel.h). Every step is computed in float64 and rounded once when stored.
+import { Param } from './types';
 import type { KernelRun } from './types';
 import { firstInvalidLabel, invalidLabelError } from './validate';
 
@@ -15,11 +16,13 @@ import { firstInvalidLabel, invalidLabelError } from './validate';
  * Both loss terms are >= 0 for y' in [0, 1], so the sum has no cancellation; at |x| = inf the
  * linear term is 0 where its weight is 0 (the limit) instead of 0 * inf = NaN. A weight of 0 masks.
  */
-export const runJs: KernelRun = (
-  logits, targets, posWeight, weight, classes, smoothScale, smoothShift,
-  lossOut, gradOut, gradScale, gradOutput, wantLossSum, _threads,
-) => {
+export const runJs: KernelRun = (logits, targets, posWeight, weight, lossOut, gradOut, gradOutput, params) => {
   const n = logits.length;
+  const classes = params[Param.Classes];
+  const smoothScale = params[Param.SmoothScale];
+  const smoothShift = params[Param.SmoothShift];
+  const gradScale = params[Param.GradScale];
+  const wantLossSum = params[Param.WantLossSum] === 1;
   if (targets.BYTES_PER_ELEMENT === 1) {
     const bad = firstInvalidLabel(targets as Uint8Array);
     if (bad >= 0) throw invalidLabelError('', targets as Uint8Array, bad);
@@ -61,5 +64,5 @@ export const runJs: KernelRun = (
       }
     }
   }
-  return wantLossSum ? lossSum : 0;
+  if (wantLossSum) params[Param.LossSum] = lossSum;
 };

@@ -1,8 +1,10 @@
 // The functional API: forward, backward and fused forward+backward, each one pass through the kernel.
+import { Param } from './types';
 import type { BackwardOptions, ForwardOptions, FusedOptions, FusedResult, Targets } from './types';
 import { Op, preparePlan } from './plan';
 import { currentKernel } from './backend';
 import type { Plan } from './plan';
+
 
 // While an asynchronous call runs, JavaScript runs too: a resizable or growable buffer could shrink under it.
 function checkFixedLength(fn: string, plan: Plan): void {
@@ -30,21 +32,17 @@ export function bceWithLogits(logits: Float32Array, targets: Targets, options?: 
   const kernel = currentKernel();
   if (plan.reduction === 'none') {
     const lossOut = plan.lossOut ?? new Float32Array(plan.n);
-    kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, plan.classes, plan.smoothScale, plan.smoothShift,
-      lossOut, null, 1, null, false, plan.threads);
+    kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, null, null, plan.params);
     return lossOut;
   }
-  const sum = kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, plan.classes, plan.smoothScale,
-    plan.smoothShift, null, null, 1, null, true, plan.threads);
-  return plan.reduction === 'mean' ? sum / plan.n : sum;
+  return reducedLoss(plan, null);
 }
 
 /** d(loss)/d(logits) for the given reduction, times options.gradOutput. Writes into options.gradOut if given. */
 export function bceWithLogitsBackward(logits: Float32Array, targets: Targets, options?: BackwardOptions): Float32Array {
   const plan = preparePlan('bceWithLogitsBackward', Op.Backward, logits, targets, options);
   const gradOut = plan.gradOut ?? new Float32Array(plan.n);
-  currentKernel().run(plan.logits, plan.targets, plan.posWeight, plan.weight, plan.classes, plan.smoothScale,
-    plan.smoothShift, null, gradOut, plan.gradScale, plan.gradOutput, false, plan.threads);
+  currentKernel().run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, plan.gradOutput, plan.params);
   return gradOut;
 }
 
@@ -55,16 +53,32 @@ export function bceWithLogitsFused(logits: Float32Array, targets: Targets, optio
 export function bceWithLogitsFused(logits: Float32Array, targets: Targets, options?: FusedOptions): FusedResult {
   const plan = preparePlan('bceWithLogitsFused', Op.Fused, logits, targets, options);
   const gradOut = plan.gradOut ?? new Float32Array(plan.n);
-  const kernel = currentKernel();
   if (plan.reduction === 'none') {
     const lossOut = plan.lossOut ?? new Float32Array(plan.n);
-    kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, plan.classes, plan.smoothScale, plan.smoothShift,
-      lossOut, gradOut, plan.gradScale, plan.gradOutput, false, plan.threads);
+    runFused(plan, lossOut, gradOut);
     return { loss: lossOut, grad: gradOut };
   }
-  const sum = kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, plan.classes, plan.smoothScale,
-    plan.smoothShift, null, gradOut, plan.gradScale, null, true, plan.threads);
-  return { loss: plan.reduction === 'mean' ? sum / plan.n : sum, grad: gradOut };
+  return { loss: runFused(plan, null, gradOut), grad: gradOut };
+}
+
+/**
+ * The fused pass of a prepared plan into the given arrays: the reduced loss (NaN for reduction 'none', where
+ * the losses go to lossOut). No allocation: BCEWithLogitsLoss runs its training steps through this.
+ */
+export function runFused(plan: Plan, lossOut: Float32Array | null, gradOut: Float32Array): number {
+  if (plan.reduction === 'none') {
+    currentKernel().run(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, gradOut, plan.gradOutput, plan.params);
+    return NaN;
+  }
+  return reducedLoss(plan, gradOut);
+}
+
+// The mean or sum, with the gradient into gradOut if given; the sum comes back in the parameter block.
+function reducedLoss(plan: Plan, gradOut: Float32Array | null): number {
+  const params = plan.params;
+  params[Param.WantLossSum] = 1;
+  currentKernel().run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, null, params);
+  return plan.reduction === 'mean' ? params[Param.LossSum] / plan.n : params[Param.LossSum];
 }
 
 /**
@@ -84,13 +98,13 @@ export async function bceWithLogitsFusedAsync(logits: Float32Array, targets: Tar
   checkFixedLength('bceWithLogitsFusedAsync', plan);
   const gradOut = plan.gradOut ?? new Float32Array(n);
   const kernel = currentKernel();
+  const params = plan.params.slice(); // each call in flight has its own parameter block and sum
   if (reduction === 'none') {
     const lossOut = plan.lossOut ?? new Float32Array(n);
-    await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, plan.classes, plan.smoothScale,
-      plan.smoothShift, lossOut, gradOut, plan.gradScale, plan.gradOutput, false, plan.threads);
+    await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, gradOut, plan.gradOutput, params);
     return { loss: lossOut, grad: gradOut };
   }
-  const sum = await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, plan.classes,
-    plan.smoothScale, plan.smoothShift, null, gradOut, plan.gradScale, null, true, plan.threads);
+  params[Param.WantLossSum] = 1;
+  const sum = await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, null, params);
   return { loss: reduction === 'mean' ? sum / n : sum, grad: gradOut };
 }

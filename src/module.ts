@@ -1,9 +1,13 @@
 // A PyTorch-style loss object: forward() runs the fused pass and keeps the gradient for backward().
 import type { LossOptions, Targets } from './types';
-import { bceWithLogitsFused } from './loss';
+import { runFused } from './loss';
+import { Op, preparePlan } from './plan';
 import { checkFloat32, checkLabelSmoothing, checkLogits, checkReduction, checkSmoothing, checkThreads, describe } from './validate';
 
 const FN = 'BCEWithLogitsLoss';
+// Whole names as constants: a template string in forward() or backward() would allocate on every step.
+const FORWARD = `${FN}.forward`;
+const BACKWARD = `${FN}.backward`;
 
 interface CallOptions extends LossOptions {
   gradOut?: Float32Array;
@@ -45,17 +49,19 @@ export class BCEWithLogitsLoss {
 
   /** The loss (number, or per-element Float32Array for reduction 'none'); the gradient is kept for backward(). */
   forward(logits: Float32Array, targets: Targets): number | Float32Array {
-    checkLogits(`${FN}.forward`, logits);
+    checkLogits(FORWARD, logits);
     const n = logits.length;
     if (this.grad === null || this.grad.length !== n) this.grad = new Float32Array(n);
     if (this.call.reduction === 'none' && (this.losses === null || this.losses.length !== n)) this.losses = new Float32Array(n);
     this.call.gradOut = this.grad;
     this.call.lossOut = this.call.reduction === 'none' ? (this.losses as Float32Array) : undefined;
     this.gradReady = false;
-    const { loss } = bceWithLogitsFused(logits, targets, this.call);
+    const plan = preparePlan(FORWARD, Op.Fused, logits, targets, this.call);
+    // The gradient is ready only once the pass has run (it throws on a bad label before writing anything).
+    const loss = runFused(plan, plan.reduction === 'none' ? this.losses : null, this.grad);
     this.gradReady = true;
     this.gradScaled = false;
-    return loss;
+    return plan.reduction === 'none' ? (this.losses as Float32Array) : loss;
   }
 
   /**
@@ -63,7 +69,7 @@ export class BCEWithLogitsLoss {
    * reduction 'none') the gradient is multiplied by it, once per forward().
    */
   backward(gradOutput?: number | Float32Array): Float32Array {
-    const fn = `${FN}.backward`;
+    const fn = BACKWARD;
     if (!this.gradReady || this.grad === null) throw new Error(`fused-bce: ${fn}: call forward() first`);
     const grad = this.grad;
     if (gradOutput === undefined) return grad;

@@ -1,10 +1,10 @@
 // Turns (logits, targets, options) into the kernel's positional arguments, validating everything first.
 // The plan object is reused between calls so that a training step allocates nothing here.
+import { Param } from './types';
 import type { Reduction, Targets } from './types';
-import { smoothingCoefficients } from './smoothing';
 import {
   checkFloat32, checkLabelSmoothing, checkLogits, checkOutput, checkReduction, checkSmoothing, checkTargets, checkThreads,
-  describe, overlapError, overlaps, sameView,
+  describe, isFloat32Array, overlapError, overlaps, sameView, typeError,
 } from './validate';
 
 /** Which entry point is being validated: decides which options apply. */
@@ -21,23 +21,21 @@ export interface Plan {
   classes: number;
   posWeight: Float32Array | null;
   weight: Float32Array | null;
-  smoothScale: number;
-  smoothShift: number;
   reduction: Reduction;
-  /** Scalar upstream gradient, already divided by n for 'mean'. */
-  gradScale: number;
   gradOutput: Float32Array | null;
   lossOut: Float32Array | null;
   gradOut: Float32Array | null;
-  /** Kernel threads, 0 = auto. */
-  threads: number;
+  /** The kernel's numbers: classes, smoothing coefficients, gradient scale (already / n for 'mean'), threads. */
+  params: Float64Array;
 }
 
 const plan: Plan = {
   logits: new Float32Array(0), targets: new Float32Array(0), n: 0, classes: 1, posWeight: null, weight: null,
-  smoothScale: 1, smoothShift: 0, reduction: 'mean', gradScale: 1, gradOutput: null, lossOut: null, gradOut: null,
-  threads: 0,
+  reduction: 'mean', gradOutput: null, lossOut: null, gradOut: null, params: new Float64Array(Param.Count),
 };
+
+const OPTION_KEYS = ['labelSmoothing', 'smoothing', 'posWeight', 'weight', 'reduction', 'threads', 'lossOut', 'gradOutput', 'gradOut'];
+const hasOwn = Object.prototype.hasOwnProperty;
 
 function unknownOption(fn: string, key: string, op: Op): TypeError {
   const known = ['labelSmoothing', 'smoothing', 'posWeight', 'weight', 'reduction', 'threads'];
@@ -73,20 +71,44 @@ export function preparePlan(fn: string, op: Op, logits: unknown, targets: unknow
       throw new TypeError(`fused-bce: ${fn}: options must be an object, got ${describe(options)}`);
     }
     const opts = options as Record<string, unknown>;
-    for (const key in opts) {
-      const value = opts[key];
-      if (value === undefined) continue;
-      switch (key) {
-        case 'labelSmoothing': labelSmoothing = value; break;
-        case 'smoothing': smoothing = value; break;
-        case 'posWeight': posWeight = value; break;
-        case 'weight': weight = value; break;
-        case 'reduction': reduction = value; break;
-        case 'threads': threads = value; break;
-        case 'lossOut': if (!(op & Op.Forward)) throw unknownOption(fn, key, op); lossOut = value; break;
-        case 'gradOutput': if (!(op & Op.Backward)) throw unknownOption(fn, key, op); gradOutput = value; break;
-        case 'gradOut': if (!(op & Op.Backward)) throw unknownOption(fn, key, op); gradOut = value; break;
-        default: throw unknownOption(fn, key, op);
+    // Fast path, allocation-free: every enumerable key is one of ours, read by name. (A for-in loop that reads
+    // opts[key] allocates on every call.) Otherwise the loop below finds the unknown or inherited key.
+    let keyCount = 0;
+    for (const key in opts) if (key !== '') keyCount++;
+    let ownKnown = 0;
+    for (let k = 0; k < OPTION_KEYS.length; k++) if (hasOwn.call(opts, OPTION_KEYS[k])) ownKnown++;
+    if (keyCount === ownKnown) {
+      const readLabelSmoothing = opts.labelSmoothing;
+      if (readLabelSmoothing !== undefined) labelSmoothing = readLabelSmoothing;
+      const readSmoothing = opts.smoothing;
+      if (readSmoothing !== undefined) smoothing = readSmoothing;
+      posWeight = opts.posWeight;
+      weight = opts.weight;
+      const readReduction = opts.reduction;
+      if (readReduction !== undefined) reduction = readReduction;
+      threads = opts.threads;
+      lossOut = opts.lossOut;
+      if (lossOut !== undefined && !(op & Op.Forward)) throw unknownOption(fn, 'lossOut', op);
+      gradOutput = opts.gradOutput;
+      if (gradOutput !== undefined && !(op & Op.Backward)) throw unknownOption(fn, 'gradOutput', op);
+      gradOut = opts.gradOut;
+      if (gradOut !== undefined && !(op & Op.Backward)) throw unknownOption(fn, 'gradOut', op);
+    } else {
+      for (const key in opts) {
+        const value = opts[key];
+        if (value === undefined) continue;
+        switch (key) {
+          case 'labelSmoothing': labelSmoothing = value; break;
+          case 'smoothing': smoothing = value; break;
+          case 'posWeight': posWeight = value; break;
+          case 'weight': weight = value; break;
+          case 'reduction': reduction = value; break;
+          case 'threads': threads = value; break;
+          case 'lossOut': if (!(op & Op.Forward)) throw unknownOption(fn, key, op); lossOut = value; break;
+          case 'gradOutput': if (!(op & Op.Backward)) throw unknownOption(fn, key, op); gradOutput = value; break;
+          case 'gradOut': if (!(op & Op.Backward)) throw unknownOption(fn, key, op); gradOut = value; break;
+          default: throw unknownOption(fn, key, op);
+        }
       }
     }
   }
@@ -127,7 +149,8 @@ export function preparePlan(fn: string, op: Op, logits: unknown, targets: unknow
     if (typeof gradOutput === 'number') {
       gradScale = gradOutput;
     } else if (reduction === 'none') {
-      checkFloat32(fn, gradOutput, 'options.gradOutput', `a number or a Float32Array of length ${n} (reduction 'none')`);
+      if (!isFloat32Array(gradOutput)) throw typeError(fn, 'options.gradOutput', `a number or a Float32Array of length ${n} (reduction 'none')`, gradOutput);
+      checkFloat32(fn, gradOutput, 'options.gradOutput', '');
       if (gradOutput.length !== n) throw new RangeError(`fused-bce: ${fn}: options.gradOutput must have length ${n} (the length of logits), got ${describe(gradOutput)}`);
       gradOutputArray = gradOutput;
     } else {
@@ -158,15 +181,19 @@ export function preparePlan(fn: string, op: Op, logits: unknown, targets: unknow
   plan.classes = classes;
   plan.posWeight = posWeightArray;
   plan.weight = weightArray;
-  const { scale, shift } = smoothingCoefficients(labelSmoothing, smoothing);
-  plan.smoothScale = scale;
-  plan.smoothShift = shift;
+  // Numbers go to the kernel in a Float64Array: passed as arguments, doubles would be boxed on every call.
+  // The coefficients are smoothingCoefficients()'s, without its result object.
+  const params = plan.params;
+  params[Param.Classes] = classes;
+  params[Param.SmoothScale] = smoothing === 'uniform' ? 1 - labelSmoothing : 1 - 2 * labelSmoothing;
+  params[Param.SmoothShift] = smoothing === 'uniform' ? labelSmoothing / 2 : labelSmoothing;
+  params[Param.GradScale] = gradScale;
+  params[Param.Threads] = threadCount;
+  params[Param.WantLossSum] = 0;
   plan.reduction = reduction;
-  plan.gradScale = gradScale;
   plan.gradOutput = gradOutputArray;
   plan.lossOut = lossOutArray;
   plan.gradOut = gradOutArray;
-  plan.threads = threadCount;
   return plan;
 }
 

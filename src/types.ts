@@ -54,12 +54,27 @@ export interface BackendInfo {
   readonly isa: string | null;
 }
 
+/** Slots of the kernels' numeric parameter block (a Float64Array, so that no number is boxed per call). */
+export const enum Param {
+  Classes = 0,
+  SmoothScale = 1,
+  SmoothShift = 2,
+  GradScale = 3,
+  /** 0 = auto. */
+  Threads = 4,
+  /** 1 to compute the loss sum, 0 not to. */
+  WantLossSum = 5,
+  /** Output: the float64 loss sum. */
+  LossSum = 6,
+  Count = 7,
+}
+
 /**
  * One pass over the data, the same signature for every backend (JS kernel and native binding).
  * Per element i (class c = i mod classes): y' = y * smoothScale + smoothShift, then
  *   lossOut[i] = loss (if lossOut), gradOut[i] = grad * gradScale * (gradOutput ? gradOutput[i] : 1) (if gradOut),
- * and the float64 sum of the losses is returned when wantLossSum (0 otherwise). `threads` (0 = auto) splits
- * the work into fixed blocks whose sums are added in order, so the sum does not depend on it.
+ * and the float64 sum of the losses goes to params[LossSum] when params[WantLossSum] is 1. `threads` (0 = auto)
+ * splits the work into fixed blocks whose sums are added in order, so the sum does not depend on it.
  * Inputs are validated by the caller; the kernel only re-checks what memory safety needs, plus the
  * Uint8 0/1 labels (before it writes anything), because that scan is cheapest where the data is read.
  */
@@ -68,18 +83,16 @@ export type KernelRun = (
   targets: Targets,
   posWeight: Float32Array | null,
   weight: Float32Array | null,
-  classes: number,
-  smoothScale: number,
-  smoothShift: number,
   lossOut: Float32Array | null,
   gradOut: Float32Array | null,
-  gradScale: number,
   gradOutput: Float32Array | null,
-  wantLossSum: boolean,
-  threads: number,
-) => number;
+  params: Float64Array,
+) => void;
 
-/** The same pass off the main thread (native: the libuv pool); the arrays must stay untouched until it settles. */
+/**
+ * The same pass off the main thread (native: the libuv pool), resolving with the sum (also in params[LossSum]);
+ * the arrays must stay untouched until it settles.
+ */
 export type KernelRunAsync = (...args: Parameters<KernelRun>) => Promise<number>;
 
 export interface Kernel extends BackendInfo {

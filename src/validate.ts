@@ -39,7 +39,7 @@ export function describe(value: unknown): string {
   }
 }
 
-function typeError(fn: string, arg: string, expected: string, got: unknown): TypeError {
+export function typeError(fn: string, arg: string, expected: string, got: unknown): TypeError {
   return new TypeError(`${PREFIX}${fn}: ${arg} must be ${expected}, got ${describe(got)}`);
 }
 
@@ -136,7 +136,9 @@ export function checkThreads(fn: string, threads: unknown, arg: string): number 
 }
 
 export function checkOutput(fn: string, out: unknown, n: number, arg: string): asserts out is Float32Array {
-  checkFloat32(fn, out, arg, `a Float32Array of length ${n}`);
+  // The expected-type text is built only on the error path: a template string here would allocate every call.
+  if (!isFloat32Array(out)) throw typeError(fn, arg, `a Float32Array of length ${n}`, out);
+  checkFloat32(fn, out, arg, '');
   if (out.length !== n) throw rangeError(fn, `${arg} must have length ${n} (the length of logits), got ${describe(out)}`);
 }
 

@@ -55,8 +55,16 @@ test('the raw binding re-checks types and lengths', { skip: natives.length === 0
   const run = binding.kernels[natives[0].isa as string];
   const runAsync = binding.kernelsAsync[natives[0].isa as string];
   const f = (k: number) => new Float32Array(k);
-  const ok: unknown[] = [f(4), f(4), null, null, 1, 1, 0, null, f(4), 1, null, true, 0];
-  assert.equal(typeof run(...ok), 'number');
+  // params: [classes, smoothScale, smoothShift, gradScale, threads, wantLossSum, lossSum]
+  const params = (over: Record<number, number> = {}) => {
+    const p = Float64Array.of(1, 1, 0, 1, 0, 1, NaN);
+    for (const [k, v] of Object.entries(over)) p[Number(k)] = v;
+    return p;
+  };
+  const okParams = params();
+  const ok: unknown[] = [f(4), f(4), null, null, null, f(4), null, okParams];
+  assert.equal(run(...ok), undefined);
+  assert.ok(Math.abs(okParams[6] - 4 * Math.LN2) < 1e-6, `the sum goes to params[6]: ${okParams[6]}`);
   const bad: [number, unknown, RegExp][] = [
     [0, [1, 2], /logits must be a Float32Array/],
     [0, new Float64Array(4), /logits must be a Float32Array/],
@@ -65,18 +73,20 @@ test('the raw binding re-checks types and lengths', { skip: natives.length === 0
     [1, Uint8Array.of(0, 1, 2, 0), /got 2 at index 2/],
     [2, f(2), /posWeight must have length 1/],
     [3, f(3), /weight must have the length of logits or classes/],
-    [4, 3, /multiple of classes/],
-    [4, 0, /classes must be an integer >= 1/],
-    [4, 1.5, /classes must be an integer >= 1/],
-    [4, 'x', /classes must be a number/],
-    [7, f(5), /lossOut must have length 4/],
-    [8, f(400), /gradOut must have length 4/],
-    [10, f(1), /gradOutput must have length 4/],
-    [11, 1, /wantLossSum must be a boolean/],
-    [12, -1, /threads must be an integer from 0/],
-    [12, 2.5, /threads must be an integer from 0/],
-    [12, 1e9, /threads must be an integer from 0/],
-    [12, '2', /threads must be a number/],
+    [4, f(5), /lossOut must have length 4/],
+    [5, f(400), /gradOut must have length 4/],
+    [6, f(1), /gradOutput must have length 4/],
+    [7, null, /params must be a Float64Array of length 7/],
+    [7, new Float64Array(6), /params must be a Float64Array of length 7/],
+    [7, new Float32Array(7), /params must be a Float64Array of length 7/],
+    [7, params({ 0: 3 }), /multiple of classes/],
+    [7, params({ 0: 0 }), /classes must be an integer >= 1/],
+    [7, params({ 0: 1.5 }), /classes must be an integer >= 1/],
+    [7, params({ 0: NaN }), /classes must be an integer >= 1/],
+    [7, params({ 4: -1 }), /threads\] must be an integer from 0/],
+    [7, params({ 4: 2.5 }), /threads\] must be an integer from 0/],
+    [7, params({ 4: 1e9 }), /threads\] must be an integer from 0/],
+    [7, params({ 5: 2 }), /wantLossSum\] must be 0 or 1/],
   ];
   for (const [index, value, pattern] of bad) {
     const args = ok.slice();
@@ -84,8 +94,8 @@ test('the raw binding re-checks types and lengths', { skip: natives.length === 0
     assert.throws(() => run(...args), pattern, `argument ${index}`);
     assert.throws(() => runAsync(...args), pattern, `async, argument ${index}: thrown before any work is queued`);
   }
-  assert.throws(() => run(f(4)), /expected 13 arguments/);
-  assert.throws(() => runAsync(f(4)), /expected 13 arguments/);
+  assert.throws(() => run(f(4)), /expected 8 arguments/);
+  assert.throws(() => runAsync(f(4)), /expected 8 arguments/);
 });
 
 test('n above 2^24: every ISA agrees with the float64 js backend on the mean and on the last elements', { skip: natives.length === 0 && 'no native build' }, () => {

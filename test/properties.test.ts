@@ -24,7 +24,7 @@ const softTargetArb = fc.oneof(
 const caseArb = fc
   .record({
     classes: fc.integer({ min: 1, max: 20 }),
-    rows: fc.integer({ min: 0, max: 24 }),
+    rows: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 0, max: 24 }) }, { weight: 1, arbitrary: fc.integer({ min: 25, max: 250 }) }), // n up to 5000
     offset: fc.integer({ min: 0, max: 3 }),
     smoothing: fc.constantFrom<Smoothing>('symmetric', 'uniform'),
     labelSmoothing: fc.oneof(fc.constantFrom(0, 0.05, 0.1, -0.1, 2 ** -126, -(2 ** -126)), fc.double({ min: -1, max: 0.5, noNaN: true }).filter((a) => a === 0 || Math.abs(a) >= 2 ** -126)),

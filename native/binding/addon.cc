@@ -16,7 +16,7 @@ namespace {
 using fused_bce::IsaEntry;
 using fused_bce::KernelArgs;
 
-constexpr size_t kArgCount = 13;
+constexpr size_t kArgCount = 8;
 
 struct View {
   void* data = nullptr;
@@ -64,14 +64,6 @@ bool readView(napi_env env, napi_value value, const char* name, bool optional, b
   return false;
 }
 
-bool readNumber(napi_env env, napi_value value, const char* name, double* out) {
-  if (napi_get_value_double(env, value, out) == napi_ok) return true;
-  char message[160];
-  std::snprintf(message, sizeof message, "fused-bce: native: %s must be a number", name);
-  throwError(env, false, message);
-  return false;
-}
-
 bool checkLength(napi_env env, const View& v, size_t expected, const char* name) {
   if (!v.present || v.length == expected) return true;
   char message[200];
@@ -80,39 +72,52 @@ bool checkLength(napi_env env, const View& v, size_t expected, const char* name)
   return false;
 }
 
-// One call's arguments, read and checked: the kernel arguments, the thread count, and the typed arrays
-// themselves (argument indices), which an asynchronous call keeps referenced until it settles.
+// Slots of the parameter block (src/types.ts, Param): numbers travel in a Float64Array, never boxed.
+enum Param { kClasses = 0, kSmoothScale, kSmoothShift, kGradScale, kThreads, kWantLossSum, kLossSum, kParamCount };
+
+// One call's arguments, read and checked: the kernel arguments, the thread count, where the sum goes, and the
+// typed arrays themselves, which an asynchronous call keeps referenced until it settles.
 struct Call {
   KernelArgs args;
+  double* params = nullptr;  // the parameter block; its kLossSum slot receives the sum
   unsigned threads = 0;
-  napi_value arrays[7] = {};
+  napi_value arrays[8] = {};
   size_t arrayCount = 0;
 };
 
-// (logits, targets, posWeight, weight, classes, smoothScale, smoothShift, lossOut, gradOut, gradScale,
-//  gradOutput, wantLossSum, threads). Returns false after throwing.
+// (logits, targets, posWeight, weight, lossOut, gradOut, gradOutput, params), params a Float64Array of
+// [classes, smoothScale, smoothShift, gradScale, threads, wantLossSum, lossSum]. Returns false after throwing.
 bool readCall(napi_env env, const napi_value* argv, Call* call) {
   View logits, targets, posWeight, weight, lossOut, gradOut, gradOutput;
-  double classesNumber, smoothScale, smoothShift, gradScale, threadsNumber;
   if (!readView(env, argv[0], "logits", false, false, &logits)) return false;
   if (!readView(env, argv[1], "targets", false, true, &targets)) return false;
   if (!readView(env, argv[2], "posWeight", true, false, &posWeight)) return false;
   if (!readView(env, argv[3], "weight", true, false, &weight)) return false;
-  if (!readNumber(env, argv[4], "classes", &classesNumber)) return false;
-  if (!readNumber(env, argv[5], "smoothScale", &smoothScale)) return false;
-  if (!readNumber(env, argv[6], "smoothShift", &smoothShift)) return false;
-  if (!readView(env, argv[7], "lossOut", true, false, &lossOut)) return false;
-  if (!readView(env, argv[8], "gradOut", true, false, &gradOut)) return false;
-  if (!readNumber(env, argv[9], "gradScale", &gradScale)) return false;
-  if (!readView(env, argv[10], "gradOutput", true, false, &gradOutput)) return false;
-  bool wantLossSum = false;
-  if (napi_get_value_bool(env, argv[11], &wantLossSum) != napi_ok) {
-    throwError(env, false, "fused-bce: native: wantLossSum must be a boolean");
+  if (!readView(env, argv[4], "lossOut", true, false, &lossOut)) return false;
+  if (!readView(env, argv[5], "gradOut", true, false, &gradOut)) return false;
+  if (!readView(env, argv[6], "gradOutput", true, false, &gradOutput)) return false;
+  bool isTyped = false;
+  napi_typedarray_type type = napi_int8_array;
+  size_t paramCount = 0;
+  void* paramData = nullptr;
+  napi_value paramBuffer;
+  size_t paramOffset;
+  if (napi_is_typedarray(env, argv[7], &isTyped) != napi_ok) return false;
+  if (isTyped && napi_get_typedarray_info(env, argv[7], &type, &paramCount, &paramData, &paramBuffer, &paramOffset) != napi_ok) {
     return false;
   }
-  if (!readNumber(env, argv[12], "threads", &threadsNumber)) return false;
+  if (!isTyped || type != napi_float64_array || paramCount < kParamCount || paramData == nullptr) {
+    throwError(env, false, "fused-bce: native: params must be a Float64Array of length 7");
+    return false;
+  }
+  double* params = static_cast<double*>(paramData);
+  const double classesNumber = params[kClasses], threadsNumber = params[kThreads], want = params[kWantLossSum];
   if (!(threadsNumber >= 0 && threadsNumber <= 1024 && std::floor(threadsNumber) == threadsNumber)) {
-    throwError(env, true, "fused-bce: native: threads must be an integer from 0 (auto) to 1024");
+    throwError(env, true, "fused-bce: native: params[threads] must be an integer from 0 (auto) to 1024");
+    return false;
+  }
+  if (!(want == 0 || want == 1)) {
+    throwError(env, true, "fused-bce: native: params[wantLossSum] must be 0 or 1");
     return false;
   }
 
@@ -157,20 +162,21 @@ bool readCall(napi_env env, const napi_value* argv, Call* call) {
   args.weightPerElement = weight.present && weight.length == n;
   args.n = n;
   args.classes = classes;
-  args.smoothScale = smoothScale;
-  args.smoothShift = smoothShift;
+  args.smoothScale = params[kSmoothScale];
+  args.smoothShift = params[kSmoothShift];
   args.lossOut = lossOut.present ? static_cast<float*>(lossOut.data) : nullptr;
   args.gradOut = gradOut.present ? static_cast<float*>(gradOut.data) : nullptr;
-  args.gradScale = gradScale;
+  args.gradScale = params[kGradScale];
   args.gradOutput = gradOutput.present ? static_cast<const float*>(gradOutput.data) : nullptr;
-  args.wantLossSum = wantLossSum;
+  args.wantLossSum = want == 1;
   // An empty posWeight/weight (n = 0) has no data pointer; the kernel returns before reading it.
+  call->params = params;
   call->threads = static_cast<unsigned>(threadsNumber);
   const View* views[7] = {&logits, &targets, &posWeight, &weight, &lossOut, &gradOut, &gradOutput};
-  const int indices[7] = {0, 1, 2, 3, 7, 8, 10};
   for (int k = 0; k < 7; ++k) {
-    if (views[k]->present) call->arrays[call->arrayCount++] = argv[indices[k]];
+    if (views[k]->present) call->arrays[call->arrayCount++] = argv[k];
   }
+  call->arrays[call->arrayCount++] = argv[7];
   return true;
 }
 
@@ -179,30 +185,30 @@ bool readArgv(napi_env env, napi_callback_info info, napi_value* argv, const Isa
   void* data = nullptr;
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return false;
   if (argc != kArgCount) {
-    throwError(env, false, "fused-bce: native: expected 13 arguments");
+    throwError(env, false, "fused-bce: native: expected 8 arguments");
     return false;
   }
   *isa = static_cast<const IsaEntry*>(data);
   return true;
 }
 
-// The synchronous entry point: the float64 loss sum (0 unless wantLossSum).
+// The synchronous entry point: writes the loss sum into params[lossSum] and returns undefined, so that a call
+// with caller-provided arrays allocates nothing on the JavaScript heap (a returned double would be boxed).
 napi_value Run(napi_env env, napi_callback_info info) {
   napi_value argv[kArgCount];
   const IsaEntry* isa;
   Call call;
   if (!readArgv(env, info, argv, &isa) || !readCall(env, argv, &call)) return nullptr;
   const double sum = fused_bce::runBlocked(isa->run, call.args, call.threads);
-  napi_value result;
-  napi_create_double(env, sum, &result);
-  return result;
+  if (call.args.wantLossSum) call.params[kLossSum] = sum;
+  return nullptr;
 }
 
 // An asynchronous call in flight: its arguments, references that keep its arrays alive, and its promise.
 struct AsyncCall {
   Call call;
   const IsaEntry* isa = nullptr;
-  napi_ref refs[7] = {};
+  napi_ref refs[8] = {};
   napi_deferred deferred = nullptr;
   napi_async_work work = nullptr;
   double sum = 0;
@@ -217,6 +223,7 @@ void completeAsync(napi_env env, napi_status status, void* data) {
   auto* a = static_cast<AsyncCall*>(data);
   napi_value value;
   if (status == napi_ok) {
+    if (a->call.args.wantLossSum) a->call.params[kLossSum] = a->sum;  // still referenced, so still there
     napi_create_double(env, a->sum, &value);
     napi_resolve_deferred(env, a->deferred, value);
   } else {
@@ -230,7 +237,8 @@ void completeAsync(napi_env env, napi_status status, void* data) {
   delete a;
 }
 
-// The asynchronous entry point: the same arguments; a promise of the loss sum, computed on the libuv pool.
+// The asynchronous entry point: the same arguments; a promise of the loss sum (also written to
+// params[lossSum]), computed on the libuv pool.
 // The typed arrays stay referenced until the promise settles.
 napi_value RunAsync(napi_env env, napi_callback_info info) {
   napi_value argv[kArgCount];
