@@ -71,6 +71,12 @@ function headlineImpls(d) {
   for (const isa of isas) {
     list.push({ impl: `fused-bce native ${isa}${isa === isas[0] ? ' (best)' : ''}`, setup: () => select('native', isa), fn: () => f.bceWithLogitsFused(d.logits, d.labels, options).loss });
   }
+  if (isas.length > 0) {
+    const cores = os.cpus().length;
+    const threaded = { labelSmoothing, gradOut: d.grad, threads: cores };
+    list.push({ impl: `fused-bce native ${isas[0]}, ${cores} threads`, setup: () => select('native', isas[0]), fn: () => f.bceWithLogitsFused(d.logits, d.labels, threaded).loss, minN: 65536 });
+    list.push({ impl: `fused-bce native ${isas[0]}, async (auto threads)`, setup: () => select('native', isas[0]), fn: () => f.bceWithLogitsFusedAsync(d.logits, d.labels, options), isAsync: true });
+  }
   list.push({ impl: 'fused-bce js fallback', setup: () => select('js'), fn: () => f.bceWithLogitsFused(d.logits, d.labels, options).loss, maxN: quick ? 65536 : Infinity });
   list.push({ impl: 'naive JS (3 passes, allocating)', fn: () => anchors.naive(d.logits, d.soft, labelSmoothing).loss });
   list.push({ impl: 'hand-fused JS (1 pass)', fn: () => anchors.handFused(d.logits, d.soft, labelSmoothing, d.grad) });
