@@ -90,11 +90,26 @@ function nativeKernel(isa: string | undefined): Kernel {
   return Object.freeze({ name: 'native', isa: chosen, run, runAsync: native.kernelsAsync[chosen] });
 }
 
-let current: Kernel =
+const initial: Kernel =
   forcedBackend === 'js' ? jsKernel : forcedBackend === 'native' || forcedIsa !== undefined ? nativeKernel(forcedIsa) : native ? nativeKernel(undefined) : jsKernel;
+let current = initial;
 
 export function currentKernel(): Kernel {
   return current;
+}
+
+/**
+ * Inputs shorter than this run on the TypeScript kernel while the backend is the default choice: a native call
+ * has a fixed cost of about a quarter of a microsecond, more than the TS kernel spends on a few elements
+ * (the benchmark measures the crossover, near 8 elements on x86-64). A backend chosen with useBackend() or the
+ * environment runs every size.
+ */
+export const TINY_INPUT = 8;
+let defaultChoice = forcedBackend === undefined && forcedIsa === undefined;
+
+/** The kernel for an input of n elements. */
+export function kernelFor(n: number): Kernel {
+  return n < TINY_INPUT && defaultChoice ? jsKernel : current;
 }
 
 /** What is running: `{ name: 'js' | 'native', isa }`. Reflects useBackend() calls. */
@@ -108,17 +123,26 @@ export const backend: BackendInfo = Object.freeze({
 });
 
 /**
- * Switch backend in-process (tests, benchmarks, or to pin an ISA). `useBackend('native')` picks the best ISA.
+ * Switch backend in-process (tests, benchmarks, or to pin an ISA). `useBackend('native')` picks the best ISA;
+ * a chosen backend runs every input size. `useBackend('auto')` returns to the load-time choice.
  * Throws if the native backend did not load or the CPU lacks the ISA.
  */
-export function useBackend(name: 'js' | 'native', isa?: string): BackendInfo {
+export function useBackend(name: 'js' | 'native' | 'auto', isa?: string): BackendInfo {
+  if (name === 'auto') {
+    // Back to the choice made at load time (the environment's, else the best native ISA with tiny inputs in TS).
+    if (isa !== undefined && isa !== null) throw new RangeError("fused-bce: useBackend: 'auto' takes no ISA");
+    current = initial;
+    defaultChoice = forcedBackend === undefined && forcedIsa === undefined;
+    return { name: current.name, isa: current.isa };
+  }
+  defaultChoice = false;
   if (name === 'js') {
     if (isa !== undefined && isa !== null) throw new RangeError("fused-bce: useBackend: the 'js' backend has no ISA");
     current = jsKernel;
   } else if (name === 'native') {
     current = nativeKernel(isa);
   } else {
-    throw new RangeError(`fused-bce: useBackend: name must be 'js' or 'native', got ${JSON.stringify(name)}`);
+    throw new RangeError(`fused-bce: useBackend: name must be 'js', 'native' or 'auto', got ${JSON.stringify(name)}`);
   }
   return { name: current.name, isa: current.isa };
 }

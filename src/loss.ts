@@ -2,7 +2,7 @@
 import { Param } from './types';
 import type { BackwardOptions, ForwardOptions, FusedOptions, FusedResult, Targets } from './types';
 import { Op, preparePlan } from './plan';
-import { currentKernel } from './backend';
+import { kernelFor } from './backend';
 import type { Plan } from './plan';
 
 
@@ -29,7 +29,7 @@ export function bceWithLogits(logits: Float32Array, targets: Targets, options?: 
 export function bceWithLogits(logits: Float32Array, targets: Targets, options?: ForwardOptions): number | Float32Array;
 export function bceWithLogits(logits: Float32Array, targets: Targets, options?: ForwardOptions): number | Float32Array {
   const plan = preparePlan('bceWithLogits', Op.Forward, logits, targets, options);
-  const kernel = currentKernel();
+  const kernel = kernelFor(plan.n);
   if (plan.reduction === 'none') {
     const lossOut = plan.lossOut ?? new Float32Array(plan.n);
     kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, null, null, plan.params);
@@ -42,7 +42,7 @@ export function bceWithLogits(logits: Float32Array, targets: Targets, options?: 
 export function bceWithLogitsBackward(logits: Float32Array, targets: Targets, options?: BackwardOptions): Float32Array {
   const plan = preparePlan('bceWithLogitsBackward', Op.Backward, logits, targets, options);
   const gradOut = plan.gradOut ?? new Float32Array(plan.n);
-  currentKernel().run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, plan.gradOutput, plan.params);
+  kernelFor(plan.n).run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, plan.gradOutput, plan.params);
   return gradOut;
 }
 
@@ -67,7 +67,7 @@ export function bceWithLogitsFused(logits: Float32Array, targets: Targets, optio
  */
 export function runFused(plan: Plan, lossOut: Float32Array | null, gradOut: Float32Array): number {
   if (plan.reduction === 'none') {
-    currentKernel().run(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, gradOut, plan.gradOutput, plan.params);
+    kernelFor(plan.n).run(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, gradOut, plan.gradOutput, plan.params);
     return NaN;
   }
   return reducedLoss(plan, gradOut);
@@ -77,7 +77,7 @@ export function runFused(plan: Plan, lossOut: Float32Array | null, gradOut: Floa
 function reducedLoss(plan: Plan, gradOut: Float32Array | null): number {
   const params = plan.params;
   params[Param.WantLossSum] = 1;
-  currentKernel().run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, null, params);
+  kernelFor(plan.n).run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, null, params);
   return plan.reduction === 'mean' ? params[Param.LossSum] / plan.n : params[Param.LossSum];
 }
 
@@ -97,7 +97,7 @@ export async function bceWithLogitsFusedAsync(logits: Float32Array, targets: Tar
   const { n, reduction } = plan;
   checkFixedLength('bceWithLogitsFusedAsync', plan);
   const gradOut = plan.gradOut ?? new Float32Array(n);
-  const kernel = currentKernel();
+  const kernel = kernelFor(plan.n);
   const params = plan.params.slice(); // each call in flight has its own parameter block and sum
   if (reduction === 'none') {
     const lossOut = plan.lossOut ?? new Float32Array(n);

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { availableBackends, bceWithLogitsFused, useBackend, backend } from '../src/index';
+import { TINY_INPUT } from '../src/backend';
 import { rng, normal } from './helpers/reference';
 
 const natives = availableBackends().filter((b) => b.name === 'native');
@@ -125,6 +126,29 @@ test('n above 2^24: every ISA agrees with the float64 js backend on the mean and
       assert.ok(grad.every(Number.isFinite), `${b.isa}: every gradient element written`);
     }
   } finally {
-    useBackend(availableBackends()[0].name, availableBackends()[0].isa ?? undefined);
+    useBackend('auto');
+  }
+});
+
+test('by default, inputs shorter than TINY_INPUT run on the TS kernel (faster there), longer ones natively', { skip: (natives.length === 0 || process.env.FUSED_BCE_BACKEND !== undefined || process.env.FUSED_BCE_ISA !== undefined) && 'no native build, or a backend forced' }, () => {
+  const run = (n: number) => {
+    const logits = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7) * 5);
+    const labels = Uint8Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    return bceWithLogitsFused(logits, labels, { labelSmoothing: 0.05, reduction: 'none' });
+  };
+  const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+  try {
+    for (const n of [1, TINY_INPUT - 1, TINY_INPUT, 40]) {
+      useBackend('auto');
+      const auto = run(n);
+      useBackend(n < TINY_INPUT ? 'js' : 'native');
+      const expected = run(n);
+      assert.deepEqual(bits(auto.loss), bits(expected.loss), `n=${n}: losses from the ${n < TINY_INPUT ? 'js' : 'native'} kernel`);
+      assert.deepEqual(bits(auto.grad), bits(expected.grad), `n=${n}: gradients`);
+    }
+    useBackend('auto');
+    assert.equal(backend.name, 'native', "'auto' restores the load-time choice");
+  } finally {
+    useBackend('auto');
   }
 });

@@ -1,6 +1,6 @@
 // Runs a suite once per backend this machine has (js, then every native ISA), selected in-process.
 import { describe, before, after } from 'node:test';
-import { availableBackends, useBackend, backend } from '../../src/index';
+import { availableBackends, useBackend } from '../../src/index';
 import type { BackendInfo } from '../../src/index';
 
 export function backendLabel(b: BackendInfo): string {
@@ -11,13 +11,11 @@ export function backendLabel(b: BackendInfo): string {
 export function forEachBackend(title: string, suite: (b: BackendInfo) => void): void {
   for (const b of availableBackends()) {
     describe(`${title} [${backendLabel(b)}]`, () => {
-      let previous: BackendInfo;
       before(() => {
-        previous = { name: backend.name, isa: backend.isa };
         useBackend(b.name, b.isa ?? undefined);
       });
       after(() => {
-        useBackend(previous.name, previous.isa ?? undefined);
+        useBackend('auto');
       });
       suite(b);
     });
