@@ -2,7 +2,7 @@
 // self-contained SVG for the README.
 'use strict';
 
-const COLORS = ['#d62728', '#ff7f0e', '#bcbd22', '#1f77b4', '#7f7f7f', '#8c564b', '#9467bd', '#e377c2', '#2ca02c', '#17becf'];
+const COLORS = ['#d62728', '#ff7f0e', '#bcbd22', '#000000', '#1f77b4', '#8c564b', '#9467bd', '#e377c2', '#2ca02c', '#17becf', '#7f7f7f', '#aec7e8', '#98df8a'];
 
 function escape(s) {
   return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -11,10 +11,10 @@ function escape(s) {
 function renderChart(rows, env) {
   const headline = rows.filter((r) => r.op.startsWith('fused forward+backward'));
   const impls = [...new Set(headline.map((r) => r.impl))];
-  const width = 860;
+  const width = 1060;
   const height = 480;
   const left = 70;
-  const right = 290;
+  const right = 370;
   const top = 50;
   const bottom = 60;
   const plotW = width - left - right;
@@ -31,7 +31,7 @@ function renderChart(rows, env) {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
   out.push(`<text x="${left}" y="22" font-size="15" font-weight="bold">Fused BCE forward+backward (uint8 targets, smoothing 0.05): ns per element, lower is better</text>`);
-  out.push(`<text x="${left}" y="40" fill="#555">${escape(env.cpu)}, ${env.cores} cores, Node ${escape(env.node)}, one thread</text>`);
+  out.push(`<text x="${left}" y="40" fill="#555">${escape(env.cpu)}, ${env.cores} cores, Node ${escape(env.node)}; one thread unless a row says threads; at n = 1, ns per call</text>`);
   for (let e = yMin; e <= yMax; e++) {
     const yy = y(10 ** e);
     out.push(`<line x1="${left}" y1="${yy}" x2="${left + plotW}" y2="${yy}" stroke="#ddd"/>`);

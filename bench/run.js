@@ -52,6 +52,19 @@ async function sample(x) {
   const t0 = process.hrtime.bigint();
   await runner(x)(x.inner);
   x.samples.push(Number(process.hrtime.bigint() - t0) / x.inner);
+  settle(x.allocates ? 150 : 10);
+}
+
+// Collect the garbage of the allocating implementations (naive JS, tfjs: hundreds of MB at 16M) now, outside
+// the timed region, and give the collector's background threads a moment: otherwise they run on the second
+// core while the next implementation is timed, and multi-threaded rows pay for them.
+function settle(ms) {
+  if (typeof global.gc !== 'function') return;
+  global.gc();
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // spin: a timer would let other work in
+  }
 }
 
 function makeData(n, seed) {
@@ -95,10 +108,10 @@ function headlineImpls(d) {
     list.push({ impl: `fused-bce native ${isas[0]}, async, threads auto`, setup: () => select('native', isas[0]), fn: () => f.bceWithLogitsFusedAsync(d.logits, d.labels, auto), isAsync: true });
   }
   list.push({ impl: 'fused-bce js fallback', setup: () => select('js'), fn: () => f.bceWithLogitsFused(d.logits, d.labels, options).loss, maxN: quick ? 65536 : Infinity });
-  list.push({ impl: 'naive JS (3 passes, allocating)', fn: () => anchors.naive(d.logits, d.soft, labelSmoothing).loss });
+  list.push({ impl: 'naive JS (3 passes, allocating)', fn: () => anchors.naive(d.logits, d.soft, labelSmoothing).loss, allocates: true });
   list.push({ impl: 'hand-fused JS (1 pass)', fn: () => anchors.handFused(d.logits, d.soft, labelSmoothing, d.grad) });
   for (const backend of anchors.tfjsBackends()) {
-    list.push({ impl: `tfjs ${backend}`, setup: () => anchors.tfjsUse(backend), fn: () => anchors.tfjsStep(d.logits, d.soft, labelSmoothing), isAsync: false, maxN: backend === 'cpu' && quick ? 1024 : Infinity });
+    list.push({ impl: `tfjs ${backend}`, setup: () => anchors.tfjsUse(backend), fn: () => anchors.tfjsStep(d.logits, d.soft, labelSmoothing), allocates: true, maxN: backend === 'cpu' && quick ? 1024 : Infinity });
   }
   if (anchors.bandwidthBaseline) {
     list.push({ impl: 'bandwidth baseline (read 2, write 1)', fn: () => anchors.bandwidthBaseline(d.logits, d.labels, d.grad), minN: 1024 });
