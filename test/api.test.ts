@@ -6,6 +6,7 @@ import {
   backend, availableBackends,
 } from '../src/index';
 import { forEachBackend } from './helpers/backends';
+import { refElement } from './helpers/reference';
 import { normal, rng } from './helpers/reference';
 
 function randomInputs(n: number, seed: number) {
@@ -105,7 +106,11 @@ forEachBackend('contract', () => {
     const perElement = bceWithLogitsBackward(logits, soft, { reduction: 'none', gradOutput: new Float32Array(300).fill(2) });
     for (let i = 0; i < 300; i++) {
       assert.equal(scaled[i], 2 * base[i]);
-      assert.equal(perElement[i], scaled[i]);
+      // A per-element upstream gradient takes the kernels' double-precision path, a scalar one the float path:
+      // the same value within the accuracy bound, not necessarily the same bits.
+      // Each is within 4 units of the truth (units of 2^-24 times the gradient's magnitude, times the scale 2).
+      const unit = 2 ** -24 * refElement(logits[i], soft[i], 0, 'symmetric').gradMagnitude * 2;
+      assert.ok(Math.abs(perElement[i] - scaled[i]) <= 8 * unit + 2 ** -149, `[${i}] ${perElement[i]} vs ${scaled[i]}`);
       assert.ok(Math.abs(mean[i] - base[i] / 300) <= 2 ** -22 * Math.abs(base[i] / 300) + 2 ** -149);
     }
   });

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { bceWithLogits, bceWithLogitsBackward, bceWithLogitsFused } from '../src/index';
 import type { Reduction, Smoothing } from '../src/index';
 import { backendLabel, forEachBackend } from './helpers/backends';
-import { refElement } from './helpers/reference';
+import { refElement, rng, normal } from './helpers/reference';
 import { assertGrad, assertLoss, assertReduced, worst } from './helpers/bounds';
 
 const NUM_RUNS = Number(process.env.FUSED_BCE_PROPERTY_RUNS ?? 150);
@@ -102,6 +102,32 @@ forEachBackend('properties', (b) => {
       }),
       { numRuns: NUM_RUNS, seed: 20261130, includeErrorInReport: true },
     );
+  });
+
+  test('a few large inputs (65,537 and 300,007 elements, 7 classes): every element within the bound', () => {
+    const random = rng(77);
+    for (const n of [65537 * 7, 300007 * 7].map((k) => k - (k % 7))) {
+      const classes = 7;
+      const specials = [Infinity, -Infinity, NaN, 0, -0, 3.4e38, -3.4e38, 1e-40];
+      const logits = Float32Array.from({ length: n }, () => (random() < 0.01 ? specials[Math.floor(random() * specials.length)] : 8 * normal(random)));
+      const hard = n % 2 === 0;
+      const targets = hard ? Uint8Array.from({ length: n }, () => (random() < 0.2 ? 1 : 0)) : Float32Array.from({ length: n }, () => random());
+      const posWeight = Float32Array.from({ length: classes }, () => 0.25 + 4 * random());
+      const weight = Float32Array.from({ length: classes }, (_, c) => (c === 3 ? 0 : 0.5 + random()));
+      const labelSmoothing = 0.05;
+      const r = bceWithLogitsFused(logits, targets, { labelSmoothing, posWeight, weight, reduction: 'none' });
+      for (let i = 0; i < n; i++) {
+        const c = i % classes;
+        const ref = refElement(logits[i], targets[i], labelSmoothing, 'symmetric', posWeight[c], weight[c]);
+        const label = `n=${n} [${i}] x=${logits[i]} y=${targets[i]}`;
+        if (Number.isNaN(ref.loss)) {
+          assert.ok(Number.isNaN(r.loss[i]) && Number.isNaN(r.grad[i]), `${label}: NaN expected`);
+          continue;
+        }
+        assertLoss(r.loss[i], ref.loss, ref.lossMagnitude, label, undefined, weight[c] * ref.expFactor);
+        assertGrad(r.grad[i], ref.grad, ref.gradMagnitude, label, undefined, weight[c] * Math.max(1, ref.expFactor));
+      }
+    }
   });
 
   test('dense sweep of logits over [-110, 110] and subnormals, targets 0, 1, soft, several smoothings', (t) => {

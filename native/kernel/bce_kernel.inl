@@ -98,10 +98,10 @@ struct PreciseTerms {
 
 template <class V>
 FUSED_BCE_INLINE typename V::F preciseLoss(const Constants<V>& c, const PreciseTerms<V>& t, typename V::F expNegAbs,
-                                           typename V::F onePlusExp, typename V::F absLogit, typename V::M nonNegative,
-                                           typename V::M linearZero, typename V::F w) {
+                                           typename V::F onePlusExp, typename V::F recip, typename V::F absLogit,
+                                           typename V::M nonNegative, typename V::M linearZero, typename V::F w) {
   using D = typename V::D;
-  const D log1pExp = BceMath<V>::log1pOfExpPrecise(expNegAbs, onePlusExp);
+  const D log1pExp = BceMath<V>::log1pOfExpPrecise(expNegAbs, onePlusExp, recip);
   const D softplusWeight = V::dadd(t.negTarget, t.posTarget);
   const D linearTarget = V::dselect(nonNegative, t.negTarget, t.posTarget);
   const D linear = V::dselect(linearZero, c.zeroD, V::dmul(linearTarget, V::widen(absLogit)));
@@ -110,14 +110,14 @@ FUSED_BCE_INLINE typename V::F preciseLoss(const Constants<V>& c, const PreciseT
 
 template <class V>
 FUSED_BCE_INLINE typename V::F preciseGrad(const Constants<V>& c, const PreciseTerms<V>& t, typename V::F expNegAbs,
-                                           typename V::M nonNegative, typename V::F w, const float* gradOutput,
-                                           typename V::F upstream) {
+                                           typename V::F recip, typename V::M nonNegative, typename V::F w,
+                                           const float* gradOutput, typename V::F upstream) {
   using D = typename V::D;
   const D e = V::widen(expNegAbs);
   const D negPos = V::dsub(c.zeroD, t.posTarget);
   const D gradNonNegative = V::dfma(negPos, e, t.negTarget);
   const D gradNegative = V::dfma(t.negTarget, e, negPos);
-  const D gradCore = V::ddiv(V::dselect(nonNegative, gradNonNegative, gradNegative), V::dadd(c.oneD, e));
+  const D gradCore = V::dmul(V::dselect(nonNegative, gradNonNegative, gradNegative), BceMath<V>::reciprocal(V::dadd(c.oneD, e), recip));
   D scale = V::dmul(V::widen(w), c.gradScaleD);
   if (gradOutput) scale = V::dmul(scale, V::widen(upstream));
   return V::narrow(V::dmul(gradCore, scale));
@@ -184,11 +184,18 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
       linearZero = V::orMask(V::eq(linearTarget, c.zero), V::eq(linearScale, c.zero));
       linear = V::select(linearZero, c.zero, V::mul(V::mul(linearTarget, absLogit), linearScale));
     }
-    F loss = V::fma(softplusWeight, log1pExp, linear);
-    if constexpr (!kUnweighted) loss = V::mul(loss, w);
-    if (anyOutsideUnit) {
+    F loss;
+    if constexpr (kUnweighted) {
+      loss = V::fma(softplusWeight, log1pExp, linear);
+    } else {
+      // With weights, the products p y' and the final w would add roundings (and the unweighted loss could
+      // overflow where w brings it back): in double from the targets on, rounded once.
       const PreciseTerms<V> t(c, y, p);
-      loss = V::select(outsideUnit, preciseLoss<V>(c, t, expNegAbs, onePlusExp, absLogit, nonNegative, linearZero, w), loss);
+      loss = preciseLoss<V>(c, t, expNegAbs, onePlusExp, recip, absLogit, nonNegative, linearZero, w);
+    }
+    if (kUnweighted && anyOutsideUnit) {
+      const PreciseTerms<V> t(c, y, p);
+      loss = V::select(outsideUnit, preciseLoss<V>(c, t, expNegAbs, onePlusExp, recip, absLogit, nonNegative, linearZero, w), loss);
     }
     if constexpr (!kUnweighted) loss = V::select(masked, c.zero, loss);
     if (a.lossOut) L::store(a.lossOut + i, loss, count);
@@ -198,26 +205,32 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
     }
   }
   if constexpr (kGrad) {
-    const F gradNonNegative = V::fma(V::sub(c.zero, posTarget), expNegAbs, negTarget);
-    const F gradNegative = V::fma(negTarget, expNegAbs, V::sub(c.zero, posTarget));
-    const F gradCore = V::mul(V::select(nonNegative, gradNonNegative, gradNegative), recip);
-    F weighted = kUnweighted ? gradCore : V::mul(gradCore, w);
     const F upstream = a.gradOutput ? L::f32(a.gradOutput + i, count) : c.one;
-    if (a.gradOutput) weighted = V::mul(weighted, upstream);
-    // The scale (gradOutput / n for 'mean') as a hi + lo pair: 1/n is not a float, and its rounding would
-    // otherwise add a whole rounding error to every gradient. An infinite weighted gradient (from an infinite
-    // weight or upstream gradient) keeps its infinity: its lo product is left out rather than giving inf - inf.
     F grad;
-    if (c.gradScaleInDouble) {
-      grad = V::narrow(V::dmul(V::widen(weighted), c.gradScaleD));
+    if (kUnweighted && !a.gradOutput && !c.gradScaleInDouble) {
+      // The common case (no weights, a scalar upstream gradient), in float with the roundings folded:
+      //   core = (negTarget - posTarget e) or (negTarget e - posTarget), one fma;
+      //   1 / (1 + e) = r (1 + d), with d = (1 - u r) - (e - (u - 1)) r from the exact rounding error of u;
+      //   core r = P + Perr exactly (Perr by fma); the scale is the pair hi + lo.
+      // grad = P hi + ((P d + Perr) hi + P lo): one rounding after the core's, where a plain core * r * scale
+      // would add three (u, the division, the products) and exceed the bound.
+      const F gradNonNegative = V::fma(V::sub(c.zero, posTarget), expNegAbs, negTarget);
+      const F gradNegative = V::fma(negTarget, expNegAbs, V::sub(c.zero, posTarget));
+      const F core = V::select(nonNegative, gradNonNegative, gradNegative);
+      const F uLo = V::sub(expNegAbs, V::sub(onePlusExp, c.one));
+      const F d = V::sub(V::fma(V::sub(c.zero, onePlusExp), recip, c.one), V::mul(uLo, recip));
+      const F product = V::mul(core, recip);
+      const F productErr = V::fma(core, recip, V::sub(c.zero, product));
+      const F correction = V::fma(product, d, productErr);
+      grad = V::fma(product, c.gradScaleHi, V::fma(correction, c.gradScaleHi, V::mul(product, c.gradScaleLo)));
     } else {
-      F lo = V::mul(weighted, c.gradScaleLo);
-      if (!kUnweighted || a.gradOutput) lo = V::select(V::eq(V::abs(weighted), c.infinity), c.zero, lo);
-      grad = V::fma(weighted, c.gradScaleHi, lo);
-    }
-    if (anyOutsideUnit) {
+      // Weights, a per-element upstream gradient or an extreme scale: every product in double, rounded once.
       const PreciseTerms<V> t(c, y, p);
-      grad = V::select(outsideUnit, preciseGrad<V>(c, t, expNegAbs, nonNegative, w, a.gradOutput, upstream), grad);
+      grad = preciseGrad<V>(c, t, expNegAbs, recip, nonNegative, w, a.gradOutput, upstream);
+    }
+    if (kUnweighted && !a.gradOutput && !c.gradScaleInDouble && anyOutsideUnit) {
+      const PreciseTerms<V> t(c, y, p);
+      grad = V::select(outsideUnit, preciseGrad<V>(c, t, expNegAbs, recip, nonNegative, w, a.gradOutput, upstream), grad);
     }
     if constexpr (!kUnweighted) grad = V::select(masked, c.zero, grad);
     L::store(a.gradOut + i, grad, count);

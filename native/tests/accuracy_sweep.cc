@@ -51,6 +51,11 @@ const Config kConfigs[] = {
     {"y=1 u8 a=0.05 w=0.3 /7", 1, true, Smoothing::symmetric(0.05), 1, 0.3f, 1.0 / 7, false},
     {"y=0 u8 a=0.1 uniform w=2.5 /1000", 0, true, Smoothing::uniform(0.1), 1, 2.5f, 1e-3, false},
     {"y=1 u8 a=-0.05 p=2 /3", 1, true, Smoothing::symmetric(-0.05), 2, 1, 1.0 / 3, false},
+    {"y=0 u8 a=0 /3", 0, true, Smoothing::symmetric(0), 1, 1, 1.0 / 3, false},
+    {"y=0.3 f32 a=0.05 /7", 0.3f, false, Smoothing::symmetric(0.05), 1, 1, 1.0 / 7, false},
+    {"y=1 u8 a=0.05 /1000", 1, true, Smoothing::symmetric(0.05), 1, 1, 1e-3, false},
+    {"y=0.6 f32 a=0.05 p=2.7 w=0.8 /3", 0.6f, false, Smoothing::symmetric(0.05), 2.7f, 0.8f, 1.0 / 3, false},
+    {"y=0.9 f32 a=0.1 uniform p=0.4 w=1.3", 0.9f, false, Smoothing::uniform(0.1), 0.4f, 1.3f, 1, false},
 };
 constexpr size_t kConfigCount = sizeof(kConfigs) / sizeof(kConfigs[0]);
 
@@ -118,8 +123,9 @@ struct Sweep {
         a.logits = logits.data();
         if (cfg.u8) a.targetsU8 = labels.data();
         else a.targetsF32 = targets.data();
-        a.posWeight = &cfg.posWeight;
-        a.weight = &cfg.weight;
+        // Weights of exactly 1 are left out, so that the unweighted specialisation is the one measured.
+        a.posWeight = cfg.posWeight == 1.0f ? nullptr : &cfg.posWeight;
+        a.weight = cfg.weight == 1.0f ? nullptr : &cfg.weight;
         a.n = n;
         a.classes = 1;
         a.smoothScale = cfg.smoothing.scale;
