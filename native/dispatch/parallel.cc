@@ -20,19 +20,6 @@ namespace {
 constexpr size_t kBlockTarget = size_t(1) << 16;
 constexpr unsigned kMaxThreads = 16;
 
-KernelArgs blockArgs(const KernelArgs& a, size_t begin, size_t end) {
-  KernelArgs b = a;
-  b.n = end - begin;
-  b.logits = a.logits + begin;
-  if (a.targetsF32 != nullptr) b.targetsF32 = a.targetsF32 + begin;
-  if (a.targetsU8 != nullptr) b.targetsU8 = a.targetsU8 + begin;
-  if (a.weight != nullptr && a.weightPerElement) b.weight = a.weight + begin;
-  if (a.lossOut != nullptr) b.lossOut = a.lossOut + begin;
-  if (a.gradOut != nullptr) b.gradOut = a.gradOut + begin;
-  if (a.gradOutput != nullptr) b.gradOutput = a.gradOutput + begin;
-  return b;  // per-class posWeight/weight need no offset: every block starts a row
-}
-
 struct Job {
   KernelFn run;
   const KernelArgs* args;
@@ -48,7 +35,7 @@ void runShare(const Job& job, unsigned t) {
   for (size_t b = first; b < last; ++b) {
     const size_t begin = b * job.blockSize;
     const size_t end = job.args->n - begin < job.blockSize ? job.args->n : begin + job.blockSize;
-    job.blockSums[b] = job.run(blockArgs(*job.args, begin, end));
+    job.blockSums[b] = job.run(elementRange(*job.args, begin, end));
   }
 }
 
@@ -101,7 +88,7 @@ double runBlocked(KernelFn run, const KernelArgs& args, unsigned threads) {
     double sum = 0;  // the same left-to-right sum of block sums as below, without storing them
     for (size_t begin = 0; begin < n; begin += blockSize) {
       const size_t end = n - begin < blockSize ? n : begin + blockSize;
-      sum += run(blockArgs(args, begin, end));
+      sum += run(elementRange(args, begin, end));
     }
     return sum;
   }

@@ -265,19 +265,6 @@ double runSpan(const KernelArgs& a, const SpanParams& sp, size_t begin, size_t e
 // logits, saved first when the gradient overwrites them (in place).
 constexpr size_t kExpandedFloats = 1024;
 
-inline KernelArgs spanArgs(const KernelArgs& a, size_t begin, size_t end) {
-  KernelArgs s = a;
-  s.n = end - begin;
-  s.logits = a.logits + begin;
-  if (a.targetsF32 != nullptr) s.targetsF32 = a.targetsF32 + begin;
-  if (a.targetsU8 != nullptr) s.targetsU8 = a.targetsU8 + begin;
-  if (a.weight != nullptr && a.weightPerElement) s.weight = a.weight + begin;
-  if (a.lossOut != nullptr) s.lossOut = a.lossOut + begin;
-  if (a.gradOut != nullptr) s.gradOut = a.gradOut + begin;
-  if (a.gradOutput != nullptr) s.gradOutput = a.gradOutput + begin;
-  return s;  // per-class posWeight/weight need no offset: every span starts a row
-}
-
 template <class V, class TailV, bool kU8, bool kLoss, bool kGrad>
 FUSED_BCE_INLINE double runSpanOf(bool unweighted, const KernelArgs& a, const SpanParams& sp, size_t begin, size_t end) {
   return unweighted ? runSpan<V, TailV, kU8, true, kLoss, kGrad>(a, sp, begin, end)
@@ -319,7 +306,7 @@ double runAll(const KernelArgs& a) {
       KernelArgs lossOnly = a;
       lossOnly.gradOut = nullptr;
       s = runSpanOf<V, TailV, kU8, true, false>(unweighted, lossOnly, sp, begin, end);
-      if (!(s - s == 0)) s = lossSumFloat64(spanArgs(a, begin, end));
+      if (!(s - s == 0)) s = lossSumFloat64(elementRange(a, begin, end));
       KernelArgs gradOnly = a;
       gradOnly.lossOut = nullptr;
       gradOnly.wantLossSum = false;
@@ -328,7 +315,7 @@ double runAll(const KernelArgs& a) {
       if (inPlaceSum) std::memcpy(savedLogits, a.logits + begin, (end - begin) * sizeof(float));
       s = runSpanOf<V, TailV, kU8, kLoss, kGrad>(unweighted, a, sp, begin, end);
       if (a.wantLossSum && !(s - s == 0)) {
-        KernelArgs original = spanArgs(a, begin, end);
+        KernelArgs original = elementRange(a, begin, end);
         if (inPlaceSum) original.logits = savedLogits;
         s = lossSumFloat64(original);
       }

@@ -26,6 +26,21 @@ struct KernelArgs {
   bool wantLossSum = false;           // return the float64 sum of the losses
 };
 
+// The arguments for elements [begin, end) of a call; begin must start a row (a multiple of classes), so that
+// per-class posWeight/weight need no offset.
+inline KernelArgs elementRange(const KernelArgs& a, size_t begin, size_t end) {
+  KernelArgs r = a;
+  r.n = end - begin;
+  r.logits = a.logits + begin;
+  if (a.targetsF32 != nullptr) r.targetsF32 = a.targetsF32 + begin;
+  if (a.targetsU8 != nullptr) r.targetsU8 = a.targetsU8 + begin;
+  if (a.weight != nullptr && a.weightPerElement) r.weight = a.weight + begin;
+  if (a.lossOut != nullptr) r.lossOut = a.lossOut + begin;
+  if (a.gradOut != nullptr) r.gradOut = a.gradOut + begin;
+  if (a.gradOutput != nullptr) r.gradOutput = a.gradOutput + begin;
+  return r;
+}
+
 // Returns the float64 sum of the per-element losses when args.wantLossSum, else 0.
 using KernelFn = double (*)(const KernelArgs& args);
 

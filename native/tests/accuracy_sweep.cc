@@ -57,7 +57,6 @@ const Config kConfigs[] = {
     {"y=0.6 f32 a=0.05 p=2.7 w=0.8 /3", 0.6f, false, Smoothing::symmetric(0.05), 2.7f, 0.8f, 1.0 / 3, false},
     {"y=0.9 f32 a=0.1 uniform p=0.4 w=1.3", 0.9f, false, Smoothing::uniform(0.1), 0.4f, 1.3f, 1, false},
 };
-constexpr size_t kConfigCount = sizeof(kConfigs) / sizeof(kConfigs[0]);
 
 struct Worst {
   double loss = 0, grad = 0;
