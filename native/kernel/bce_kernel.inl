@@ -12,7 +12,8 @@
 // holding a span, so it sees posWeight/weight as plain arrays (large class counts run row by row), and each
 // span's loss sum is made finite-or-exact on its own (see runAll).
 // Tails: one masked iteration where V has masked loads (AVX-512), else the same steps on TailV lanes.
-// Lanes whose smoothed target is outside [0, 1] take the precise path (in double from the targets on).
+// Lanes whose smoothed target is outside [0, 1], and calls with weights or a per-element upstream gradient, take
+// the precise path (in double from the targets on, rounded once).
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
@@ -166,36 +167,25 @@ FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const C
   const bool anyOutsideUnit = V::any(outsideUnit);
 
   if constexpr (kLoss) {
-    const F log1pExp = Math::log1pOfExp(expNegAbs, onePlusExp, recip);
-    // x < 0: p * y' * |x| multiplied so that no intermediate overflows or underflows unless the result does:
-    // the factor at most 1 meets |x| first ((p |x|) y' for p <= 1, (y' |x|) p for p > 1, as y' <= 1 there
-    // unless smoothing is negative, where then p > 1 means the true value overflows too).
     // A zero coefficient times an infinite |x| is the limit 0, not NaN.
-    typename V::M linearZero;
-    F linear;
-    if constexpr (kUnweighted) {  // p = 1: the same products as below, without the factors 1
-      const F linearTarget = V::select(nonNegative, negTarget, smoothedTarget);
-      linearZero = V::eq(linearTarget, c.zero);
-      linear = V::select(linearZero, c.zero, V::mul(linearTarget, absLogit));
-    } else {
-      const auto posWeightAboveOne = V::gt(p, c.one);
-      const F linearTarget = V::select(nonNegative, negTarget, V::select(posWeightAboveOne, smoothedTarget, p));
-      const F linearScale = V::select(nonNegative, c.one, V::select(posWeightAboveOne, p, smoothedTarget));
-      linearZero = V::orMask(V::eq(linearTarget, c.zero), V::eq(linearScale, c.zero));
-      linear = V::select(linearZero, c.zero, V::mul(V::mul(linearTarget, absLogit), linearScale));
-    }
     F loss;
     if constexpr (kUnweighted) {
-      loss = V::fma(softplusWeight, log1pExp, linear);
+      const F linearTarget = V::select(nonNegative, negTarget, smoothedTarget);  // p = 1
+      const auto linearZero = V::eq(linearTarget, c.zero);
+      const F linear = V::select(linearZero, c.zero, V::mul(linearTarget, absLogit));
+      loss = V::fma(softplusWeight, Math::log1pOfExp(expNegAbs, onePlusExp, recip), linear);
+      if (anyOutsideUnit) {
+        const PreciseTerms<V> t(c, y, p);
+        loss = V::select(outsideUnit, preciseLoss<V>(c, t, expNegAbs, onePlusExp, recip, absLogit, nonNegative, linearZero, w), loss);
+      }
     } else {
       // With weights, the products p y' and the final w would add roundings (and the unweighted loss could
       // overflow where w brings it back): in double from the targets on, rounded once.
+      // The linear coefficient is 1 - y' for x >= 0, p y' below (zero if either factor is, whatever its rounding).
+      const F negativeSide = V::select(V::eq(p, c.zero), c.zero, smoothedTarget);
+      const auto linearZero = V::eq(V::select(nonNegative, negTarget, negativeSide), c.zero);
       const PreciseTerms<V> t(c, y, p);
       loss = preciseLoss<V>(c, t, expNegAbs, onePlusExp, recip, absLogit, nonNegative, linearZero, w);
-    }
-    if (kUnweighted && anyOutsideUnit) {
-      const PreciseTerms<V> t(c, y, p);
-      loss = V::select(outsideUnit, preciseLoss<V>(c, t, expNegAbs, onePlusExp, recip, absLogit, nonNegative, linearZero, w), loss);
     }
     if constexpr (!kUnweighted) loss = V::select(masked, c.zero, loss);
     if (a.lossOut) L::store(a.lossOut + i, loss, count);
