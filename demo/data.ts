@@ -1,7 +1,7 @@
 // A ChestMNIST-like multi-label problem, generated from a fixed seed (no downloads): 8x8 "images", 14 binary
 // findings per sample with prevalences of 1.5% to 12% (most labels 0, as in ChestMNIST), each finding adding
 // its own smooth pattern to the image, plus pixel noise and label noise (some findings missed, a few invented).
-import { rng, normal } from '../test/helpers/reference';
+import { standardNormal, uniformGenerator } from './random';
 
 export const FEATURES = 64;
 export const LABELS = 14;
@@ -20,7 +20,7 @@ export interface Problem {
 }
 
 export function makeProblem(trainSize: number, testSize: number, seed = 20261130): Problem {
-  const random = rng(seed);
+  const random = uniformGenerator(seed);
   const prevalence = Array.from({ length: LABELS }, (_, k) => 0.015 + (0.105 * k) / (LABELS - 1));
   // Each finding: a blob at its own place and scale, with a signed strength (some are faint).
   const patterns: Float32Array[] = [];
@@ -38,7 +38,7 @@ export function makeProblem(trainSize: number, testSize: number, seed = 20261130
     const labels = new Uint8Array(n * LABELS);
     for (let i = 0; i < n; i++) {
       const image = images.subarray(i * FEATURES, (i + 1) * FEATURES);
-      for (let f = 0; f < FEATURES; f++) image[f] = 0.6 * normal(random);
+      for (let f = 0; f < FEATURES; f++) image[f] = 0.6 * standardNormal(random);
       for (let k = 0; k < LABELS; k++) {
         const present = random() < prevalence[k];
         if (present) for (let f = 0; f < FEATURES; f++) image[f] += patterns[k][f] * (0.6 + 0.8 * random());

@@ -1,7 +1,7 @@
 // A one-hidden-layer MLP (FEATURES -> hidden ReLU -> LABELS logits) with Adam, written out by hand: the loss
 // and its gradient with respect to the logits come from fused-bce's BCEWithLogitsLoss, the rest is here.
 import { BCEWithLogitsLoss } from '../src/index';
-import { rng, normal } from '../test/helpers/reference';
+import { standardNormal, uniformGenerator } from './random';
 
 class Param {
   readonly value: Float32Array;
@@ -9,7 +9,7 @@ class Param {
   private readonly m: Float32Array;
   private readonly v: Float32Array;
   constructor(size: number, scale: number, random: () => number) {
-    this.value = Float32Array.from({ length: size }, () => scale * normal(random));
+    this.value = Float32Array.from({ length: size }, () => scale * standardNormal(random));
     this.grad = new Float32Array(size);
     this.m = new Float32Array(size);
     this.v = new Float32Array(size);
@@ -37,7 +37,7 @@ export class Mlp {
   private dHidden = new Float32Array(0);
 
   constructor(readonly inputs: number, readonly hiddenSize: number, readonly outputs: number, seed: number) {
-    const random = rng(seed);
+    const random = uniformGenerator(seed);
     this.w1 = new Param(inputs * hiddenSize, Math.sqrt(2 / inputs), random);
     this.b1 = new Param(hiddenSize, 0, random);
     this.w2 = new Param(hiddenSize * outputs, Math.sqrt(1 / hiddenSize), random);

@@ -1,6 +1,8 @@
-// Loads ../shared/reference/torch-bce.json (PyTorch answers and float64 truth; see its README).
+// Loads the PyTorch reference cases (PyTorch answers and float64 truth) from test/fixtures/torch-bce.json.gz,
+// kept in the repository with its provenance (test/fixtures/README.md).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
 export interface Answers {
   loss: number | number[];
@@ -36,17 +38,19 @@ function decode(value: unknown): unknown {
   return value;
 }
 
-/** The reference folder: $FUSED_BCE_REFERENCE, else ../shared/reference beside the repository. */
+/** The fixture file: $FUSED_BCE_REFERENCE (a .json or .json.gz, to test other data), else test/fixtures/torch-bce.json.gz. */
 export function referencePath(): string {
   if (process.env.FUSED_BCE_REFERENCE) return resolve(process.env.FUSED_BCE_REFERENCE);
   let dir = __dirname;
   while (!existsSync(join(dir, 'package.json'))) dir = resolve(dir, '..');
-  return resolve(dir, '..', 'shared', 'reference', 'torch-bce.json');
+  return join(dir, 'test', 'fixtures', 'torch-bce.json.gz');
 }
 
 export function loadTorchCases(): TorchCase[] {
   const path = referencePath();
-  if (!existsSync(path)) throw new Error(`PyTorch reference data not found at ${path} (set FUSED_BCE_REFERENCE)`);
-  const json = JSON.parse(readFileSync(path, 'utf8')) as { cases: unknown[] };
+  if (!existsSync(path)) throw new Error(`PyTorch reference data not found at ${path}`);
+  const bytes = readFileSync(path);
+  const text = path.endsWith('.gz') ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
+  const json = JSON.parse(text) as { cases: unknown[] };
   return json.cases.map((c) => decode(c) as TorchCase);
 }
