@@ -8,18 +8,15 @@ import { runJs } from './kernel-js';
 
 /** What the native binding (native/binding/addon.cc) exports. */
 interface NativeBinding {
-  /** ISAs this CPU (and OS) can run, best first, e.g. ['avx512', 'avx2', 'scalar']. */
+  /** ISAs this CPU (and OS) can run, best first, e.g. ['avx512', 'avx2', 'sse2', 'scalar']. */
   readonly isas: readonly string[];
-  /** ISAs compiled into this binary. */
-  readonly compiledIsas: readonly string[];
   /** One entry point per runnable ISA, each with the KernelRun signature. */
   readonly kernels: Readonly<Record<string, KernelRun>>;
   /** The same, asynchronous (Node-API async work on the libuv pool). */
   readonly kernelsAsync: Readonly<Record<string, KernelRunAsync>>;
-  readonly napiVersion: number;
 }
 
-const ISA_NAMES = ['avx512', 'avx2', 'neon', 'scalar'];
+const ISA_NAMES = ['avx512', 'avx2', 'sse2', 'neon', 'scalar'];
 
 // The js backend's asynchronous form runs on the main thread and resolves with the result (a rejection for
 // bad labels), so that code written for the native backend runs unchanged.

@@ -261,44 +261,16 @@ napi_value RunAsync(napi_env env, napi_callback_info info) {
   return promise;
 }
 
-// bandwidthBaseline(a: Float32Array, b: Float32Array | Uint8Array, out: Float32Array): the benchmark's
-// read-two-write-one pass over the kernel's byte volume (bench/run.js).
-napi_value BandwidthBaseline(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc != 3) return throwError(env, false, "fused-bce: native: bandwidthBaseline expects 3 arguments");
-  View a, b, out;
-  if (!readView(env, argv[0], "a", false, false, &a) || !readView(env, argv[1], "b", false, true, &b) ||
-      !readView(env, argv[2], "out", false, false, &out)) {
-    return nullptr;
-  }
-  if (!checkLength(env, b, a.length, "b") || !checkLength(env, out, a.length, "out")) return nullptr;
-  fused_bce::readTwoWriteOne(static_cast<const float*>(a.data),
-                             b.type == napi_uint8_array ? nullptr : static_cast<const float*>(b.data),
-                             b.type == napi_uint8_array ? static_cast<const uint8_t*>(b.data) : nullptr,
-                             static_cast<float*>(out.data), a.length);
-  return nullptr;
-}
-
-Napi::Array stringArray(Napi::Env env, const char* const* names, size_t count) {
-  Napi::Array array = Napi::Array::New(env, count);
-  for (size_t k = 0; k < count; ++k) array.Set(static_cast<uint32_t>(k), Napi::String::New(env, names[k]));
-  return array;
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const IsaEntry* entries;
   const size_t count = fused_bce::compiledIsas(&entries);
-  const char* compiled[8];
-  const char* runnable[8];
-  size_t runnableCount = 0;
+  Napi::Array runnable = Napi::Array::New(env);
   Napi::Object kernels = Napi::Object::New(env);
   Napi::Object kernelsAsync = Napi::Object::New(env);
-  for (size_t k = 0; k < count && k < 8; ++k) {
-    compiled[k] = entries[k].name;
+  uint32_t runnableCount = 0;
+  for (size_t k = 0; k < count; ++k) {
     if (!fused_bce::cpuSupports(entries[k].isa)) continue;
-    runnable[runnableCount++] = entries[k].name;
+    runnable.Set(runnableCount++, Napi::String::New(env, entries[k].name));
     napi_value fn;
     // The entry is static and immutable: safe to share between contexts and worker threads.
     napi_create_function(env, entries[k].name, NAPI_AUTO_LENGTH, Run, const_cast<IsaEntry*>(&entries[k]), &fn);
@@ -306,16 +278,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     napi_create_function(env, entries[k].name, NAPI_AUTO_LENGTH, RunAsync, const_cast<IsaEntry*>(&entries[k]), &fn);
     kernelsAsync.Set(entries[k].name, Napi::Value(env, fn));
   }
-  // runnable is in the table's best-first order, so runnable[0] is bestIsa().
-  exports.Set("isas", stringArray(env, runnable, runnableCount));
-  exports.Set("compiledIsas", stringArray(env, compiled, count));
+  // In the table's best-first order: isas[0] is the best this CPU runs.
+  exports.Set("isas", runnable);
   exports.Set("kernels", kernels);
   exports.Set("kernelsAsync", kernelsAsync);
-  exports.Set("bestIsa", Napi::String::New(env, fused_bce::bestIsa().name));
-  exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
-  napi_value baseline;
-  napi_create_function(env, "bandwidthBaseline", NAPI_AUTO_LENGTH, BandwidthBaseline, nullptr, &baseline);
-  exports.Set("bandwidthBaseline", Napi::Value(env, baseline));
   return exports;
 }
 

@@ -1,6 +1,6 @@
 // CPU feature detection for the dispatcher: CPUID for the instructions, XGETBV for the OS saving their state.
 #include "../kernel/kernel_api.h"
-#include "../kernel/target_region.h"
+#include "../kernel/portable.h"
 
 #if defined(FUSED_BCE_X86_64)
 #if defined(_MSC_VER) && !defined(__clang__)
@@ -41,6 +41,25 @@ unsigned long long xcr0() {
 #endif
 }
 
+// CPUID feature bits (Intel SDM vol. 2A, CPUID; AMD APM vol. 3, the same bits).
+enum : unsigned {
+  kLeaf1EcxFma = 1u << 12,
+  kLeaf1EcxOsxsave = 1u << 27,
+  kLeaf1EcxAvx = 1u << 28,
+  kLeaf7EbxAvx2 = 1u << 5,
+  kLeaf7EbxAvx512F = 1u << 16,
+  kLeaf7EbxAvx512Dq = 1u << 17,
+  kLeaf7EbxAvx512Bw = 1u << 30,
+  kLeaf7EbxAvx512Vl = 1u << 31,
+};
+// XCR0 state components the OS must save for the registers to survive a context switch.
+enum : unsigned long long {
+  kXcr0SseAvx = 0x6,         // XMM, YMM upper halves
+  kXcr0Avx512 = 0xe6,        // plus opmask, ZMM_Hi256, Hi16_ZMM
+};
+
+bool all(unsigned reg, unsigned bits) { return (reg & bits) == bits; }
+
 X86Features detect() {
   X86Features f;
   unsigned r[4];
@@ -48,17 +67,14 @@ X86Features detect() {
   const unsigned maxLeaf = r[0];
   if (maxLeaf < 7) return f;
   cpuid(1, 0, r);
-  const bool osxsave = (r[2] >> 27) & 1, avx = (r[2] >> 28) & 1, fma = (r[2] >> 12) & 1;
-  if (!osxsave || !avx) return f;
+  const unsigned ecx1 = r[2];
+  if (!all(ecx1, kLeaf1EcxOsxsave | kLeaf1EcxAvx)) return f;
   const unsigned long long xcr = xcr0();
-  const bool ymmSaved = (xcr & 0x6) == 0x6;            // SSE and AVX state
-  const bool zmmSaved = (xcr & 0xe6) == 0xe6;          // plus opmask, ZMM_Hi256, Hi16_ZMM
   cpuid(7, 0, r);
-  const unsigned ebx = r[1];
-  const bool avx2 = (ebx >> 5) & 1;
-  const bool avx512f = (ebx >> 16) & 1, avx512dq = (ebx >> 17) & 1, avx512bw = (ebx >> 30) & 1, avx512vl = (ebx >> 31) & 1;
-  f.avx2Fma = ymmSaved && avx2 && fma;
-  f.avx512 = f.avx2Fma && zmmSaved && avx512f && avx512dq && avx512bw && avx512vl;
+  const unsigned ebx7 = r[1];
+  f.avx2Fma = (xcr & kXcr0SseAvx) == kXcr0SseAvx && all(ecx1, kLeaf1EcxFma) && all(ebx7, kLeaf7EbxAvx2);
+  f.avx512 = f.avx2Fma && (xcr & kXcr0Avx512) == kXcr0Avx512 &&
+             all(ebx7, kLeaf7EbxAvx512F | kLeaf7EbxAvx512Dq | kLeaf7EbxAvx512Bw | kLeaf7EbxAvx512Vl);
   return f;
 }
 
@@ -75,6 +91,8 @@ bool cpuSupports(Isa isa) {
     case Isa::Scalar:
       return true;
 #if defined(FUSED_BCE_X86_64)
+    case Isa::Sse2:
+      return true;  // part of x86-64
     case Isa::Avx2:
       return features().avx2Fma;
     case Isa::Avx512:

@@ -1,20 +1,18 @@
-// The scalar kernel: runs on any CPU (the x86-64 / armv8-a baseline), without FMA on x86-64.
-#include <cstring>
-#include "../kernel/kernel_api.h"
-#include "../kernel/target_region.h"
-
+// The portable one-lane kernel: runs on any CPU (with fmadd on arm64, through double elsewhere). The reference
+// the vector ISAs are tested against, and the native path of architectures with no vector ISA here.
+#include "../kernel/portable.h"
 #define FUSED_BCE_TARGET scalar
+#include "begin.h"
 #include "../kernel/vec_scalar.inl"
-#include "../kernel/bce_math.inl"
-#include "../kernel/bce_kernel.inl"
+#include "../kernel/kernel.inl"
 
 namespace fused_bce {
 double runScalar(const KernelArgs& args) {
 #if defined(FUSED_BCE_ARM64)
-  using Lane = scalar::ScalarVec<true>;  // fmadd is part of armv8-a
+  return scalar::runKernel<scalar::ScalarVec<true>>(args);
 #else
-  using Lane = scalar::ScalarVec<false>;
+  return scalar::runKernel<scalar::ScalarVec<false>>(args);
 #endif
-  return scalar::runKernel<Lane, Lane>(args);
 }
 }  // namespace fused_bce
+#include "end.h"

@@ -1,53 +1,71 @@
-// The fused kernel, written once over a vector type V: label smoothing, loss, gradient and the float64
-// loss sum in one pass. The structure and names mirror src/kernel-js.ts:
-//   smoothedTarget = y * scale + shift          negTarget = (1 - y) * scale + shift   (= 1 - y', no cancellation)
-//   posTarget = p * smoothedTarget              softplusWeight = negTarget + posTarget (= 1 + (p - 1) y')
-//   loss = w * (linear + softplusWeight * log1p(e^-|x|)),
-//          linear = x >= 0 ? negTarget * |x| : p * y' * |x|   (ordered so that no intermediate over/underflows)
-//   grad = w * gradOutput_i * scale * (sigmoid(x) * softplusWeight - posTarget), with e = e^-|x|, r = 1 / (1 + e):
-//          x >= 0: (negTarget - posTarget * e) * r      x < 0: (negTarget * e - posTarget) * r
-//          (one rounding fewer than forming the sigmoid and softplusWeight first).
-// The smoothing coefficients are float32 hi + lo pairs, so y' and 1 - y' are within about half an ulp.
-// Work goes in spans of whole rows (about 1024 elements): per-class parameters are expanded into a stack buffer
-// holding a span, so it sees posWeight/weight as plain arrays (large class counts run row by row), and each
-// span's loss sum is made finite-or-exact on its own (see runAll).
-// Tails: one masked iteration where V has masked loads (AVX-512), else the same steps on TailV lanes.
-// Lanes whose smoothed target is outside [0, 1], and calls with weights or a per-element upstream gradient, take
-// the precise path (in double from the targets on, rounded once).
+// The fused kernel, written once over a vector type V: label smoothing, loss, gradient and the float64 loss sum
+// in one pass. The structure and names mirror src/kernel-js.ts:
+//   smoothedTarget y' = y * scale + shift        negTarget = (1 - y) * scale + shift   (= 1 - y', no cancellation)
+//   posTarget = p * y'                           softplusWeight = negTarget + posTarget (= 1 + (p - 1) y')
+//   loss = w * (linear + softplusWeight * log1p(e)),  e = e^-|x|,
+//          linear = x >= 0 ? negTarget * |x| : posTarget * |x|
+//   grad = w * gradOutput_i * scale * core / (1 + e),
+//          core = x >= 0 ? negTarget - posTarget * e : negTarget * e - posTarget
+// Two paths:
+// - fast (no posWeight or weight, a scalar upstream gradient, y' in [0, 1]): float32 throughout. With p = 1 the
+//   softplus weight is exactly 1, and both the linear term and the core are one product of a per-element
+//   coefficient pair (linearCoef, expCoef) selected by the sign of x: linear = linearCoef * x (>= 0), core =
+//   expCoef * e + linearCoef. The gradient folds its roundings (see fastGradient), so one rounding follows
+//   the core's.
+// - precise (posWeight, weight, a per-element upstream gradient, y' outside [0, 1] or NaN, an extreme scale):
+//   the same formulas from the same e in double from the targets on, rounded once; out of line, so the fast
+//   loop keeps its constants in registers. Uint8 targets decide it once per call (their two smoothed values),
+//   float32 targets per vector (lanes outside [0, 1] are replaced).
+// Work goes in spans (about 1024 elements; whole rows where per-class parameters are expanded into a stack
+// buffer), and each span's loss sum is made finite-or-exact on its own (see runAll). A last partial vector is
+// copied into padded stack buffers and run as a whole vector, so a tail element gets the same bits as a lane.
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
-// Per-span parameter sources: pointers indexed from the span start, or constants.
-struct SpanParams {
-  const float* posWeight = nullptr;
+// Which formulas a call runs (decided once per call): the loss's path never depends on what the gradient
+// needs, so a loss has the same bits with and without a gradient.
+enum class Path {
+  kFast,          // unweighted, a scalar upstream gradient
+  kPreciseGrad,   // unweighted, with a per-element upstream gradient or an extreme scale: the gradient in double
+  kPrecise,       // posWeight or weight, or Uint8 labels whose smoothed values leave [0, 1]: everything in double
+};
+
+// Where a span's operands are, indexed from the span start: pointers, or constants for absent parameters.
+struct SpanStreams {
+  const float* logits = nullptr;
+  const float* targetsF32 = nullptr;
+  const uint8_t* targetsU8 = nullptr;
+  const float* posWeight = nullptr;  // per element of the span (per-class values expanded), or null: the constant
   const float* weight = nullptr;
   float posWeightConst = 1.0f;
   float weightConst = 1.0f;
+  const float* gradOutput = nullptr;
+  float* lossOut = nullptr;
+  float* gradOut = nullptr;
+  bool wantLossSum = false;
 };
 
 template <class V>
 struct Constants {
-  typename V::F scaleHi, scaleLo, shiftHi, shiftLo, one, zero, gradScaleHi, gradScaleLo;
-  typename V::F smoothedOne, smoothedZero;  // y' of the labels 1 and 0, correctly rounded
-  typename V::F infinity;
-  // A gradient scale outside [2^-100, 2^100] (or not finite) is applied in double: its float hi + lo split would
-  // underflow, overflow or give inf - inf.
-  bool gradScaleInDouble;
-  typename V::D scaleD, shiftD, gradScaleD, oneD, zeroD;  // the precise path's
-  explicit Constants(const KernelArgs& a)
+  using F = typename V::F;
+  using D = typename V::D;
+  F scaleHi, scaleLo, shiftHi, shiftLo, one, zero, negOne, gradScaleHi, gradScaleLo;
+  F smoothedOne, smoothedZero, negSmoothedOne, negSmoothedZero;  // y' of the labels 1 and 0, correctly rounded
+  D scaleD, shiftD, gradScaleD, oneD, zeroD;                      // the precise path's
+  explicit FUSED_BCE_INLINE Constants(const KernelArgs& a)
       : scaleHi(V::set1(static_cast<float>(a.smoothScale))),
         scaleLo(V::set1(static_cast<float>(a.smoothScale - static_cast<double>(static_cast<float>(a.smoothScale))))),
         shiftHi(V::set1(static_cast<float>(a.smoothShift))),
         shiftLo(V::set1(static_cast<float>(a.smoothShift - static_cast<double>(static_cast<float>(a.smoothShift))))),
         one(V::set1(1.0f)),
         zero(V::set1(0.0f)),
+        negOne(V::set1(-1.0f)),
         gradScaleHi(V::set1(static_cast<float>(a.gradScale))),
         gradScaleLo(V::set1(static_cast<float>(a.gradScale - static_cast<double>(static_cast<float>(a.gradScale))))),
         smoothedOne(V::set1(static_cast<float>(a.smoothScale + a.smoothShift))),
         smoothedZero(V::set1(static_cast<float>(a.smoothShift))),
-        infinity(V::set1(__builtin_inff())),
-        gradScaleInDouble(!(a.gradScale >= 0x1p-100 && a.gradScale <= 0x1p100) &&
-                          !(a.gradScale <= -0x1p-100 && a.gradScale >= -0x1p100)),
+        negSmoothedOne(V::set1(-static_cast<float>(a.smoothScale + a.smoothShift))),
+        negSmoothedZero(V::set1(-static_cast<float>(a.smoothShift))),
         scaleD(V::dset1(a.smoothScale)),
         shiftD(V::dset1(a.smoothShift)),
         gradScaleD(V::dset1(a.gradScale)),
@@ -55,23 +73,17 @@ struct Constants {
         zeroD(V::dset1(0.0)) {}
 };
 
-// Loads count lanes of a span (all of them unless V masks a tail).
-template <class V, bool kPartial>
-struct Loader {
-  using F = typename V::F;
-  static FUSED_BCE_INLINE F f32(const float* p, size_t count) {
-    if constexpr (kPartial) return V::loadPartial(p, V::firstLanes(count));
-    else { (void)count; return V::load(p); }
-  }
-  static FUSED_BCE_INLINE F u8(const uint8_t* p, size_t count) {
-    if constexpr (kPartial) return V::loadU8Partial(p, V::firstLanes(count));
-    else { (void)count; return V::loadU8(p); }
-  }
-  static FUSED_BCE_INLINE void store(float* p, F v, size_t count) {
-    if constexpr (kPartial) V::storePartial(p, v, V::firstLanes(count));
-    else { (void)count; V::store(p, v); }
-  }
-};
+// A gradient scale outside [2^-100, 2^100] (or not finite) is applied in double: its float hi + lo split would
+// underflow, overflow or give inf - inf.
+inline bool gradScaleFitsFloatPair(double s) {
+  return (s >= 0x1p-100 && s <= 0x1p100) || (s <= -0x1p-100 && s >= -0x1p100);
+}
+
+// Whether both smoothed hard labels are in [0, 1], so that a Uint8 call never needs the precise path.
+inline bool hardLabelsInUnit(const KernelArgs& a) {
+  const double one = a.smoothScale + a.smoothShift, zero = a.smoothShift;
+  return one >= 0 && one <= 1 && zero >= 0 && zero <= 1;
+}
 
 // y * scale + shift with scale and shift as hi + lo float pairs. The hi part is one fma, exact before its
 // rounding, so that where y * scale and shift cancel (negative smoothing, soft targets) y' keeps its relative
@@ -81,201 +93,222 @@ FUSED_BCE_INLINE typename V::F smooth(const Constants<V>& c, typename V::F y) {
   return V::add(V::fma(y, c.scaleHi, c.shiftHi), V::fma(y, c.scaleLo, c.shiftLo));
 }
 
-// The precise path, for vectors with a smoothed target outside [0, 1] (negative smoothing, targets outside
-// [0, 1]): there the two terms of the loss cancel and those of the gradient add up, and the float32 steps'
-// roundings would exceed the bound. The same formulas from the same e^-|x| and log reduction, in double from
-// the targets on, rounded once to float32. Used per lane (selected by the caller), so an element's result
-// does not depend on its neighbours.
 template <class V>
-struct PreciseTerms {
-  typename V::D smoothedTarget, negTarget, posTarget;
-  FUSED_BCE_INLINE PreciseTerms(const Constants<V>& c, typename V::F y, typename V::F p) {
-    const typename V::D yD = V::widen(y);
-    smoothedTarget = V::dfma(yD, c.scaleD, c.shiftD);
-    negTarget = V::dfma(V::dsub(c.oneD, yD), c.scaleD, c.shiftD);
-    posTarget = V::dmul(V::widen(p), smoothedTarget);
-  }
+struct StepResult {
+  typename V::F loss, grad;
 };
 
-template <class V>
-FUSED_BCE_INLINE typename V::F preciseLoss(const Constants<V>& c, const PreciseTerms<V>& t, typename V::F expNegAbs,
-                                           typename V::F onePlusExp, typename V::F recip, typename V::F absLogit,
-                                           typename V::M nonNegative, typename V::M linearZero, typename V::F w) {
-  using D = typename V::D;
-  const D log1pExp = BceMath<V>::log1pOfExpPrecise(expNegAbs, onePlusExp, recip);
-  const D softplusWeight = V::dadd(t.negTarget, t.posTarget);
-  const D linearTarget = V::dselect(nonNegative, t.negTarget, t.posTarget);
-  const D linear = V::dselect(linearZero, c.zeroD, V::dmul(linearTarget, V::widen(absLogit)));
-  return V::narrow(V::dmul(V::dfma(softplusWeight, log1pExp, linear), V::widen(w)));
-}
-
-template <class V>
-FUSED_BCE_INLINE typename V::F preciseGrad(const Constants<V>& c, const PreciseTerms<V>& t, typename V::F expNegAbs,
-                                           typename V::F recip, typename V::M nonNegative, typename V::F w,
-                                           const float* gradOutput, typename V::F upstream) {
-  using D = typename V::D;
-  const D e = V::widen(expNegAbs);
-  const D negPos = V::dsub(c.zeroD, t.posTarget);
-  const D gradNonNegative = V::dfma(negPos, e, t.negTarget);
-  const D gradNegative = V::dfma(t.negTarget, e, negPos);
-  const D gradCore = V::dmul(V::dselect(nonNegative, gradNonNegative, gradNegative), BceMath<V>::reciprocal(V::dadd(c.oneD, e), recip));
-  D scale = V::dmul(V::widen(w), c.gradScaleD);
-  if (gradOutput) scale = V::dmul(scale, V::widen(upstream));
-  return V::narrow(V::dmul(gradCore, scale));
-}
-
-// One vector of elements [i, i + count) of a span that starts at `begin`.
-// kUnweighted: no posWeight and no weight (both 1), the common case, with their multiplications left out.
-template <class V, bool kU8, bool kUnweighted, bool kLoss, bool kGrad, bool kPartial>
-FUSED_BCE_INLINE void bceStep(const KernelArgs& a, const SpanParams& sp, const Constants<V>& c, size_t begin,
-                              size_t i, size_t count, typename V::Acc& acc) {
+// The precise path for one vector: every lane in double from the targets on, rounded once. y is the target as
+// a float (a Uint8 label converted), p, w and upstream the lanes' posWeight, weight and upstream gradient.
+template <class V, bool kLoss, bool kGrad>
+FUSED_BCE_NOINLINE StepResult<V> preciseVector(const Constants<V>& c, const typename BceMath<V>::Tables& tab,
+                                               typename V::F x, typename V::F y, typename V::F p, typename V::F w,
+                                               typename V::F upstream) {
   using F = typename V::F;
-  using L = Loader<V, kPartial>;
+  using D = typename V::D;
   using Math = BceMath<V>;
-  const size_t j = i - begin;
-
-  const F x = L::f32(a.logits + i, count);
-  F y;
-  if constexpr (kU8) y = L::u8(a.targetsU8 + i, count);
-  else y = L::f32(a.targetsF32 + i, count);
-  F p = c.one, w = c.one;
-  if constexpr (!kUnweighted) {
-    p = sp.posWeight ? L::f32(sp.posWeight + j, count) : V::set1(sp.posWeightConst);
-    w = sp.weight ? L::f32(sp.weight + j, count) : V::set1(sp.weightConst);
-  }
-
-  F smoothedTarget, negTarget;
-  if constexpr (kU8) {  // two values only: select them
-    const auto isOne = V::eq(y, c.one);
-    smoothedTarget = V::select(isOne, c.smoothedOne, c.smoothedZero);
-    negTarget = V::select(isOne, c.smoothedZero, c.smoothedOne);
-  } else {
-    smoothedTarget = smooth<V>(c, y);
-    negTarget = smooth<V>(c, V::sub(c.one, y));
-  }
-  const F posTarget = kUnweighted ? smoothedTarget : V::mul(p, smoothedTarget);
-  const F softplusWeight = V::add(negTarget, posTarget);
-  const F absLogit = V::abs(x);
-  const F expNegAbs = Math::expNonPositive(V::sub(c.zero, absLogit));
-  const F onePlusExp = V::add(c.one, expNegAbs);
-  const F recip = V::div(c.one, onePlusExp);
+  const D yD = V::widen(y);
+  const D smoothedTarget = V::dfma(yD, c.scaleD, c.shiftD);
+  const D negTarget = V::dfma(V::dsub(c.oneD, yD), c.scaleD, c.shiftD);
+  const D posTarget = V::dmul(V::widen(p), smoothedTarget);
+  const F expNegAbs = Math::expNonPositive(tab, V::negAbs(x));  // the fast path's e, bit for bit
   const auto nonNegative = V::ge(x, c.zero);
   const auto masked = V::eq(w, c.zero);
-  // NaN counts as outside: an infinite target gives a NaN y' in float (inf + -inf in the hi + lo sum) and its
-  // limit in double. A NaN target stays NaN on either path.
-  const auto outsideUnit = V::orMask(V::orMask(V::lt(smoothedTarget, c.zero), V::gt(smoothedTarget, c.one)), V::isNan(smoothedTarget));
-  const bool anyOutsideUnit = V::any(outsideUnit);
-
+  StepResult<V> out{c.zero, c.zero};
   if constexpr (kLoss) {
-    // A zero coefficient times an infinite |x| is the limit 0, not NaN.
-    F loss;
-    if constexpr (kUnweighted) {
-      const F linearTarget = V::select(nonNegative, negTarget, smoothedTarget);  // p = 1
-      const auto linearZero = V::eq(linearTarget, c.zero);
-      const F linear = V::select(linearZero, c.zero, V::mul(linearTarget, absLogit));
-      loss = V::fma(softplusWeight, Math::log1pOfExp(expNegAbs, onePlusExp, recip), linear);
-      if (anyOutsideUnit) {
-        const PreciseTerms<V> t(c, y, p);
-        loss = V::select(outsideUnit, preciseLoss<V>(c, t, expNegAbs, onePlusExp, recip, absLogit, nonNegative, linearZero, w), loss);
-      }
-    } else {
-      // With weights, the products p y' and the final w would add roundings (and the unweighted loss could
-      // overflow where w brings it back): in double from the targets on, rounded once.
-      // The linear coefficient is 1 - y' for x >= 0, p y' below (zero if either factor is, whatever its rounding).
-      const F negativeSide = V::select(V::eq(p, c.zero), c.zero, smoothedTarget);
-      const auto linearZero = V::eq(V::select(nonNegative, negTarget, negativeSide), c.zero);
-      const PreciseTerms<V> t(c, y, p);
-      loss = preciseLoss<V>(c, t, expNegAbs, onePlusExp, recip, absLogit, nonNegative, linearZero, w);
-    }
-    if constexpr (!kUnweighted) loss = V::select(masked, c.zero, loss);
-    if (a.lossOut) L::store(a.lossOut + i, loss, count);
-    if (a.wantLossSum) {
-      if constexpr (kPartial) V::accumulate(acc, V::select(V::firstLanes(count), loss, c.zero));
-      else V::accumulate(acc, loss);
-    }
+    const D softplusWeight = V::dadd(negTarget, posTarget);
+    const D linearCoef = V::dselect(nonNegative, negTarget, posTarget);
+    // A zero coefficient times an infinite |x| is the limit 0, not NaN: |x| is capped at 1e300, which turns
+    // every non-zero coefficient (>= 2^-298 in magnitude) into an infinite float result all the same.
+    const D linear = V::dmul(linearCoef, V::dmin(V::widen(V::abs(x)), V::dset1(1e300)));
+    const D loss = V::dmul(V::dfma(softplusWeight, Math::log1pOfExpPrecise(tab, expNegAbs), linear), V::widen(w));
+    out.loss = V::select(masked, c.zero, V::narrow(loss));
   }
   if constexpr (kGrad) {
-    const F upstream = a.gradOutput ? L::f32(a.gradOutput + i, count) : c.one;
-    F grad;
-    if (kUnweighted && !a.gradOutput && !c.gradScaleInDouble) {
-      // The common case (no weights, a scalar upstream gradient), in float with the roundings folded:
-      //   core = (negTarget - posTarget e) or (negTarget e - posTarget), one fma;
-      //   1 / (1 + e) = r (1 + d), with d = (1 - u r) - (e - (u - 1)) r from the exact rounding error of u;
-      //   core r = P + Perr exactly (Perr by fma); the scale is the pair hi + lo.
-      // grad = P hi + ((P d + Perr) hi + P lo): one rounding after the core's, where a plain core * r * scale
-      // would add three (u, the division, the products) and exceed the bound.
-      const F gradNonNegative = V::fma(V::sub(c.zero, posTarget), expNegAbs, negTarget);
-      const F gradNegative = V::fma(negTarget, expNegAbs, V::sub(c.zero, posTarget));
-      const F core = V::select(nonNegative, gradNonNegative, gradNegative);
-      const F uLo = V::sub(expNegAbs, V::sub(onePlusExp, c.one));
-      const F d = V::sub(V::fma(V::sub(c.zero, onePlusExp), recip, c.one), V::mul(uLo, recip));
-      const F product = V::mul(core, recip);
-      const F productErr = V::fma(core, recip, V::sub(c.zero, product));
-      const F correction = V::fma(product, d, productErr);
-      grad = V::fma(product, c.gradScaleHi, V::fma(correction, c.gradScaleHi, V::mul(product, c.gradScaleLo)));
-    } else {
-      // Weights, a per-element upstream gradient or an extreme scale: every product in double, rounded once.
-      const PreciseTerms<V> t(c, y, p);
-      grad = preciseGrad<V>(c, t, expNegAbs, recip, nonNegative, w, a.gradOutput, upstream);
-    }
-    if (kUnweighted && !a.gradOutput && !c.gradScaleInDouble && anyOutsideUnit) {
-      const PreciseTerms<V> t(c, y, p);
-      grad = V::select(outsideUnit, preciseGrad<V>(c, t, expNegAbs, recip, nonNegative, w, a.gradOutput, upstream), grad);
-    }
-    if constexpr (!kUnweighted) grad = V::select(masked, c.zero, grad);
-    L::store(a.gradOut + i, grad, count);
+    const D e = V::widen(expNegAbs);
+    const D negPos = V::dsub(c.zeroD, posTarget);
+    const D core = V::dselect(nonNegative, V::dfma(negPos, e, negTarget), V::dfma(negTarget, e, negPos));
+    const D onePlusExp = V::dadd(c.oneD, e);
+    const D recip = Math::reciprocalPrecise(onePlusExp, V::reciprocalEstimate(V::add(c.one, expNegAbs)));
+    const D scale = V::dmul(V::dmul(V::widen(w), c.gradScaleD), V::widen(upstream));
+    out.grad = V::select(masked, c.zero, V::narrow(V::dmul(V::dmul(core, recip), scale)));
   }
+  return out;
 }
 
-template <class V, class TailV, bool kU8, bool kUnweighted, bool kLoss, bool kGrad>
-double runSpan(const KernelArgs& a, const SpanParams& sp, size_t begin, size_t end) {
-  const Constants<V> c(a);
-  typename V::Acc acc;
-  size_t i = begin;
-  for (; i + V::kWidth <= end; i += V::kWidth) bceStep<V, kU8, kUnweighted, kLoss, kGrad, false>(a, sp, c, begin, i, V::kWidth, acc);
-  double sum = V::total(acc);
-  if (i < end) {
-    if constexpr (V::kMaskedTail) {
-      typename V::Acc tailAcc;
-      bceStep<V, kU8, kUnweighted, kLoss, kGrad, true>(a, sp, c, begin, i, end - i, tailAcc);
-      sum += V::total(tailAcc);
-    } else {
-      const Constants<TailV> tc(a);
-      typename TailV::Acc tailAcc;
-      for (; i < end; ++i) bceStep<TailV, kU8, kUnweighted, kLoss, kGrad, false>(a, sp, tc, begin, i, 1, tailAcc);
-      sum += TailV::total(tailAcc);
+// The unweighted gradient in float with its roundings folded (one rounding after the core's):
+//   1 / (1 + e) = R (1 + d) to first order, R the estimate and d = 1 - (u + uLo) R from u = 1 + e rounded and
+//   its exact rounding error uLo = e - (u - 1): d carries the estimate's error (<= 2^-14, so d^2 is negligible)
+//   and u's rounding;
+//   core R = P + Perr exactly (Perr by fma); grad = (P + (P d + Perr)) (scaleHi + scaleLo), rounded once at the
+//   end, where a plain core / u * scale would add three roundings.
+template <class V>
+FUSED_BCE_INLINE typename V::F fastGradient(const Constants<V>& c, typename V::F core, typename V::F e) {
+  using F = typename V::F;
+  const F u = V::add(c.one, e);
+  const F recip = V::reciprocalEstimate(u);
+  const F uLo = V::sub(e, V::sub(u, c.one));
+  const F d = V::fnma(uLo, recip, V::fnma(u, recip, c.one));
+  const F product = V::mul(core, recip);
+  const F productErr = V::fms(core, recip, product);
+  const F correction = V::fma(product, d, productErr);
+  return V::fma(product, c.gradScaleHi, V::fma(correction, c.gradScaleHi, V::mul(product, c.gradScaleLo)));
+}
+
+// One vector of the fast path at s[i..i + kWidth) (kPreciseGrad: with the gradient in double). kTail: the
+// vector is a padded copy whose first `valid` lanes are real (only they count in the sum).
+template <class V, bool kPreciseGrad, bool kU8, bool kLoss, bool kGrad, bool kTail>
+FUSED_BCE_INLINE void fastVector(const SpanStreams& s, size_t i, const Constants<V>& c,
+                                 const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid) {
+  using F = typename V::F;
+  using Math = BceMath<V>;
+  const F x = V::load(s.logits + i);
+  F smoothedTarget, negTarget, negSmoothed;
+  typename V::M outsideUnit = V::firstLanes(0);
+  bool anyOutsideUnit = false;
+  if constexpr (kU8) {  // two values only: select them (the call checked they are in [0, 1])
+    const auto isOne = V::loadLabelIsOne(s.targetsU8 + i);
+    smoothedTarget = V::select(isOne, c.smoothedOne, c.smoothedZero);
+    negTarget = V::select(isOne, c.smoothedZero, c.smoothedOne);
+    negSmoothed = V::select(isOne, c.negSmoothedOne, c.negSmoothedZero);
+  } else {
+    const F y = V::load(s.targetsF32 + i);
+    smoothedTarget = smooth<V>(c, y);
+    negTarget = smooth<V>(c, V::sub(c.one, y));
+    negSmoothed = V::sub(c.zero, smoothedTarget);
+    // NaN counts as outside: an infinite target gives a NaN y' in float (inf + -inf in the hi + lo sum) and its
+    // limit in double. A NaN target stays NaN on either path.
+    outsideUnit = V::notInUnitInterval(smoothedTarget);
+    anyOutsideUnit = V::any(outsideUnit);
+  }
+  const auto nonNegative = V::ge(x, c.zero);
+  const F linearCoef = V::select(nonNegative, negTarget, negSmoothed);  // linear = linearCoef * x >= 0
+  const F expCoef = V::select(nonNegative, negSmoothed, negTarget);     // core = expCoef * e + linearCoef
+  const F expNegAbs = Math::expNonPositive(tab, V::negAbs(x));
+
+  StepResult<V> r{c.zero, c.zero};
+  if constexpr (kLoss) {
+    const F linear = V::mulUnlessZero(linearCoef, x);  // a zero coefficient times an infinite x is the limit 0
+    r.loss = V::add(linear, Math::log1pOfExp(tab, expNegAbs));
+  }
+  if constexpr (kGrad && !kPreciseGrad) r.grad = fastGradient<V>(c, V::fma(expCoef, expNegAbs, linearCoef), expNegAbs);
+  const auto targetAsFloat = [&]() {
+    if constexpr (kU8) return V::select(V::loadLabelIsOne(s.targetsU8 + i), c.one, c.zero);
+    else return V::load(s.targetsF32 + i);
+  };
+  const auto upstream = [&]() { return s.gradOutput ? V::load(s.gradOutput + i) : c.one; };
+  if constexpr (kGrad && kPreciseGrad) r.grad = preciseVector<V, false, true>(c, tab, x, targetAsFloat(), c.one, c.one, upstream()).grad;
+  if constexpr (!kU8) {
+    if (FUSED_BCE_UNLIKELY(anyOutsideUnit)) {
+      const StepResult<V> precise = preciseVector<V, kLoss, kGrad>(c, tab, x, targetAsFloat(), c.one, c.one, upstream());
+      r.loss = V::select(outsideUnit, precise.loss, r.loss);
+      r.grad = V::select(outsideUnit, precise.grad, r.grad);
     }
   }
+  if constexpr (kLoss) {
+    if (s.lossOut) V::store(s.lossOut + i, r.loss);
+    if (s.wantLossSum) V::accumulate(acc, kTail ? V::select(valid, r.loss, c.zero) : r.loss);
+  }
+  if constexpr (kGrad) V::store(s.gradOut + i, r.grad);
+}
+
+// One vector of the precise path at s[i..i + kWidth).
+template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
+FUSED_BCE_INLINE void preciseStreamVector(const SpanStreams& s, size_t i, const Constants<V>& c,
+                                          const typename BceMath<V>::Tables& tab, typename V::Acc& acc,
+                                          typename V::M valid) {
+  using F = typename V::F;
+  const F x = V::load(s.logits + i);
+  F y;
+  if constexpr (kU8) y = V::select(V::loadLabelIsOne(s.targetsU8 + i), c.one, c.zero);
+  else y = V::load(s.targetsF32 + i);
+  const F p = s.posWeight ? V::load(s.posWeight + i) : V::set1(s.posWeightConst);
+  const F w = s.weight ? V::load(s.weight + i) : V::set1(s.weightConst);
+  const F upstream = s.gradOutput ? V::load(s.gradOutput + i) : c.one;
+  const StepResult<V> r = preciseVector<V, kLoss, kGrad>(c, tab, x, y, p, w, upstream);
+  if constexpr (kLoss) {
+    if (s.lossOut) V::store(s.lossOut + i, r.loss);
+    if (s.wantLossSum) V::accumulate(acc, kTail ? V::select(valid, r.loss, c.zero) : r.loss);
+  }
+  if constexpr (kGrad) V::store(s.gradOut + i, r.grad);
+}
+
+template <class V, Path kPath, bool kU8, bool kLoss, bool kGrad, bool kTail>
+FUSED_BCE_INLINE void vectorStep(const SpanStreams& s, size_t i, const Constants<V>& c,
+                                 const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid) {
+  if constexpr (kPath == Path::kPrecise) preciseStreamVector<V, kU8, kLoss, kGrad, kTail>(s, i, c, tab, acc, valid);
+  else fastVector<V, kPath == Path::kPreciseGrad, kU8, kLoss, kGrad, kTail>(s, i, c, tab, acc, valid);
+}
+
+// The last count < kWidth elements: copied into padded buffers (zeros beyond count, which give finite values),
+// run as one whole vector, and the first count results copied back.
+template <class V, Path kPath, bool kU8, bool kLoss, bool kGrad>
+FUSED_BCE_NOINLINE double runTail(const SpanStreams& s, size_t i, size_t count, const Constants<V>& c,
+                                  const typename BceMath<V>::Tables& tab) {
+  constexpr size_t W = V::kWidth;
+  alignas(64) float logits[W] = {}, targetsF32[W] = {}, posWeight[W] = {}, weight[W] = {}, gradOutput[W] = {};
+  alignas(64) float lossOut[W] = {}, gradOut[W] = {};
+  alignas(64) uint8_t targetsU8[W < 16 ? 16 : W] = {};
+  SpanStreams t = s;
+  std::memcpy(logits, s.logits + i, count * sizeof(float));
+  t.logits = logits;
+  if constexpr (kU8) {
+    std::memcpy(targetsU8, s.targetsU8 + i, count);
+    t.targetsU8 = targetsU8;
+  } else {
+    std::memcpy(targetsF32, s.targetsF32 + i, count * sizeof(float));
+    t.targetsF32 = targetsF32;
+  }
+  if (s.posWeight) std::memcpy(posWeight, s.posWeight + i, count * sizeof(float)), t.posWeight = posWeight;
+  if (s.weight) std::memcpy(weight, s.weight + i, count * sizeof(float)), t.weight = weight;
+  if (s.gradOutput) std::memcpy(gradOutput, s.gradOutput + i, count * sizeof(float)), t.gradOutput = gradOutput;
+  t.lossOut = s.lossOut ? lossOut : nullptr;
+  t.gradOut = kGrad ? gradOut : nullptr;
+  typename V::Acc acc;
+  vectorStep<V, kPath, kU8, kLoss, kGrad, true>(t, 0, c, tab, acc, V::firstLanes(count));
+  if (s.lossOut) std::memcpy(s.lossOut + i, lossOut, count * sizeof(float));
+  if constexpr (kGrad) std::memcpy(s.gradOut + i, gradOut, count * sizeof(float));
+  return V::total(acc);
+}
+
+template <class V, Path kPath, bool kU8, bool kLoss, bool kGrad>
+double runSpan(const SpanStreams& s, size_t n, const Constants<V>& c, const typename BceMath<V>::Tables& tab) {
+  typename V::Acc acc;
+  size_t i = 0;
+  for (; i + V::kWidth <= n; i += V::kWidth) vectorStep<V, kPath, kU8, kLoss, kGrad, false>(s, i, c, tab, acc, V::firstLanes(V::kWidth));
+  double sum = V::total(acc);
+  if (i < n) sum += runTail<V, kPath, kU8, kLoss, kGrad>(s, i, n - i, c, tab);
   return sum;
 }
 
-// Spans: whole rows of about this many floats. Per-class parameters are expanded to a span in a stack buffer
+// Spans: about this many floats. Per-class parameters are expanded to a span of whole rows in stack buffers
 // (2 x 4 KiB), and each span's loss sum is checked on its own: a sum that is not finite is recomputed in
 // float64 (lossSumFloat64; a float32 element loss can overflow where the true sum is finite) from the span's
 // logits, saved first when the gradient overwrites them (in place).
-constexpr size_t kExpandedFloats = 1024;
+constexpr size_t kSpanFloats = 1024;
 
-template <class V, class TailV, bool kU8, bool kLoss, bool kGrad>
-FUSED_BCE_INLINE double runSpanOf(bool unweighted, const KernelArgs& a, const SpanParams& sp, size_t begin, size_t end) {
-  return unweighted ? runSpan<V, TailV, kU8, true, kLoss, kGrad>(a, sp, begin, end)
-                    : runSpan<V, TailV, kU8, false, kLoss, kGrad>(a, sp, begin, end);
-}
-
-template <class V, class TailV, bool kU8, bool kLoss, bool kGrad>
+template <class V, bool kU8, bool kLoss, bool kGrad>
 double runAll(const KernelArgs& a) {
   const size_t n = a.n;
   const size_t classes = a.classes;
-  const bool unweighted = a.posWeight == nullptr && a.weight == nullptr;
+  const bool weighted = a.posWeight != nullptr || a.weight != nullptr;
+  const Path path = weighted || (kU8 && !hardLabelsInUnit(a)) ? Path::kPrecise
+                    : a.gradOutput != nullptr || !gradScaleFitsFloatPair(a.gradScale) ? Path::kPreciseGrad
+                                                                                      : Path::kFast;
   const bool perClassPosWeight = a.posWeight != nullptr && classes > 1;
   const bool perClassWeight = a.weight != nullptr && !a.weightPerElement && classes > 1;
-  SpanParams sp;
-  if (a.posWeight != nullptr && !perClassPosWeight) sp.posWeightConst = a.posWeight[0];
-  if (a.weight != nullptr && !a.weightPerElement && !perClassWeight) sp.weightConst = a.weight[0];
+  SpanStreams s;
+  if (a.posWeight != nullptr && !perClassPosWeight) s.posWeightConst = a.posWeight[0];
+  if (a.weight != nullptr && !a.weightPerElement && !perClassWeight) s.weightConst = a.weight[0];
+  s.wantLossSum = a.wantLossSum;
 
-  const bool expand = (perClassPosWeight || perClassWeight) && classes <= kExpandedFloats;
-  const size_t span = classes <= kExpandedFloats ? classes * (kExpandedFloats / classes) : classes;
-  alignas(64) float posWeightRows[kExpandedFloats];
-  alignas(64) float weightRows[kExpandedFloats];
+  // Whole rows only where per-class parameters are expanded; a row longer than a span runs row by row.
+  const bool expand = (perClassPosWeight || perClassWeight) && classes <= kSpanFloats;
+  const size_t span = !(perClassPosWeight || perClassWeight) ? kSpanFloats
+                      : classes <= kSpanFloats          ? classes * (kSpanFloats / classes)
+                                                        : classes;
+  alignas(64) float posWeightRows[kSpanFloats];
+  alignas(64) float weightRows[kSpanFloats];
   if (expand) {
     for (size_t k = 0; k < span; ++k) {
       if (perClassPosWeight) posWeightRows[k] = a.posWeight[k % classes];
@@ -283,53 +316,68 @@ double runAll(const KernelArgs& a) {
     }
   }
   const bool inPlaceSum = kLoss && kGrad && a.wantLossSum && a.gradOut == a.logits;
-  alignas(64) float savedLogits[kExpandedFloats];
+  alignas(64) float savedLogits[kSpanFloats];
+  const Constants<V> c(a);
+  const typename BceMath<V>::Tables tab;
 
   double sum = 0;
   for (size_t begin = 0; begin < n; begin += span) {
     const size_t end = n - begin < span ? n : begin + span;
-    sp.posWeight = perClassPosWeight ? (expand ? posWeightRows : a.posWeight) : nullptr;
-    sp.weight = perClassWeight ? (expand ? weightRows : a.weight) : a.weightPerElement ? a.weight + begin : nullptr;
-    double s;
-    if (inPlaceSum && span > kExpandedFloats) {
+    const KernelArgs range = elementRange(a, begin, end);
+    s.logits = range.logits;
+    s.targetsF32 = range.targetsF32;
+    s.targetsU8 = range.targetsU8;
+    s.posWeight = perClassPosWeight ? (expand ? posWeightRows : a.posWeight) : nullptr;
+    s.weight = perClassWeight ? (expand ? weightRows : a.weight) : a.weightPerElement ? range.weight : nullptr;
+    s.gradOutput = range.gradOutput;
+    s.lossOut = range.lossOut;
+    s.gradOut = range.gradOut;
+    const auto runThis = [&](const SpanStreams& streams, auto loss, auto grad) {
+      constexpr bool kL = decltype(loss)::value, kG = decltype(grad)::value;
+      if (path == Path::kPrecise) return runSpan<V, Path::kPrecise, kU8, kL, kG>(streams, end - begin, c, tab);
+      if (kG && path == Path::kPreciseGrad) return runSpan<V, Path::kPreciseGrad, kU8, kL, kG>(streams, end - begin, c, tab);
+      return runSpan<V, Path::kFast, kU8, kL, kG>(streams, end - begin, c, tab);
+    };
+    double spanSum;
+    if (inPlaceSum && span > kSpanFloats) {
       // A row too long to save: its loss first (the logits intact), then its gradient.
-      KernelArgs lossOnly = a;
+      SpanStreams lossOnly = s;
       lossOnly.gradOut = nullptr;
-      s = runSpanOf<V, TailV, kU8, true, false>(unweighted, lossOnly, sp, begin, end);
-      if (!(s - s == 0)) s = lossSumFloat64(elementRange(a, begin, end));
-      KernelArgs gradOnly = a;
+      spanSum = runThis(lossOnly, std::true_type{}, std::false_type{});
+      if (!(spanSum - spanSum == 0)) spanSum = lossSumFloat64(range);
+      SpanStreams gradOnly = s;
       gradOnly.lossOut = nullptr;
       gradOnly.wantLossSum = false;
-      runSpanOf<V, TailV, kU8, false, true>(unweighted, gradOnly, sp, begin, end);
+      runThis(gradOnly, std::false_type{}, std::true_type{});
     } else {
-      if (inPlaceSum) std::memcpy(savedLogits, a.logits + begin, (end - begin) * sizeof(float));
-      s = runSpanOf<V, TailV, kU8, kLoss, kGrad>(unweighted, a, sp, begin, end);
-      if (a.wantLossSum && !(s - s == 0)) {
-        KernelArgs original = elementRange(a, begin, end);
+      if (inPlaceSum) std::memcpy(savedLogits, range.logits, (end - begin) * sizeof(float));
+      spanSum = runThis(s, std::bool_constant<kLoss>{}, std::bool_constant<kGrad>{});
+      if (a.wantLossSum && !(spanSum - spanSum == 0)) {
+        KernelArgs original = range;
         if (inPlaceSum) original.logits = savedLogits;
-        s = lossSumFloat64(original);
+        spanSum = lossSumFloat64(original);
       }
     }
-    sum += s;
+    sum += spanSum;
   }
   return sum;
 }
 
-template <class V, class TailV, bool kU8>
+template <class V, bool kU8>
 double runForTargets(const KernelArgs& a) {
   const bool wantLoss = a.wantLossSum || a.lossOut != nullptr;
   const bool wantGrad = a.gradOut != nullptr;
-  if (wantLoss && wantGrad) return runAll<V, TailV, kU8, true, true>(a);
-  if (wantLoss) return runAll<V, TailV, kU8, true, false>(a);
-  if (wantGrad) return runAll<V, TailV, kU8, false, true>(a);
+  if (wantLoss && wantGrad) return runAll<V, kU8, true, true>(a);
+  if (wantLoss) return runAll<V, kU8, true, false>(a);
+  if (wantGrad) return runAll<V, kU8, false, true>(a);
   return 0;
 }
 
 // The ISA's entry point: picks the target type, then the loss/gradient variant.
-template <class V, class TailV>
+template <class V>
 double runKernel(const KernelArgs& a) {
   if (a.n == 0) return 0;
-  const double sum = a.targetsU8 != nullptr ? runForTargets<V, TailV, true>(a) : runForTargets<V, TailV, false>(a);
+  const double sum = a.targetsU8 != nullptr ? runForTargets<V, true>(a) : runForTargets<V, false>(a);
   return a.wantLossSum ? sum : 0;
 }
 

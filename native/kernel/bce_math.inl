@@ -1,94 +1,115 @@
-// Vectorised e^-|x| and log1p(e) for the loss, written once over a vector type V (no libm needed).
-//   expNegAbs: Cody-Waite reduction k = round(t / ln 2), r = t - k ln 2, e^r = 1 + r + r^2 P(r) with a
-//     degree-4 P fitted for relative error (3e-9 in float64), scaled by 2^k as two factors so that results
-//     down to the smallest subnormal are rounded once. t is clamped at -104.5, where e^t rounds to 0.
-//   log1pOfExp: u = 1 + e rounded, log(u) by f = u - 1 (or u/2 - 1 above sqrt 2) and
-//     log(1 + f) = f - f^2/2 + f^3 Q(f), degree-7 Q (6e-9 relative), plus the rounding correction
-//     (e - (u - 1)) / u, which keeps full relative accuracy when e is tiny. log1pOfExpPrecise assembles the
-//     same pieces in double (the precise path for targets outside [0, 1]).
-// The reciprocal 1/u is shared with the sigmoid. Accuracy of the whole loss and gradient is measured by
-// native/tests/accuracy_sweep.cc against float64 (README: Accuracy).
+// e^-|x|, log1p(e^-|x|) and 1/(1 + e^-|x|) for the loss, written once over a vector type V (no libm), with
+// the tables and coefficients of bce_tables.h (native/tools/gen_tables.py).
+//   expNonPositive(t), t in [-inf, 0] or NaN: k = round(16 t / ln 2), r = t - k ln2/16 (Cody-Waite, hi + lo),
+//     e^t = 2^(k/16) (1 + q), q = r + c2 r^2 + c3 r^3, 2^(j/16) from a 16-entry table in registers. Relative
+//     error: the table's rounding (<= 0.8 x 2^-24), the polynomial's (0.03 x 2^-24) and the final rounding;
+//     subnormal results are rounded once. t is clamped at -104.5, where e^t rounds to 0.
+//   log1pOfExp(e), e in [0, 1]: j = round(31 e), r = c_j e + (c_j - 1) in one fma (exactly e for j = 0),
+//     log1p(e) = -log(c_j) + r + r^2 (a2 + a3 r + a4 r^2); polynomial error 0.04 x 2^-24 (relative), then
+//     two roundings. No 1 + e is formed, so nothing needs a rounding correction.
+//   The gradient's 1/(1 + e) starts from V::reciprocalEstimate (relative error <= 2^-14: vrcp14ps, or an
+//     estimate refined by Newton steps) and the kernel folds the estimate's error and the rounding of 1 + e
+//     into its final rounding (bce_kernel.inl).
+// Accuracy of the whole loss and gradient is measured by native/tests/accuracy_sweep.cc (README: Accuracy).
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
 template <class V>
 struct BceMath {
   using F = typename V::F;
+  using D = typename V::D;
 
-  // Round to the nearest integer for |x| < 2^22 by adding and removing 1.5 * 2^23 (same on every ISA).
-  static FUSED_BCE_INLINE F roundToInt(F x) {
-    const F magic = V::set1(12582912.0f);
-    return V::sub(V::add(x, magic), magic);
+  // The tables, loaded into registers (or pointed at) once per span.
+  struct Tables {
+    typename V::Table16 exp2;
+    typename V::Table16 exp2LessIndex;
+    typename V::Table32 logPoint;
+    typename V::Table32 negLogPoint;
+    FUSED_BCE_INLINE Tables()
+        : exp2(V::loadTable16(tables::kExp2Table)),
+          exp2LessIndex(V::loadTable16(tables::kExp2TableLessIndex)),
+          logPoint(V::loadTable32(tables::kLogPoint)),
+          negLogPoint(V::loadTable32(tables::kNegLogPoint)) {}
+  };
+
+  // Round to the nearest integer for |x| < 2^22, as a float whose pattern also holds it in its low bits.
+  // (Which integer a product just below a half rounds to does not matter to the callers: any k gives an exact
+  // reduction, any j a reduced argument in range.)
+  static FUSED_BCE_INLINE F withRoundedInLowBits(F x, F scale) {
+    return V::mulAdd(x, scale, V::set1(tables::kRoundMagic));
   }
 
   // e^t for t in [-inf, 0] or NaN; NaN propagates.
-  static FUSED_BCE_INLINE F expNonPositive(F t) {
-    const F lowest = V::set1(-104.5f);
-    t = V::select(V::lt(t, lowest), lowest, t);  // NaN compares false and stays NaN
-    const F k = roundToInt(V::mul(t, V::set1(1.44269504088896341f)));
-    F r = V::fma(k, V::set1(-0.693359375f), t);  // k * ln2hi is exact (9 + 8 bits)
-    r = V::fma(k, V::set1(2.12194440e-4f), r);   // ln2 = ln2hi - 2.12194440e-4
-    F p = V::set1(0.00138146104f);
-    p = V::fma(p, r, V::set1(0.00836871006f));
-    p = V::fma(p, r, V::set1(0.041668389f));
-    p = V::fma(p, r, V::set1(0.166665211f));
-    p = V::fma(p, r, V::set1(0.49999994f));
-    p = V::add(V::fma(V::mul(r, r), p, r), V::set1(1.0f));
-    return V::scaleByPow2(p, k);  // k in [-151, 0]; results down to the smallest subnormal round once
+  static FUSED_BCE_INLINE F expNonPositive(const Tables& tab, F t) {
+    t = V::maxKeepNan(t, V::set1(-104.5f));
+    const F z = withRoundedInLowBits(t, V::set1(tables::kSixteenOverLn2));  // low bits: k
+    const F k = V::sub(z, V::set1(tables::kRoundMagic));
+    F r = V::mulAdd(k, V::set1(-tables::kLn2Over16Hi), t);  // k * hi is exact (12 + 12 bits)
+    r = V::mulAdd(k, V::set1(-tables::kLn2Over16Lo), r);
+    const F q = V::mul(V::mulAdd(V::mulAdd(V::set1(tables::kExpC3), r, V::set1(tables::kExpC2)), r, V::set1(1.0f)), r);
+    if constexpr (V::kHasScaleFloor) {
+      // p * 2^floor(k / 16) in one instruction that also rounds subnormal results once.
+      const F p = V::mulAdd(V::lookup16(tab.exp2, z), q, V::lookup16(tab.exp2, z));
+      return V::scaleFloor(p, V::mul(k, V::set1(0.0625f)));
+    } else {
+      // 2^(j/16) 2^floor(k/16) by adding the exponent to the table entry's bits, valid while it is normal.
+      const F s = V::addShiftedBits19(V::lookup16(tab.exp2LessIndex, z), z);
+      const F e = V::mulAdd(s, q, s);
+      const auto subnormal = V::lt(t, V::set1(tables::kExpNormalLimit));
+      if (FUSED_BCE_UNLIKELY(V::any(subnormal))) return V::select(subnormal, expSubnormal(tab, z, k, q), e);
+      return e;
+    }
   }
 
-  // The reduction of log(u), u in [1, 2]: log(u) = k ln2 + log(1 + f) with f = u - 1, or u/2 - 1 (k = 1)
-  // above sqrt 2 (both exact), and log(1 + f) = f - f^2/2 + f^3 q(f).
+  // The same result where e^t is subnormal: p = 2^(j/16) (1 + q), then p * 2^floor(k/16) rounded once.
+  static FUSED_BCE_NOINLINE F expSubnormal(const Tables& tab, F z, F k, F q) {
+    const F table = V::lookup16(tab.exp2, z);
+    const F p = V::mulAdd(table, q, table);
+    // floor(k/16) = round(k/16 - 15/32): k/16 - 15/32 is exact and never halfway between two integers.
+    const F shifted = V::mulAdd(k, V::set1(0.0625f), V::set1(-0.46875f));
+    const F floorK16 = V::sub(withRoundedInLowBits(shifted, V::set1(1.0f)), V::set1(tables::kRoundMagic));
+    return V::scaleByPow2(p, floorK16);
+  }
+
+  // The pieces of log1p(e) shared by the float and the double evaluation.
   struct LogReduced {
-    F f, q;
-    typename V::M aboveSqrt2;
+    F reduced;     // r = c_j e + (c_j - 1), one rounding (exactly e for j = 0)
+    F negLogPoint; // -log(c_j), within 7e-11 relative
   };
-  static FUSED_BCE_INLINE LogReduced logReduce(F u) {
-    const auto aboveSqrt2 = V::gt(u, V::set1(1.41421356f));
-    const F f = V::select(aboveSqrt2, V::fma(u, V::set1(0.5f), V::set1(-1.0f)), V::sub(u, V::set1(1.0f)));
-    F q = V::set1(-0.0763442963f);
-    q = V::fma(q, f, V::set1(0.127615497f));
-    q = V::fma(q, f, V::set1(-0.131601945f));
-    q = V::fma(q, f, V::set1(0.142017618f));
-    q = V::fma(q, f, V::set1(-0.166233569f));
-    q = V::fma(q, f, V::set1(0.200012267f));
-    q = V::fma(q, f, V::set1(-0.250008225f));
-    q = V::fma(q, f, V::set1(0.333333313f));
-    return {f, q, aboveSqrt2};
+  static FUSED_BCE_INLINE LogReduced logReduce(const Tables& tab, F e) {
+    const F index = withRoundedInLowBits(e, V::set1(tables::kLogIndexScale));  // low bits: round(31 e)
+    const F point = V::lookup32(tab.logPoint, index);
+    return {V::fma(point, e, V::sub(point, V::set1(1.0f))), V::lookup32(tab.negLogPoint, index)};
   }
 
-  // log(1 + e) for e in [0, 1] given u = 1 + e (rounded) and recip = 1 / u.
-  static FUSED_BCE_INLINE F log1pOfExp(F e, F u, F recip) {
-    const F one = V::set1(1.0f);
-    const F zero = V::set1(0.0f);
-    const LogReduced r = logReduce(u);
-    const F kHi = V::select(r.aboveSqrt2, V::set1(0.693359375f), zero);
-    const F kLo = V::select(r.aboveSqrt2, V::set1(-2.12194440e-4f), zero);
-    const F correction = V::mul(V::sub(e, V::sub(u, one)), recip);
-    const F head = V::fma(V::mul(V::set1(-0.5f), r.f), r.f, r.f);  // f - f^2/2, one rounding
-    const F logf1 = V::fma(V::mul(V::mul(r.f, r.f), r.f), r.q, head);
-    return V::add(V::add(logf1, V::add(kLo, correction)), kHi);
+  static FUSED_BCE_INLINE F log1pPolynomialTail(F r) {  // a2 + a3 r + a4 r^2
+    return V::mulAdd(V::mulAdd(V::set1(tables::kLog1pA4), r, V::set1(tables::kLog1pA3)), r, V::set1(tables::kLog1pA2));
   }
 
-  // The same in double from the same reduction (f and the rounding error e - (u - 1) are exact floats; q is
-  // float but scaled by f^3, at most 6% of the result), for the precise path: within about 0.1 float ulp.
-  // 1 / x in double from a float approximation (within a few float ulps): one Newton step squares the
-  // relative error, to about 2^-46, in two fmas (a double division costs several times more).
-  static FUSED_BCE_INLINE typename V::D reciprocal(typename V::D x, F approx) {
-    const typename V::D r = V::widen(approx);
+  // log(1 + e) for e in [0, 1] (NaN propagates).
+  static FUSED_BCE_INLINE F log1pOfExp(const Tables& tab, F e) {
+    const LogReduced lr = logReduce(tab, e);
+    const F r = lr.reduced;
+    return V::mulAdd(V::mul(r, r), log1pPolynomialTail(r), V::add(lr.negLogPoint, r));
+  }
+
+  // The same in double from the same reduction (r is within half an ulp; the polynomial's error is far below
+  // float's), for the precise path: within about 0.1 float ulp.
+  static FUSED_BCE_INLINE D log1pOfExpPrecise(const Tables& tab, F e) {
+    const F index = withRoundedInLowBits(e, V::set1(tables::kLogIndexScale));
+    const F point = V::lookup32(tab.logPoint, index);
+    const D pointD = V::widen(point);
+    // c e + (c - 1) is exact in double (a 48-bit product and a sum of nearby magnitudes).
+    const D r = V::dfma(pointD, V::widen(e), V::dsub(pointD, V::dset1(1.0)));
+    const D tail = V::dfma(V::dfma(V::dset1(tables::kLog1pA4), r, V::dset1(tables::kLog1pA3)), r, V::dset1(tables::kLog1pA2));
+    return V::dadd(V::dfma(V::dmul(r, r), tail, r), V::widen(V::lookup32(tab.negLogPoint, index)));
+  }
+
+  // 1 / x in double from a float estimate with relative error <= 2^-14: two Newton steps (2^-28, then 2^-56).
+  static FUSED_BCE_INLINE D reciprocalPrecise(D x, F estimate) {
+    D r = V::widen(estimate);
+    r = V::dfma(r, V::dfma(V::dsub(V::dset1(0.0), x), r, V::dset1(1.0)), r);
     return V::dfma(r, V::dfma(V::dsub(V::dset1(0.0), x), r, V::dset1(1.0)), r);
-  }
-
-  static FUSED_BCE_INLINE typename V::D log1pOfExpPrecise(F e, F u, F recip) {
-    using D = typename V::D;
-    const LogReduced r = logReduce(u);
-    const D f = V::widen(r.f);
-    const D f2 = V::dmul(f, f);
-    const D head = V::dfma(V::dset1(-0.5), f2, f);
-    const D logf1 = V::dfma(V::dmul(f2, f), V::widen(r.q), head);
-    const D correction = V::dmul(V::widen(V::sub(e, V::sub(u, V::set1(1.0f)))), reciprocal(V::widen(u), recip));
-    const D k = V::dselect(r.aboveSqrt2, V::dset1(0.69314718055994530942), V::dset1(0.0));
-    return V::dadd(V::dadd(logf1, correction), k);
   }
 };
 

@@ -44,7 +44,7 @@ inline KernelArgs elementRange(const KernelArgs& a, size_t begin, size_t end) {
 // Returns the float64 sum of the per-element losses when args.wantLossSum, else 0.
 using KernelFn = double (*)(const KernelArgs& args);
 
-enum class Isa { Avx512, Avx2, Neon, Scalar };
+enum class Isa { Avx512, Avx2, Sse2, Neon, Scalar };
 
 struct IsaEntry {
   Isa isa;
@@ -56,22 +56,19 @@ struct IsaEntry {
 double runScalar(const KernelArgs& args);
 double runAvx2(const KernelArgs& args);
 double runAvx512(const KernelArgs& args);
+double runSse2(const KernelArgs& args);
 double runNeon(const KernelArgs& args);
 
 // The ISAs compiled into this binary, best first (native/dispatch/dispatch.cc).
 size_t compiledIsas(const IsaEntry** entries);
 // Whether this CPU and OS can run an ISA (CPUID plus XGETBV on x86).
 bool cpuSupports(Isa isa);
-// The best ISA this CPU runs, chosen once.
-const IsaEntry& bestIsa();
 
-// The loss sum in float64 throughout (scalar, libm), used when the float32 lanes overflow or meet NaN.
+// The loss sum in float64 throughout (scalar, libm), used when the float32 lanes overflow or meet NaN
+// (native/kernel/loss_sum_f64.cc).
 double lossSumFloat64(const KernelArgs& args);
 
-// Index of the first Uint8 label other than 0 or 1, or n when all are valid.
+// Index of the first Uint8 label other than 0 or 1, or n when all are valid (native/dispatch/labels.cc).
 size_t firstInvalidLabel(const uint8_t* labels, size_t n);
-
-// The benchmark's bandwidth baseline: out[i] = a[i] + b[i] (b is bF32 or bU8), the kernel's byte volume.
-void readTwoWriteOne(const float* a, const float* bF32, const uint8_t* bU8, float* out, size_t n);
 
 }  // namespace fused_bce

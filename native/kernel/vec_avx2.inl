@@ -1,4 +1,5 @@
-// AVX2 + FMA, 8 float lanes. Tails use ScalarVec<true> (AVX2 has no byte-masked loads).
+// AVX2 + FMA, 8 float lanes. Table lookups by in-register permutes (vpermps over 8-entry halves, blended on
+// the index's next bit); the reciprocal estimate is vrcpps (12 bits) refined by one Newton step.
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
@@ -6,40 +7,85 @@ struct Avx2Vec {
   using F = __m256;
   using M = __m256;
   static constexpr size_t kWidth = 8;
-  static constexpr bool kMaskedTail = false;
+  static constexpr bool kHasScaleFloor = false;
 
   static FUSED_BCE_INLINE F load(const float* p) { return _mm256_loadu_ps(p); }
-  static FUSED_BCE_INLINE F loadU8(const uint8_t* p) {
-    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
-  }
   static FUSED_BCE_INLINE void store(float* p, F v) { _mm256_storeu_ps(p, v); }
+  // Lanes whose label (checked to be 0 or 1) is 1.
+  static FUSED_BCE_INLINE M loadLabelIsOne(const uint8_t* p) {
+    const __m256i wide = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(wide, _mm256_setzero_si256()));
+  }
+  static FUSED_BCE_INLINE M firstLanes(size_t count) {
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+  }
   static FUSED_BCE_INLINE F set1(float v) { return _mm256_set1_ps(v); }
   static FUSED_BCE_INLINE F add(F a, F b) { return _mm256_add_ps(a, b); }
   static FUSED_BCE_INLINE F sub(F a, F b) { return _mm256_sub_ps(a, b); }
   static FUSED_BCE_INLINE F mul(F a, F b) { return _mm256_mul_ps(a, b); }
-  static FUSED_BCE_INLINE F div(F a, F b) { return _mm256_div_ps(a, b); }
+  // a * b + c with one rounding; a * b - c; c - a * b.
   static FUSED_BCE_INLINE F fma(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
-  static FUSED_BCE_INLINE F abs(F a) { return _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))); }
+  static FUSED_BCE_INLINE F fms(F a, F b, F c) { return _mm256_fmsub_ps(a, b, c); }
+  static FUSED_BCE_INLINE F fnma(F a, F b, F c) { return _mm256_fnmadd_ps(a, b, c); }
+  // a * b + c where a second rounding would do (polynomials): the fma here.
+  static FUSED_BCE_INLINE F mulAdd(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
+  static FUSED_BCE_INLINE F abs(F a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  static FUSED_BCE_INLINE F negAbs(F a) { return _mm256_or_ps(_mm256_set1_ps(-0.0f), a); }
+  // max(a, b), a when a is NaN.
+  static FUSED_BCE_INLINE F maxKeepNan(F a, F b) { return _mm256_max_ps(b, a); }
+  // a * b, but 0 where a is 0 (whatever b).
+  static FUSED_BCE_INLINE F mulUnlessZero(F a, F b) {
+    return _mm256_and_ps(_mm256_mul_ps(a, b), _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_NEQ_UQ));
+  }
   static FUSED_BCE_INLINE M lt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
-  static FUSED_BCE_INLINE M gt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
   static FUSED_BCE_INLINE M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
   static FUSED_BCE_INLINE M eq(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
-  static FUSED_BCE_INLINE M isNan(F a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
-  static FUSED_BCE_INLINE M orMask(M a, M b) { return _mm256_or_ps(a, b); }
+  // Lanes not in [+0, 1] (-0, negatives, above 1, NaN): one unsigned compare of the bit patterns.
+  static FUSED_BCE_INLINE M notInUnitInterval(F a) {
+    const __m256i bits = _mm256_castps_si256(a);
+    const __m256i one = _mm256_set1_epi32(0x3f800000);
+    return _mm256_castsi256_ps(_mm256_xor_si256(_mm256_cmpeq_epi32(_mm256_min_epu32(bits, one), bits), _mm256_set1_epi32(-1)));
+  }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return _mm256_blendv_ps(b, a, m); }
-  // p * 2^k for integral k in [-151, 0], rounded once: 2^k = 2^k1 * 2^k2 with both factors normal.
-  static FUSED_BCE_INLINE F scaleByPow2(F p, F k) {
-    const F half = set1(0.5f), magic = set1(12582912.0f);
-    const F k1 = sub(add(mul(k, half), magic), magic);  // round(k / 2)
-    return mul(mul(p, pow2i(k1)), pow2i(sub(k, k1)));
-  }
-  static FUSED_BCE_INLINE F pow2i(F k) {
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(_mm256_add_ps(k, _mm256_set1_ps(12583039.0f))), 23));
-  }
-
   static FUSED_BCE_INLINE bool any(M m) { return _mm256_movemask_ps(m) != 0; }
 
-  // Double-precision pairs (lanes 0-3, 4-7), for the precise path of targets outside [0, 1].
+  // Tables: 16 entries as two 8-entry registers, 32 as four; the index is the low bits of a float's pattern.
+  struct Table16 {
+    __m256 lo, hi;
+  };
+  struct Table32 {
+    Table16 lo, hi;
+  };
+  static FUSED_BCE_INLINE Table16 loadTable16(const float* t) { return {_mm256_load_ps(t), _mm256_load_ps(t + 8)}; }
+  static FUSED_BCE_INLINE Table32 loadTable32(const float* t) { return {loadTable16(t), loadTable16(t + 16)}; }
+  static FUSED_BCE_INLINE F lookup16(const Table16& t, F index) {
+    const __m256i i = _mm256_castps_si256(index);
+    const __m256 bit3 = _mm256_castsi256_ps(_mm256_slli_epi32(i, 28));  // vblendvps reads the sign bit
+    return _mm256_blendv_ps(_mm256_permutevar8x32_ps(t.lo, i), _mm256_permutevar8x32_ps(t.hi, i), bit3);
+  }
+  static FUSED_BCE_INLINE F lookup32(const Table32& t, F index) {
+    const __m256 bit4 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(index), 27));
+    return _mm256_blendv_ps(lookup16(t.lo, index), lookup16(t.hi, index), bit4);
+  }
+  // The float with pattern bits(a) + (bits(b) << 19).
+  static FUSED_BCE_INLINE F addShiftedBits19(F a, F b) {
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(a), _mm256_slli_epi32(_mm256_castps_si256(b), 19)));
+  }
+  // 1 / a within 2^-22 (vrcpps's 1.5 * 2^-12, squared by a Newton step, plus the step's roundings).
+  static FUSED_BCE_INLINE F reciprocalEstimate(F a) {
+    const F r = _mm256_rcp_ps(a);
+    return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(a, r, _mm256_set1_ps(1.0f)), r);
+  }
+  // p * 2^k for integral k in [-151, 0], rounded once: 2^k = 2^k1 * 2^k2 with both factors normal.
+  static FUSED_BCE_INLINE F scaleByPow2(F p, F k) {
+    const F k1 = _mm256_round_ps(_mm256_mul_ps(k, set1(0.5f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return mul(mul(p, pow2(k1)), pow2(sub(k, k1)));
+  }
+  static FUSED_BCE_INLINE F pow2(F k) {  // 2^k for integral k in [-126, 127]
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23));
+  }
+
+  // Double-precision pairs (lanes 0-3, 4-7), for the precise path.
   struct D {
     __m256d lo, hi;
   };
@@ -53,7 +99,7 @@ struct Avx2Vec {
   static FUSED_BCE_INLINE D dadd(D a, D b) { return {_mm256_add_pd(a.lo, b.lo), _mm256_add_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dsub(D a, D b) { return {_mm256_sub_pd(a.lo, b.lo), _mm256_sub_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dmul(D a, D b) { return {_mm256_mul_pd(a.lo, b.lo), _mm256_mul_pd(a.hi, b.hi)}; }
-  static FUSED_BCE_INLINE D ddiv(D a, D b) { return {_mm256_div_pd(a.lo, b.lo), _mm256_div_pd(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dmin(D a, D b) { return {_mm256_min_pd(a.lo, b.lo), _mm256_min_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dfma(D a, D b, D c) { return {_mm256_fmadd_pd(a.lo, b.lo, c.lo), _mm256_fmadd_pd(a.hi, b.hi, c.hi)}; }
   static FUSED_BCE_INLINE D dselect(M m, D a, D b) {
     // Sign-extend each 32-bit mask lane to 64 bits.

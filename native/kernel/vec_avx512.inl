@@ -1,5 +1,6 @@
-// AVX-512 (F, BW, VL, DQ), 16 float lanes. Tails are one masked iteration: masked loads read nothing
-// past the end of the arrays and masked stores write nothing there.
+// AVX-512 (F, BW, VL, DQ), 16 float lanes. Tables live in registers: vpermps for 16 entries, vpermt2ps for 32;
+// exp's scaling is one vscalefps (2^floor(k/16), subnormal results rounded once); the reciprocal estimate is
+// vrcp14ps (relative error below 2^-14, the same bits on every AVX-512 CPU).
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
@@ -7,42 +8,57 @@ struct Avx512Vec {
   using F = __m512;
   using M = __mmask16;
   static constexpr size_t kWidth = 16;
-  static constexpr bool kMaskedTail = true;
+  static constexpr bool kHasScaleFloor = true;
 
   static FUSED_BCE_INLINE F load(const float* p) { return _mm512_loadu_ps(p); }
-  static FUSED_BCE_INLINE F loadU8(const uint8_t* p) {
-    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
-  }
   static FUSED_BCE_INLINE void store(float* p, F v) { _mm512_storeu_ps(p, v); }
-  static FUSED_BCE_INLINE M firstLanes(size_t count) { return static_cast<M>((1u << count) - 1u); }
-  static FUSED_BCE_INLINE F loadPartial(const float* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
-  static FUSED_BCE_INLINE F loadU8Partial(const uint8_t* p, M m) {
-    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, p)));
+  static FUSED_BCE_INLINE M loadLabelIsOne(const uint8_t* p) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return _mm_test_epi8_mask(bytes, bytes);
   }
-  static FUSED_BCE_INLINE void storePartial(float* p, F v, M m) { _mm512_mask_storeu_ps(p, m, v); }
+  static FUSED_BCE_INLINE M firstLanes(size_t count) { return static_cast<M>((1u << count) - 1u); }
   static FUSED_BCE_INLINE F set1(float v) { return _mm512_set1_ps(v); }
   static FUSED_BCE_INLINE F add(F a, F b) { return _mm512_add_ps(a, b); }
   static FUSED_BCE_INLINE F sub(F a, F b) { return _mm512_sub_ps(a, b); }
   static FUSED_BCE_INLINE F mul(F a, F b) { return _mm512_mul_ps(a, b); }
-  static FUSED_BCE_INLINE F div(F a, F b) { return _mm512_div_ps(a, b); }
   static FUSED_BCE_INLINE F fma(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
+  static FUSED_BCE_INLINE F fms(F a, F b, F c) { return _mm512_fmsub_ps(a, b, c); }
+  static FUSED_BCE_INLINE F fnma(F a, F b, F c) { return _mm512_fnmadd_ps(a, b, c); }
+  static FUSED_BCE_INLINE F mulAdd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
   static FUSED_BCE_INLINE F abs(F a) { return _mm512_abs_ps(a); }
+  static FUSED_BCE_INLINE F negAbs(F a) { return _mm512_or_ps(a, _mm512_set1_ps(-0.0f)); }
+  static FUSED_BCE_INLINE F maxKeepNan(F a, F b) { return _mm512_max_ps(b, a); }
+  static FUSED_BCE_INLINE F mulUnlessZero(F a, F b) {
+    return _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_NEQ_UQ), a, b);
+  }
   static FUSED_BCE_INLINE M lt(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
-  static FUSED_BCE_INLINE M gt(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
   static FUSED_BCE_INLINE M ge(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
   static FUSED_BCE_INLINE M eq(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
-  static FUSED_BCE_INLINE M isNan(F a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
-  static FUSED_BCE_INLINE M orMask(M a, M b) { return static_cast<M>(a | b); }
-  static FUSED_BCE_INLINE F select(M m, F a, F b) { return _mm512_mask_blend_ps(m, b, a); }
-  // p * 2^k for integral k in [-151, 0], rounded once (vscalefps handles subnormal results).
-  static FUSED_BCE_INLINE F scaleByPow2(F p, F k) { return _mm512_scalef_ps(p, k); }
-  static FUSED_BCE_INLINE F pow2i(F k) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(_mm512_add_ps(k, _mm512_set1_ps(12583039.0f))), 23));
+  static FUSED_BCE_INLINE M notInUnitInterval(F a) {
+    return _mm512_cmpgt_epu32_mask(_mm512_castps_si512(a), _mm512_set1_epi32(0x3f800000));
   }
-
+  static FUSED_BCE_INLINE F select(M m, F a, F b) { return _mm512_mask_blend_ps(m, b, a); }
   static FUSED_BCE_INLINE bool any(M m) { return m != 0; }
 
-  // Double-precision pairs (lanes 0-7, 8-15), for the precise path of targets outside [0, 1].
+  using Table16 = __m512;
+  struct Table32 {
+    __m512 lo, hi;
+  };
+  static FUSED_BCE_INLINE Table16 loadTable16(const float* t) { return _mm512_load_ps(t); }
+  static FUSED_BCE_INLINE Table32 loadTable32(const float* t) { return {_mm512_load_ps(t), _mm512_load_ps(t + 16)}; }
+  static FUSED_BCE_INLINE F lookup16(Table16 t, F index) { return _mm512_permutexvar_ps(_mm512_castps_si512(index), t); }
+  static FUSED_BCE_INLINE F lookup32(const Table32& t, F index) {
+    return _mm512_permutex2var_ps(t.lo, _mm512_castps_si512(index), t.hi);
+  }
+  static FUSED_BCE_INLINE F addShiftedBits19(F a, F b) {
+    return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(a), _mm512_slli_epi32(_mm512_castps_si512(b), 19)));
+  }
+  // p * 2^floor(k), rounded once (subnormal and zero results included).
+  static FUSED_BCE_INLINE F scaleFloor(F p, F k) { return _mm512_scalef_ps(p, k); }
+  static FUSED_BCE_INLINE F scaleByPow2(F p, F k) { return _mm512_scalef_ps(p, k); }
+  static FUSED_BCE_INLINE F reciprocalEstimate(F a) { return _mm512_rcp14_ps(a); }
+
+  // Double-precision pairs (lanes 0-7, 8-15), for the precise path.
   struct D {
     __m512d lo, hi;
   };
@@ -56,7 +72,7 @@ struct Avx512Vec {
   static FUSED_BCE_INLINE D dadd(D a, D b) { return {_mm512_add_pd(a.lo, b.lo), _mm512_add_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dsub(D a, D b) { return {_mm512_sub_pd(a.lo, b.lo), _mm512_sub_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dmul(D a, D b) { return {_mm512_mul_pd(a.lo, b.lo), _mm512_mul_pd(a.hi, b.hi)}; }
-  static FUSED_BCE_INLINE D ddiv(D a, D b) { return {_mm512_div_pd(a.lo, b.lo), _mm512_div_pd(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dmin(D a, D b) { return {_mm512_min_pd(a.lo, b.lo), _mm512_min_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dfma(D a, D b, D c) { return {_mm512_fmadd_pd(a.lo, b.lo, c.lo), _mm512_fmadd_pd(a.hi, b.hi, c.hi)}; }
   static FUSED_BCE_INLINE D dselect(M m, D a, D b) {
     return {_mm512_mask_blend_pd(static_cast<__mmask8>(m), b.lo, a.lo), _mm512_mask_blend_pd(static_cast<__mmask8>(m >> 8), b.hi, a.hi)};

@@ -1,4 +1,5 @@
-// NEON (armv8-a, always present on arm64), 4 float lanes. Tails use ScalarVec<true> (fmadd).
+// NEON (armv8-a, always present on arm64), 4 float lanes. Table lookups by byte shuffles (tbl over 4 registers
+// for 16 floats, tbl + tbx for 32); the reciprocal estimate is frecpe (8 bits) refined by two frecps steps.
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
@@ -6,43 +7,82 @@ struct NeonVec {
   using F = float32x4_t;
   using M = uint32x4_t;
   static constexpr size_t kWidth = 4;
-  static constexpr bool kMaskedTail = false;
+  static constexpr bool kHasScaleFloor = false;
 
   static FUSED_BCE_INLINE F load(const float* p) { return vld1q_f32(p); }
-  static FUSED_BCE_INLINE F loadU8(const uint8_t* p) {
+  static FUSED_BCE_INLINE void store(float* p, F v) { vst1q_f32(p, v); }
+  static FUSED_BCE_INLINE M loadLabelIsOne(const uint8_t* p) {
     uint32_t four;
     std::memcpy(&four, p, 4);
     const uint16x8_t wide = vmovl_u8(vreinterpret_u8_u32(vdup_n_u32(four)));
-    return vcvtq_f32_u32(vmovl_u16(vget_low_u16(wide)));
+    return vcgtq_u32(vmovl_u16(vget_low_u16(wide)), vdupq_n_u32(0));
   }
-  static FUSED_BCE_INLINE void store(float* p, F v) { vst1q_f32(p, v); }
+  static FUSED_BCE_INLINE M firstLanes(size_t count) {
+    static const uint32_t kLane[4] = {0, 1, 2, 3};
+    return vcltq_u32(vld1q_u32(kLane), vdupq_n_u32(static_cast<uint32_t>(count)));
+  }
   static FUSED_BCE_INLINE F set1(float v) { return vdupq_n_f32(v); }
   static FUSED_BCE_INLINE F add(F a, F b) { return vaddq_f32(a, b); }
   static FUSED_BCE_INLINE F sub(F a, F b) { return vsubq_f32(a, b); }
   static FUSED_BCE_INLINE F mul(F a, F b) { return vmulq_f32(a, b); }
-  static FUSED_BCE_INLINE F div(F a, F b) { return vdivq_f32(a, b); }
   static FUSED_BCE_INLINE F fma(F a, F b, F c) { return vfmaq_f32(c, a, b); }
+  static FUSED_BCE_INLINE F fms(F a, F b, F c) { return vnegq_f32(vfmsq_f32(c, a, b)); }
+  static FUSED_BCE_INLINE F fnma(F a, F b, F c) { return vfmsq_f32(c, a, b); }
+  static FUSED_BCE_INLINE F mulAdd(F a, F b, F c) { return vfmaq_f32(c, a, b); }
   static FUSED_BCE_INLINE F abs(F a) { return vabsq_f32(a); }
+  static FUSED_BCE_INLINE F negAbs(F a) { return vnegq_f32(vabsq_f32(a)); }
+  static FUSED_BCE_INLINE F maxKeepNan(F a, F b) { return vbslq_f32(vcltq_f32(a, b), b, a); }
+  static FUSED_BCE_INLINE F mulUnlessZero(F a, F b) {
+    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(vmulq_f32(a, b)), vmvnq_u32(vceqzq_f32(a))));
+  }
   static FUSED_BCE_INLINE M lt(F a, F b) { return vcltq_f32(a, b); }
-  static FUSED_BCE_INLINE M gt(F a, F b) { return vcgtq_f32(a, b); }
   static FUSED_BCE_INLINE M ge(F a, F b) { return vcgeq_f32(a, b); }
   static FUSED_BCE_INLINE M eq(F a, F b) { return vceqq_f32(a, b); }
-  static FUSED_BCE_INLINE M isNan(F a) { return vmvnq_u32(vceqq_f32(a, a)); }
-  static FUSED_BCE_INLINE M orMask(M a, M b) { return vorrq_u32(a, b); }
+  static FUSED_BCE_INLINE M notInUnitInterval(F a) { return vcgtq_u32(vreinterpretq_u32_f32(a), vdupq_n_u32(0x3f800000u)); }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return vbslq_f32(m, a, b); }
-  // p * 2^k for integral k in [-151, 0], rounded once: 2^k = 2^k1 * 2^k2 with both factors normal.
-  static FUSED_BCE_INLINE F scaleByPow2(F p, F k) {
-    const F half = set1(0.5f), magic = set1(12582912.0f);
-    const F k1 = sub(add(mul(k, half), magic), magic);  // round(k / 2)
-    return mul(mul(p, pow2i(k1)), pow2i(sub(k, k1)));
-  }
-  static FUSED_BCE_INLINE F pow2i(F k) {
-    return vreinterpretq_f32_u32(vshlq_n_u32(vreinterpretq_u32_f32(vaddq_f32(k, vdupq_n_f32(12583039.0f))), 23));
-  }
-
   static FUSED_BCE_INLINE bool any(M m) { return vmaxvq_u32(m) != 0; }
 
-  // Double-precision pairs (lanes 0-1, 2-3), for the precise path of targets outside [0, 1].
+  struct Table16 {
+    uint8x16x4_t bytes;
+  };
+  struct Table32 {
+    uint8x16x4_t lo, hi;
+  };
+  static FUSED_BCE_INLINE uint8x16x4_t loadBytes(const float* t) { return vld1q_u8_x4(reinterpret_cast<const uint8_t*>(t)); }
+  static FUSED_BCE_INLINE Table16 loadTable16(const float* t) { return {loadBytes(t)}; }
+  static FUSED_BCE_INLINE Table32 loadTable32(const float* t) { return {loadBytes(t), loadBytes(t + 16)}; }
+  // Byte indices 4 j + (0, 1, 2, 3) of each lane's float, j the low `mask` bits of the index's pattern.
+  static FUSED_BCE_INLINE uint8x16_t byteIndices(F index, uint32_t mask) {
+    const uint32x4_t j = vandq_u32(vreinterpretq_u32_f32(index), vdupq_n_u32(mask));
+    return vreinterpretq_u8_u32(vmlaq_n_u32(vdupq_n_u32(0x03020100u), j, 0x04040404u));
+  }
+  static FUSED_BCE_INLINE F lookup16(const Table16& t, F index) {
+    return vreinterpretq_f32_u8(vqtbl4q_u8(t.bytes, byteIndices(index, 15)));
+  }
+  static FUSED_BCE_INLINE F lookup32(const Table32& t, F index) {
+    const uint8x16_t bytes = byteIndices(index, 31);  // 0..127: tbl takes 0..63, tbx the rest (less 64)
+    return vreinterpretq_f32_u8(vqtbx4q_u8(vqtbl4q_u8(t.lo, bytes), t.hi, vsubq_u8(bytes, vdupq_n_u8(64))));
+  }
+  static FUSED_BCE_INLINE F addShiftedBits19(F a, F b) {
+    return vreinterpretq_f32_u32(vaddq_u32(vreinterpretq_u32_f32(a), vshlq_n_u32(vreinterpretq_u32_f32(b), 19)));
+  }
+  // 1 / a within about 2^-22: frecpe (2^-8) and two Newton steps (frecps is 2 - a r, fused).
+  static FUSED_BCE_INLINE F reciprocalEstimate(F a) {
+    F r = vrecpeq_f32(a);
+    r = vmulq_f32(r, vrecpsq_f32(a, r));
+    return vmulq_f32(r, vrecpsq_f32(a, r));
+  }
+  // p * 2^k for integral k in [-151, 0], rounded once: 2^k = 2^k1 * 2^k2 with both factors normal.
+  static FUSED_BCE_INLINE F scaleByPow2(F p, F k) {
+    const int32x4_t ki = vcvtnq_s32_f32(k);
+    const int32x4_t k1 = vshrq_n_s32(ki, 1);
+    return mul(mul(p, pow2(k1)), pow2(vsubq_s32(ki, k1)));
+  }
+  static FUSED_BCE_INLINE F pow2(int32x4_t k) {  // 2^k for integral k in [-126, 127]
+    return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(k, vdupq_n_s32(127)), 23));
+  }
+
+  // Double-precision pairs (lanes 0-1, 2-3), for the precise path.
   struct D {
     float64x2_t lo, hi;
   };
@@ -52,7 +92,7 @@ struct NeonVec {
   static FUSED_BCE_INLINE D dadd(D a, D b) { return {vaddq_f64(a.lo, b.lo), vaddq_f64(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dsub(D a, D b) { return {vsubq_f64(a.lo, b.lo), vsubq_f64(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dmul(D a, D b) { return {vmulq_f64(a.lo, b.lo), vmulq_f64(a.hi, b.hi)}; }
-  static FUSED_BCE_INLINE D ddiv(D a, D b) { return {vdivq_f64(a.lo, b.lo), vdivq_f64(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dmin(D a, D b) { return {vminq_f64(a.lo, b.lo), vminq_f64(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dfma(D a, D b, D c) { return {vfmaq_f64(c.lo, a.lo, b.lo), vfmaq_f64(c.hi, a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dselect(M m, D a, D b) {
     // Sign-extend each 32-bit mask lane to 64 bits.

@@ -1,7 +1,6 @@
-// One-lane "vector": the scalar ISA, and the tail of ISAs without masked loads (AVX2, NEON).
-// kFma selects a hardware fused multiply-add, so a tail computes exactly what its ISA's vector lanes compute;
-// without it, fma goes through double, which is (but for rare double roundings) the same result.
-// Included inside namespace fused_bce::FUSED_BCE_TARGET by an ISA file (no include guard on purpose).
+// One-lane "vector": the portable scalar ISA (any CPU; on x86-64 the SSE2 tier is faster and chosen instead).
+// kFma: a hardware fused multiply-add (armv8-a). Without it, fma goes through double: the product of two floats
+// is exact there, so a * b + c rounds (but for rare double roundings) once, as the error-free steps need.
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
@@ -10,56 +9,56 @@ struct ScalarVec {
   using F = float;
   using M = bool;
   static constexpr size_t kWidth = 1;
-  static constexpr bool kMaskedTail = false;
+  static constexpr bool kHasScaleFloor = false;
 
   static FUSED_BCE_INLINE F load(const float* p) { return *p; }
-  static FUSED_BCE_INLINE F loadU8(const uint8_t* p) { return static_cast<float>(*p); }
   static FUSED_BCE_INLINE void store(float* p, F v) { *p = v; }
+  static FUSED_BCE_INLINE M loadLabelIsOne(const uint8_t* p) { return *p != 0; }
+  static FUSED_BCE_INLINE M firstLanes(size_t count) { return count > 0; }
   static FUSED_BCE_INLINE F set1(float v) { return v; }
   static FUSED_BCE_INLINE F add(F a, F b) { return a + b; }
   static FUSED_BCE_INLINE F sub(F a, F b) { return a - b; }
   static FUSED_BCE_INLINE F mul(F a, F b) { return a * b; }
-  static FUSED_BCE_INLINE F div(F a, F b) { return a / b; }
   static FUSED_BCE_INLINE F fma(F a, F b, F c) {
-    if constexpr (kFma) return __builtin_fmaf(a, b, c);
-    // Without FMA hardware: the product of two floats is exact in double, so this rounds (almost) once.
+    if constexpr (kFma) return portable::fmaf(a, b, c);
     else return static_cast<float>(static_cast<double>(a) * static_cast<double>(b) + static_cast<double>(c));
   }
-  static FUSED_BCE_INLINE F abs(F a) {
-    uint32_t u;
-    std::memcpy(&u, &a, 4);
-    u &= 0x7fffffffu;
-    std::memcpy(&a, &u, 4);
-    return a;
+  static FUSED_BCE_INLINE F fms(F a, F b, F c) { return fma(a, b, -c); }
+  static FUSED_BCE_INLINE F fnma(F a, F b, F c) { return fma(-a, b, c); }
+  static FUSED_BCE_INLINE F mulAdd(F a, F b, F c) {
+    if constexpr (kFma) return portable::fmaf(a, b, c);
+    else return a * b + c;  // (fp-contract is off: two roundings, as intended)
   }
+  static FUSED_BCE_INLINE F abs(F a) { return portable::withSignBit(a, false); }
+  static FUSED_BCE_INLINE F negAbs(F a) { return portable::withSignBit(a, true); }
+  static FUSED_BCE_INLINE F maxKeepNan(F a, F b) { return a < b ? b : a; }
+  static FUSED_BCE_INLINE F mulUnlessZero(F a, F b) { return a == 0 ? 0.0f : a * b; }
   static FUSED_BCE_INLINE M lt(F a, F b) { return a < b; }
-  static FUSED_BCE_INLINE M gt(F a, F b) { return a > b; }
   static FUSED_BCE_INLINE M ge(F a, F b) { return a >= b; }
   static FUSED_BCE_INLINE M eq(F a, F b) { return a == b; }
-  static FUSED_BCE_INLINE M isNan(F a) { return a != a; }
-  static FUSED_BCE_INLINE M orMask(M a, M b) { return a || b; }
+  static FUSED_BCE_INLINE M notInUnitInterval(F a) { return portable::bitsOf(a) > 0x3f800000u; }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return m ? a : b; }
-  // 2^k for an integral k in [-126, 127]: the bits of k + 1.5 * 2^23 + 127 hold k + 127 in the low
-  // mantissa bits; shifting them into the exponent field gives the power of two.
-  // p * 2^k for integral k in [-151, 0], rounded once: 2^k = 2^k1 * 2^k2 with both factors normal.
-  static FUSED_BCE_INLINE F scaleByPow2(F p, F k) {
-    const F half = set1(0.5f), magic = set1(12582912.0f);
-    const F k1 = sub(add(mul(k, half), magic), magic);  // round(k / 2)
-    return mul(mul(p, pow2i(k1)), pow2i(sub(k, k1)));
-  }
-  static FUSED_BCE_INLINE F pow2i(F k) {
-    F t = k + 12583039.0f;
-    uint32_t u;
-    std::memcpy(&u, &t, 4);
-    u <<= 23;
-    std::memcpy(&t, &u, 4);
-    return t;
-  }
-
   static FUSED_BCE_INLINE bool any(M m) { return m; }
 
-  // Double precision, for the precise path of targets outside [0, 1]. Without FMA hardware, a product and a
-  // sum in double (two roundings at 2^-53: far below what float32 results can show).
+  using Table16 = const float*;
+  using Table32 = const float*;
+  static FUSED_BCE_INLINE Table16 loadTable16(const float* t) { return t; }
+  static FUSED_BCE_INLINE Table32 loadTable32(const float* t) { return t; }
+  static FUSED_BCE_INLINE F lookup16(Table16 t, F index) { return t[portable::bitsOf(index) & 15u]; }
+  static FUSED_BCE_INLINE F lookup32(Table32 t, F index) { return t[portable::bitsOf(index) & 31u]; }
+  static FUSED_BCE_INLINE F addShiftedBits19(F a, F b) {
+    return portable::floatOfBits(portable::bitsOf(a) + (portable::bitsOf(b) << 19));
+  }
+  static FUSED_BCE_INLINE F reciprocalEstimate(F a) { return 1.0f / a; }
+  // p * 2^k for integral k in [-151, 0], rounded once: 2^k = 2^k1 * 2^k2 with both factors normal.
+  static FUSED_BCE_INLINE F scaleByPow2(F p, F k) {
+    const int ki = static_cast<int>(k);
+    const int k1 = ki / 2;
+    return p * pow2(k1) * pow2(ki - k1);
+  }
+  static FUSED_BCE_INLINE F pow2(int k) { return portable::floatOfBits(static_cast<uint32_t>(k + 127) << 23); }
+
+  // Double precision, for the precise path.
   using D = double;
   static FUSED_BCE_INLINE D widen(F v) { return v; }
   static FUSED_BCE_INLINE F narrow(D d) { return static_cast<float>(d); }
@@ -67,10 +66,10 @@ struct ScalarVec {
   static FUSED_BCE_INLINE D dadd(D a, D b) { return a + b; }
   static FUSED_BCE_INLINE D dsub(D a, D b) { return a - b; }
   static FUSED_BCE_INLINE D dmul(D a, D b) { return a * b; }
-  static FUSED_BCE_INLINE D ddiv(D a, D b) { return a / b; }
+  static FUSED_BCE_INLINE D dmin(D a, D b) { return b < a ? b : a; }
   static FUSED_BCE_INLINE D dfma(D a, D b, D c) {
-    if constexpr (kFma) return __builtin_fma(a, b, c);
-    else return a * b + c;
+    if constexpr (kFma) return portable::fma(a, b, c);
+    else return a * b + c;  // two roundings at 2^-53: far below what float32 results can show
   }
   static FUSED_BCE_INLINE D dselect(M m, D a, D b) { return m ? a : b; }
 

@@ -2,7 +2,7 @@
 // sum that is not finite. It follows the same steps as the kernels (and src/kernel-js.ts) in double.
 #include <cmath>
 
-#include "../kernel/kernel_api.h"
+#include "kernel_api.h"
 
 namespace fused_bce {
 

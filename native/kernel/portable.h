@@ -1,0 +1,60 @@
+// Compiler and platform glue shared by every kernel file: inlining and branch hints, bit casts, fused
+// multiply-adds through <cmath> (no compiler builtins, so MSVC and clang-cl build it), and the guards on the
+// floating-point model the error-free steps rely on.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+// The kernels' error-free steps (a product's error recovered by fma, hi + lo pairs) need every a * b + c to be
+// rounded as written: contracted to an fma, or reassociated, they silently lose their accuracy.
+#if defined(__FAST_MATH__)
+#error "fused-bce: the kernels must not be built with -ffast-math (their error-free steps rely on IEEE rounding)"
+#endif
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#elif defined(_MSC_VER)
+#pragma fp_contract(off)
+#endif
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#define FUSED_BCE_INLINE __forceinline
+#define FUSED_BCE_NOINLINE __declspec(noinline)
+#define FUSED_BCE_UNLIKELY(x) (x)
+#else
+#define FUSED_BCE_INLINE inline __attribute__((always_inline))
+#define FUSED_BCE_NOINLINE __attribute__((noinline))
+#define FUSED_BCE_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#endif
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define FUSED_BCE_X86_64 1
+#endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+#define FUSED_BCE_ARM64 1
+#endif
+
+namespace fused_bce {
+namespace portable {
+
+inline uint32_t bitsOf(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
+inline float floatOfBits(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+inline float withSignBit(float f, bool negative) {
+  return floatOfBits((bitsOf(f) & 0x7fffffffu) | (negative ? 0x80000000u : 0u));
+}
+// One rounding, on every compiler (a hardware fma where the target has one, else libm's exact one).
+inline float fmaf(float a, float b, float c) { return std::fma(a, b, c); }
+inline double fma(double a, double b, double c) { return std::fma(a, b, c); }
+
+}  // namespace portable
+}  // namespace fused_bce

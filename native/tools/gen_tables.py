@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Generates native/kernel/bce_tables.h: the tables and polynomial coefficients of the kernel's exp and log1p.
+
+  python3 native/tools/gen_tables.py > native/kernel/bce_tables.h      (needs numpy and mpmath)
+
+exp(t) = 2^(k/16) * e^r, k = round(16 t / ln 2), |r| <= ln 2 / 32: a 16-entry table of 2^(j/16) and
+  e^r - 1 = r + c2 r^2 + c3 r^3.
+log1p(e), e in [0, 1]: j = round(31 e), a 32-entry table of points c_j near 1 / (1 + j / 31) chosen so that
+  -log(c_j) is within a small fraction of an ulp of a float, r = c_j e + (c_j - 1) (exactly e for j = 0), and
+  log1p(r) = r + r^2 (a2 + a3 r + a4 r^2); log1p(e) = -log(c_j) + log1p(r).
+Coefficients are fitted for minimax error by Lawson's iteratively reweighted least squares, then rounded to
+float; the errors printed in the header are measured on the rounded coefficients against mpmath.
+"""
+import struct
+import sys
+
+import mpmath
+import numpy as np
+
+mpmath.mp.prec = 120
+
+
+def f32(x):
+    return struct.unpack("<f", struct.pack("<f", float(x)))[0]
+
+
+def bits(x):
+    return struct.unpack("<I", struct.pack("<f", float(x)))[0]
+
+
+def _hexf(x):
+    """x rounded to float, as a C99 hex float literal."""
+    x = f32(x)
+    if x == 0:
+        return "0x0p+0f"
+    s = float(x).hex()  # e.g. 0x1.7154760000000p+4
+    sign = "-" if s.startswith("-") else ""
+    s = s.lstrip("-")
+    mant, exp = s[2:].split("p")
+    head, frac = mant.split(".") if "." in mant else (mant, "")
+    frac = frac.rstrip("0")
+    return f"{sign}0x{head}{'.' + frac if frac else ''}p{exp}f"
+
+
+def lawson(basis, target, weight, xs, iterations=200):
+    """Coefficients of sum_i c_i basis_i(x) minimising max |weight(x) (sum - target(x))| (Lawson IRLS)."""
+    A = np.array([[b(x) for b in basis] for x in xs]) * np.array([weight(x) for x in xs])[:, None]
+    y = np.array([target(x) for x in xs]) * np.array([weight(x) for x in xs])
+    lw = np.ones(len(xs)) / len(xs)
+    coef = None
+    for _ in range(iterations):
+        sw = np.sqrt(lw)
+        coef, *_ = np.linalg.lstsq(A * sw[:, None], y * sw, rcond=None)
+        err = np.abs(A @ coef - y)
+        lw = lw * err
+        lw /= lw.sum()
+    return coef
+
+
+def cheb_nodes(lo, hi, count):
+    k = np.arange(count)
+    return list(0.5 * (lo + hi) + 0.5 * (hi - lo) * np.cos(np.pi * (k + 0.5) / count))
+
+
+# ---- exp: e^r - 1 = r + c2 r^2 + c3 r^3 on |r| <= ln2/32 (plus a margin for the reduction's rounding)
+R_EXP = float(mpmath.log(2)) / 32 * 1.002
+xs = [x for x in cheb_nodes(-R_EXP, R_EXP, 400) if abs(x) > 1e-12]
+exp_target = lambda r: float((mpmath.expm1(r) - r) / (r * r))
+c2, c3 = lawson([lambda r: 1.0, lambda r: r], exp_target, lambda r: r * r, xs)
+c2, c3 = f32(c2), f32(c3)
+exp_err = max(abs(float((1 + r + c2 * r * r + c3 * r ** 3 - mpmath.exp(r)) / mpmath.exp(r))) for r in np.linspace(-R_EXP, R_EXP, 20001))
+
+# ln2/16 split for the Cody-Waite reduction: hi with 12 significant bits (k needs at most 12: |t| <= 104.5)
+LN2_16_HI = float.fromhex("0x1.62ep-5")
+assert abs(LN2_16_HI - float(mpmath.log(2) / 16)) < 2.0 ** -16
+
+# ---- the 2^(j/16) table (float, correctly rounded) and its largest rounding error
+exp2_table = [f32(mpmath.power(2, mpmath.mpf(j) / 16)) for j in range(16)]
+exp2_err = max(abs(float((exp2_table[j] - mpmath.power(2, mpmath.mpf(j) / 16)) / mpmath.power(2, mpmath.mpf(j) / 16))) for j in range(16))
+
+# ---- log1p table points c_j and -log(c_j)
+LOG_POINTS = 31
+log_c, log_neg_log = [1.0], [0.0]
+worst_log_rel = 0.0
+for j in range(1, 32):
+    target = 1 / (1 + j / LOG_POINTS)
+    centre = bits(target)
+    best = None
+    for b in range(centre - 2048, centre + 2049):
+        c = struct.unpack("<f", struct.pack("<I", b))[0]
+        v = -mpmath.log(mpmath.mpf(c))
+        rounded = f32(float(v))
+        ulp = 2.0 ** (int(mpmath.floor(mpmath.log(abs(rounded), 2))) - 23)
+        miss = abs(float(v - rounded)) / ulp
+        if best is None or miss < best[0]:
+            best = (miss, c, rounded, float(v))
+    miss, c, rounded, exact = best
+    log_c.append(c)
+    log_neg_log.append(rounded)
+    worst_log_rel = max(worst_log_rel, abs(rounded - exact) / exact)
+
+# the reduced argument's range: e in [(j - 1/2)/31, (j + 1/2)/31] (clipped to [0, 1]), r = c_j (1 + e) - 1
+r_lo, r_hi = 0.0, 0.0
+for j in range(32):
+    e_lo = max(0.0, (j - 0.5) / LOG_POINTS)
+    e_hi = min(1.0, (j + 0.5) / LOG_POINTS)
+    r_lo = min(r_lo, log_c[j] * (1 + e_lo) - 1)
+    r_hi = max(r_hi, log_c[j] * (1 + e_hi) - 1)
+r_lo *= 1.001
+r_hi *= 1.001
+xs = [x for x in cheb_nodes(r_lo, r_hi, 600) if abs(x) > 1e-12]
+log_target = lambda r: float((mpmath.log1p(r) - r) / (r * r))
+a2, a3, a4 = lawson([lambda r: 1.0, lambda r: r, lambda r: r * r], log_target, lambda r: r * r / abs(float(mpmath.log1p(r))), xs)
+a2, a3, a4 = f32(a2), f32(a3), f32(a4)
+log_err = max(abs(float((r + r * r * (a2 + a3 * r + a4 * r * r) - mpmath.log1p(r)) / mpmath.log1p(r)))
+              for r in np.linspace(r_lo, r_hi, 20001) if abs(r) > 1e-12)
+
+out = sys.stdout
+out.write(f"""// Generated by native/tools/gen_tables.py: do not edit by hand. Plain float arrays and constants only (no SIMD
+// values in static initialisers: they would run before the dispatcher checks the CPU).
+// Errors below are of the real-number functions with these float coefficients (measured against mpmath); the
+// float evaluation adds its roundings (README: Accuracy, measured end to end).
+#pragma once
+#include <cstdint>
+
+namespace fused_bce {{
+namespace tables {{
+
+// exp: k = round(t * 16 / ln 2), r = t - k ln2/16 (ln2/16 as hi + lo), e^t = 2^(k/16) (1 + r + c2 r^2 + c3 r^3).
+// |r| <= {R_EXP:.6g}; max relative error of 1 + r + c2 r^2 + c3 r^3 against e^r: {exp_err:.3g} ({exp_err / 2**-24:.3f} x 2^-24).
+constexpr float kExpC2 = {_hexf(c2)};
+constexpr float kExpC3 = {_hexf(c3)};
+constexpr float kSixteenOverLn2 = {_hexf(16 / float(mpmath.log(2)))};
+constexpr float kLn2Over16Hi = {_hexf(LN2_16_HI)};  // 12 significant bits: k * hi is exact for |k| < 2^12
+constexpr float kLn2Over16Lo = {_hexf(float(mpmath.log(2) / 16 - mpmath.mpf(LN2_16_HI)))};
+// Round-to-integer magic: adding 1.5 * 2^23 leaves the integer in the low mantissa bits (|x| < 2^22), with the
+// low 13 bits of its own pattern zero, so that bits(z) << 19 carries floor(k / 16) into the exponent field.
+constexpr float kRoundMagic = 0x1.8p+23f;
+// 2^(j/16), correctly rounded (largest relative rounding error {exp2_err:.3g}, {exp2_err / 2**-24:.3f} ulp).
+alignas(64) constexpr float kExp2Table[16] = {{
+""")
+for j in range(0, 16, 4):
+    out.write("    " + ", ".join(_hexf(v) for v in exp2_table[j:j + 4]) + ",\n")
+out.write("};\n")
+out.write("""// The same entries with j << 19 subtracted from their bits (as floats: the patterns are normal numbers near 1):
+// bits(kExp2TableLessIndex[j]) + (bits(z) << 19) is the pattern of 2^(j/16) 2^floor(k/16) while that is a
+// normal float (bits(z) = bits(kRoundMagic) + k, k = 16 floor(k/16) + j).
+alignas(64) constexpr float kExp2TableLessIndex[16] = {
+""")
+adj = [struct.unpack("<f", struct.pack("<I", bits(exp2_table[j]) - (j << 19)))[0] for j in range(16)]
+for j in range(0, 16, 4):
+    out.write("    " + ", ".join(_hexf(v) for v in adj[j:j + 4]) + ",\n")
+out.write(f"""}};
+// e^t is subnormal below this t (k < -2000): there the exponent can no longer be added to the bits.
+constexpr float kExpNormalLimit = -0x1.5ap+6f;  // -86.5
+
+// log1p(e), e in [0, 1]: j = round(31 e) (e * 31 + kRoundMagic leaves j in the low bits), r = c_j e + (c_j - 1),
+// log1p(e) = -log(c_j) + r + r^2 (a2 + a3 r + a4 r^2). c_0 = 1, so for e < 1/62 the result keeps e's relative
+// accuracy. Each -log(c_j) is within {worst_log_rel:.2g} (relative) of its float, so one float carries it.
+// r in [{r_lo:.6g}, {r_hi:.6g}]; max relative error of the polynomial against log1p(r): {log_err:.3g} ({log_err / 2**-24:.3f} x 2^-24).
+constexpr float kLogIndexScale = 31.0f;
+constexpr float kLog1pA2 = {_hexf(a2)};
+constexpr float kLog1pA3 = {_hexf(a3)};
+constexpr float kLog1pA4 = {_hexf(a4)};
+alignas(64) constexpr float kLogPoint[32] = {{
+""")
+for j in range(0, 32, 4):
+    out.write("    " + ", ".join(_hexf(v) for v in log_c[j:j + 4]) + ",\n")
+out.write("};\nalignas(64) constexpr float kNegLogPoint[32] = {\n")
+for j in range(0, 32, 4):
+    out.write("    " + ", ".join(_hexf(v) for v in log_neg_log[j:j + 4]) + ",\n")
+out.write("};\n\n}  // namespace tables\n}  // namespace fused_bce\n")
