@@ -30,12 +30,26 @@ struct Failures {
     }                                                            \
   } while (0)
 
-// Every compiled ISA this CPU runs, or only FUSED_BCE_ISA when set.
+#if defined(FUSED_BCE_AVX512_EMULATED)
+}  // namespace fused_bce_test
+namespace fused_bce {
+double runAvx512Emulated(const KernelArgs& args);  // avx512_emulated.cc
+}  // namespace fused_bce
+namespace fused_bce_test {
+#endif
+
+// Every compiled ISA this CPU runs, or only FUSED_BCE_ISA when set (and, in the emulated build, the AVX-512
+// kernel over SIMDe as "avx512-emulated").
 inline std::vector<fused_bce::IsaEntry> isasToTest() {
   const fused_bce::IsaEntry* entries;
   const size_t count = fused_bce::compiledIsas(&entries);
   const char* only = std::getenv("FUSED_BCE_ISA");
   std::vector<fused_bce::IsaEntry> result;
+#if defined(FUSED_BCE_AVX512_EMULATED)
+  if (only == nullptr || *only == 0 || std::strcmp(only, "avx512-emulated") == 0) {
+    result.push_back({fused_bce::Isa::Avx512, "avx512-emulated", fused_bce::runAvx512Emulated});
+  }
+#endif
   for (size_t i = 0; i < count; ++i) {
     if (only != nullptr && *only != 0 && std::strcmp(only, entries[i].name) != 0) continue;
     if (fused_bce::cpuSupports(entries[i].isa)) result.push_back(entries[i]);

@@ -4,6 +4,7 @@
 #   sanitize    the same under AddressSanitizer + UndefinedBehaviorSanitizer    npm run test:sanitize
 #   arm64       cross-compiled for aarch64 (NEON), run under qemu-aarch64       npm run test:arm64
 #   exhaustive  the accuracy sweep over every float32 logit below 110           npm run test:exhaustive
+#   avx512-emulated  the tests with the AVX-512 kernel over SIMDe's portable intrinsics (libsimde-dev)   npm run test:avx512-emulated
 #   valgrind    the tests under valgrind memcheck (which hides AVX-512: AVX2 and scalar run)   npm run test:valgrind
 #   fuzz        the libFuzzer target (clang) under ASan+UBSan for FUSED_BCE_FUZZ_SECONDS (default 60)   npm run fuzz:native
 set -euo pipefail
@@ -15,9 +16,10 @@ case "$variant" in
   sanitize) dir=build-sanitize; args=(-DCMAKE_BUILD_TYPE=Debug -DFUSED_BCE_SANITIZE=ON) ;;
   arm64) dir=build-arm64; args=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake) ;;
   exhaustive) dir=build-tests; args=(-DCMAKE_BUILD_TYPE=Release) ;;
+  avx512-emulated) dir=build-avx512emu; args=(-DCMAKE_BUILD_TYPE=Release -DFUSED_BCE_AVX512_EMULATION=ON) ;;
   valgrind) dir=build-valgrind; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   fuzz) dir=build-fuzz; args=(-DCMAKE_BUILD_TYPE=Debug -DFUSED_BCE_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++) ;;
-  *) echo "usage: $0 release|sanitize|arm64|exhaustive|valgrind|fuzz" >&2; exit 2 ;;
+  *) echo "usage: $0 release|sanitize|arm64|avx512-emulated|exhaustive|valgrind|fuzz" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -DFUSED_BCE_ADDON=OFF "${args[@]}" >/dev/null
 cmake --build "$dir" -j "$jobs" >/dev/null
