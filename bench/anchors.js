@@ -77,14 +77,16 @@ function tfjsStep(logits, targets, a) {
   });
 }
 
-// The read-two-write-one pass over the kernel's byte volume, from the native binding when it loads.
-let bandwidthBaseline = null;
+// The benchmark's own addon (bench/native, `npm run build:bench`): the read-two-write-one pass over the
+// kernel's byte volume, the kernel rows (current, 0.1.0, careless sketch) and no-op Node-API functions.
+let benchAddon = null;
+let benchAddonError = null;
 try {
-  const binding = require('node-gyp-build')(join(__dirname, '..'));
-  if (typeof binding.bandwidthBaseline === 'function') bandwidthBaseline = binding.bandwidthBaseline;
-} catch {
-  // no native build: no baseline
+  benchAddon = require(join(__dirname, 'native', 'build', 'Release', 'fused_bce_bench.node'));
+} catch (err) {
+  benchAddonError = err.message.split('\n')[0];
 }
+const bandwidthBaseline = benchAddon ? benchAddon.bandwidthBaseline : null;
 
 /** The mean loss in float64 throughout (an independent form of the loss), with a compensated sum. */
 function float64Mean(logits, labels, a) {
@@ -101,4 +103,4 @@ function float64Mean(logits, labels, a) {
   return (sum + comp) / logits.length;
 }
 
-module.exports = { naive, handFused, tfjsBackends, tfjsUse, tfjsStep, tfjsVersion, bandwidthBaseline, float64Mean };
+module.exports = { naive, handFused, tfjsBackends, tfjsUse, tfjsStep, tfjsVersion, bandwidthBaseline, benchAddon, benchAddonError, float64Mean };

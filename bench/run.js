@@ -141,6 +141,22 @@ function variantImpls(d) {
   return list;
 }
 
+// The kernels alone through the bench addon's thin call (fused, uint8 labels, mean, one thread): this package's
+// kernel per ISA, the 0.1.0 kernel, and a careless float sketch of the same formula (bench/native).
+const KERNEL_OP = 'kernel only (bench addon)';
+function kernelImpls(d) {
+  const list = [];
+  const addon = anchors.benchAddon;
+  if (!addon) return list;
+  const names = { current: 'kernel', v010: 'kernel 0.1.0', sketch: 'careless float sketch' };
+  for (const [kind, label] of Object.entries(names)) {
+    for (const [isa, run] of Object.entries(addon.kernels[kind])) {
+      list.push({ op: KERNEL_OP, impl: `${label} ${isa}`, fn: () => run(d.logits, d.labels, d.grad, labelSmoothing), minN: 1024, maxN: 1048576 });
+    }
+  }
+  return list;
+}
+
 /** Bytes allocated per call with caller-provided outputs, measured in a child process (bench/allocation.js). */
 function allocation() {
   const { execFileSync } = require('node:child_process');
@@ -152,7 +168,7 @@ async function main() {
   const rows = [];
   for (const n of sizes) {
     const d = makeData(n, 20261130 + n);
-    const impls = headlineImpls(d).map((x) => ({ op: 'fused forward+backward (uint8 targets)', ...x })).concat(variantImpls(d));
+    const impls = headlineImpls(d).map((x) => ({ op: 'fused forward+backward (uint8 targets)', ...x })).concat(variantImpls(d), kernelImpls(d));
     const active = impls.filter((x) => n <= (x.maxN ?? Infinity) && n >= (x.minN ?? 0));
     for (const x of active) {
       await x.setup?.();
@@ -246,8 +262,9 @@ function report(rows, allocation, accuracy, truth, env) {
   }
   console.log(`\nMean loss at n=${accuracy[0]?.n} against the float64 sum ${truth}:`);
   for (const a of accuracy) console.log(`  ${a.impl}: ${a.mean} (relative error ${a.relativeError.toExponential(2)})`);
-  console.log('\nTargets (issue 4), from this run:');
-  for (const t of targetChecks(rows, allocation)) console.log(`  ${t.met ? 'met    ' : 'NOT met'} ${t.text}`);
+  if (!anchors.benchAddon) console.log(`\n(no bench addon: ${anchors.benchAddonError}; run npm run build:bench for the kernel rows and the bandwidth baseline)`);
+  console.log('\nTargets, from this run:');
+  for (const t of targetChecks(rows, allocation)) console.log(`  ${t.informational ? 'info   ' : t.met ? 'met    ' : 'NOT met'} ${t.text}`);
 }
 
 /** The benchmark targets, each with the figure this run measured. */
@@ -277,6 +294,19 @@ function targetChecks(rows, allocation) {
   for (const [k, v] of Object.entries(allocation.entries)) {
     if (k.startsWith('control')) continue;
     out.push({ met: v.scavenges === 0, text: `${k}: ${v.scavenges === 0 ? `0 bytes/call measurable (< ${v.bytesPerCallAtMost.toFixed(2)})` : `up to ${v.bytesPerCallAtMost.toFixed(1)} bytes/call`} (target 0)` });
+  }
+  // Kernel II (issue 11): the kernel against the 0.1.0 kernel and the careless sketch, same run.
+  const kernelRow = (impl, n) => rows.find((r) => r.op === KERNEL_OP && r.impl === impl && r.n === n);
+  const kernelTargets = [['avx512', 1.8], ['avx2', 1.6]];
+  for (const n of [65536, 1048576]) {
+    for (const [isa, wanted] of kernelTargets) {
+      const now = kernelRow(`kernel ${isa}`, n), old = kernelRow(`kernel 0.1.0 ${isa}`, n), sketch = kernelRow(`careless float sketch ${isa}`, n);
+      if (now && old) out.push({ met: old.nsPerCall / now.nsPerCall >= wanted, text: `${isa}, n=${n}: ${(old.nsPerCall / now.nsPerCall).toFixed(2)}x the 0.1.0 kernel's throughput (${now.nsPerElement.toFixed(3)} vs ${old.nsPerElement.toFixed(3)} ns/element; target >= ${wanted}x)` });
+      if (now && sketch && isa === 'avx512') out.push({ met: now.nsPerCall <= sketch.nsPerCall, text: `${isa}, n=${n}: ${(sketch.nsPerCall / now.nsPerCall).toFixed(2)}x the careless float sketch's throughput (target >= 1.0x)` });
+      if (now && sketch && isa !== 'avx512') out.push({ met: true, informational: true, text: `(no target) ${isa}, n=${n}: ${(sketch.nsPerCall / now.nsPerCall).toFixed(2)}x the careless float sketch's throughput` });
+    }
+    const sse2 = kernelRow('kernel sse2', n), oldScalar = kernelRow('kernel 0.1.0 scalar', n);
+    if (sse2 && oldScalar) out.push({ met: oldScalar.nsPerCall / sse2.nsPerCall >= 3, text: `sse2 tier, n=${n}: ${(oldScalar.nsPerCall / sse2.nsPerCall).toFixed(1)}x the 0.1.0 scalar path (target >= 3x)` });
   }
   const slower = [];
   for (const n of [...new Set(rows.map((r) => r.n))]) {

@@ -1,0 +1,193 @@
+// The benchmark's own addon (bench-only, never shipped): rows that need native code beside the package's.
+//   bandwidthBaseline(a, b, out)          out[i] = a[i] + b[i]: the fused kernel's byte volume, no arithmetic
+//   kernels[<kernel>][<isa>](logits, labels, gradOut, labelSmoothing) -> mean loss
+//        <kernel>: current (this package's kernel), v010 (the 0.1.0 kernel), sketch (a careless float sketch)
+//   noopRead8(...8 arguments)              reads what a fused call's 8 arguments need (typeof, typed array info)
+//   noopRead3(a, b, c)                     reads three typed arrays
+// Each call reads its typed arrays once and returns a double: the same thin layer for every kernel row.
+#include <node_api.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "../../native/kernel/kernel_api.h"
+
+namespace fused_bce {
+double sketchAvx2(const float* x, const uint8_t* y, float* g, size_t n, float a, double s);
+double sketchAvx512(const float* x, const uint8_t* y, float* g, size_t n, float a, double s);
+}  // namespace fused_bce
+// The 0.1.0 kernel (kernel_010.cc); its KernelArgs has the same layout as today's.
+extern "C" double fusedBceV010Avx512(const void* args);
+extern "C" double fusedBceV010Avx2(const void* args);
+extern "C" double fusedBceV010Scalar(const void* args);
+double runV010Avx512(const fused_bce::KernelArgs& a) { return fusedBceV010Avx512(&a); }
+double runV010Avx2(const fused_bce::KernelArgs& a) { return fusedBceV010Avx2(&a); }
+double runV010Scalar(const fused_bce::KernelArgs& a) { return fusedBceV010Scalar(&a); }
+
+namespace {
+
+bool isaRuns(const char* name) {
+  const fused_bce::IsaEntry* entries;
+  const size_t count = fused_bce::compiledIsas(&entries);
+  for (size_t k = 0; k < count; ++k) {
+    if (std::strcmp(entries[k].name, name) == 0) return fused_bce::cpuSupports(entries[k].isa);
+  }
+  return false;
+}
+
+template <class T>
+bool typed(napi_env env, napi_value v, T** data, size_t* length) {
+  napi_typedarray_type type;
+  void* p = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, length, &p, nullptr, nullptr) != napi_ok) return false;
+  *data = static_cast<T*>(p);
+  return true;
+}
+
+napi_value number(napi_env env, double v) {
+  napi_value out;
+  napi_create_double(env, v, &out);
+  return out;
+}
+
+using KernelRun = double (*)(const fused_bce::KernelArgs&);
+using SketchRun = double (*)(const float*, const uint8_t*, float*, size_t, float, double);
+
+struct Row {
+  KernelRun kernel = nullptr;
+  SketchRun sketch = nullptr;
+};
+
+// (logits, labels, gradOut, labelSmoothing) -> mean loss; fused, symmetric smoothing, reduction mean.
+napi_value RunRow(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  void* data;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  const Row* row = static_cast<const Row*>(data);
+  float* logits;
+  uint8_t* labels;
+  float* grad;
+  size_t n, nLabels, nGrad;
+  double a = 0;
+  if (argc != 4 || !typed(env, argv[0], &logits, &n) || !typed(env, argv[1], &labels, &nLabels) ||
+      !typed(env, argv[2], &grad, &nGrad) || nLabels != n || nGrad != n || napi_get_value_double(env, argv[3], &a) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "bench: (logits: Float32Array, labels: Uint8Array, gradOut: Float32Array, a: number)");
+    return nullptr;
+  }
+  if (n == 0) return number(env, 0);
+  if (row->sketch) return number(env, row->sketch(logits, labels, grad, n, static_cast<float>(a), 1.0 / n) / n);
+  fused_bce::KernelArgs args;
+  args.logits = logits;
+  args.targetsU8 = labels;
+  args.n = n;
+  args.smoothScale = 1 - 2 * a;
+  args.smoothShift = a;
+  args.gradOut = grad;
+  args.gradScale = 1.0 / n;
+  args.wantLossSum = true;
+  return number(env, row->kernel(args) / n);
+}
+
+napi_value BandwidthBaseline(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *a, *out;
+  void* b;
+  size_t n, nb, no;
+  napi_typedarray_type bType;
+  if (argc != 3 || !typed(env, argv[0], &a, &n) ||
+      napi_get_typedarray_info(env, argv[1], &bType, &nb, &b, nullptr, nullptr) != napi_ok || !typed(env, argv[2], &out, &no) ||
+      nb != n || no != n) {
+    napi_throw_type_error(env, nullptr, "bench: bandwidthBaseline(a, b, out) of one length");
+    return nullptr;
+  }
+  if (bType == napi_uint8_array) {
+    const uint8_t* bu = static_cast<const uint8_t*>(b);
+    for (size_t i = 0; i < n; ++i) out[i] = a[i] + static_cast<float>(bu[i]);
+  } else {
+    const float* bf = static_cast<const float*>(b);
+    for (size_t i = 0; i < n; ++i) out[i] = a[i] + bf[i];
+  }
+  return nullptr;
+}
+
+// What a fused call's arguments cost to read: 7 typed-array-or-null arguments and a Float64Array.
+napi_value NoopRead8(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  for (size_t k = 0; k < argc; ++k) {
+    napi_valuetype kind;
+    napi_typeof(env, argv[k], &kind);
+    bool isTyped = false;
+    napi_is_typedarray(env, argv[k], &isTyped);
+    if (isTyped) {
+      napi_typedarray_type type;
+      size_t length;
+      void* p;
+      napi_get_typedarray_info(env, argv[k], &type, &length, &p, nullptr, nullptr);
+    }
+  }
+  return nullptr;
+}
+
+napi_value NoopRead3(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  for (size_t k = 0; k < argc; ++k) {
+    napi_typedarray_type type;
+    size_t length;
+    void* p;
+    napi_get_typedarray_info(env, argv[k], &type, &length, &p, nullptr, nullptr);
+  }
+  return nullptr;
+}
+
+void setFunction(napi_env env, napi_value target, const char* name, napi_callback cb, void* data) {
+  napi_value fn;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, data, &fn);
+  napi_set_named_property(env, target, name, fn);
+}
+
+const Row kCurrentAvx512{fused_bce::runAvx512, nullptr}, kCurrentAvx2{fused_bce::runAvx2, nullptr},
+    kCurrentSse2{fused_bce::runSse2, nullptr}, kCurrentScalar{fused_bce::runScalar, nullptr};
+const Row kV010Avx512{runV010Avx512, nullptr}, kV010Avx2{runV010Avx2, nullptr},
+    kV010Scalar{runV010Scalar, nullptr};
+const Row kSketchAvx512{nullptr, fused_bce::sketchAvx512}, kSketchAvx2{nullptr, fused_bce::sketchAvx2};
+
+napi_value Init(napi_env env, napi_value exports) {
+  setFunction(env, exports, "bandwidthBaseline", BandwidthBaseline, nullptr);
+  setFunction(env, exports, "noopRead8", NoopRead8, nullptr);
+  setFunction(env, exports, "noopRead3", NoopRead3, nullptr);
+  napi_value kernels, current, v010, sketch;
+  napi_create_object(env, &kernels);
+  napi_create_object(env, &current);
+  napi_create_object(env, &v010);
+  napi_create_object(env, &sketch);
+  const bool avx512 = isaRuns("avx512"), avx2 = isaRuns("avx2");
+  if (avx512) {
+    setFunction(env, current, "avx512", RunRow, const_cast<Row*>(&kCurrentAvx512));
+    setFunction(env, v010, "avx512", RunRow, const_cast<Row*>(&kV010Avx512));
+    setFunction(env, sketch, "avx512", RunRow, const_cast<Row*>(&kSketchAvx512));
+  }
+  if (avx2) {
+    setFunction(env, current, "avx2", RunRow, const_cast<Row*>(&kCurrentAvx2));
+    setFunction(env, v010, "avx2", RunRow, const_cast<Row*>(&kV010Avx2));
+    setFunction(env, sketch, "avx2", RunRow, const_cast<Row*>(&kSketchAvx2));
+  }
+  setFunction(env, current, "sse2", RunRow, const_cast<Row*>(&kCurrentSse2));
+  setFunction(env, current, "scalar", RunRow, const_cast<Row*>(&kCurrentScalar));
+  setFunction(env, v010, "scalar", RunRow, const_cast<Row*>(&kV010Scalar));
+  napi_set_named_property(env, kernels, "current", current);
+  napi_set_named_property(env, kernels, "v010", v010);
+  napi_set_named_property(env, kernels, "sketch", sketch);
+  napi_set_named_property(env, exports, "kernels", kernels);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,77 @@
+// The plain-C++ interface between the binding, the dispatcher and the per-ISA kernels. No SIMD types here.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace fused_bce {
+
+// One call of the fused pass. Lengths were checked by the caller (the binding re-checks them):
+// logits, targets, lossOut, gradOut, gradOutput have n elements; posWeight has `classes`; weight has n
+// (weightPerElement) or `classes`; n is a multiple of classes. gradOut may equal logits (in place).
+struct KernelArgs {
+  const float* logits = nullptr;
+  const float* targetsF32 = nullptr;   // exactly one of targetsF32 / targetsU8 is set (when n > 0)
+  const uint8_t* targetsU8 = nullptr;  // hard labels, each 0 or 1 (checked before the call)
+  const float* posWeight = nullptr;    // null: 1
+  const float* weight = nullptr;       // null: 1
+  bool weightPerElement = false;
+  size_t n = 0;
+  size_t classes = 1;
+  double smoothScale = 1;  // y' = y * smoothScale + smoothShift
+  double smoothShift = 0;
+  float* lossOut = nullptr;           // per-element losses, or null
+  float* gradOut = nullptr;           // gradient, or null
+  double gradScale = 1;               // upstream gradient (divided by n for 'mean')
+  const float* gradOutput = nullptr;  // per-element upstream gradient, or null
+  bool wantLossSum = false;           // return the float64 sum of the losses
+};
+
+// The arguments for elements [begin, end) of a call; begin must start a row (a multiple of classes), so that
+// per-class posWeight/weight need no offset.
+inline KernelArgs elementRange(const KernelArgs& a, size_t begin, size_t end) {
+  KernelArgs r = a;
+  r.n = end - begin;
+  r.logits = a.logits + begin;
+  if (a.targetsF32 != nullptr) r.targetsF32 = a.targetsF32 + begin;
+  if (a.targetsU8 != nullptr) r.targetsU8 = a.targetsU8 + begin;
+  if (a.weight != nullptr && a.weightPerElement) r.weight = a.weight + begin;
+  if (a.lossOut != nullptr) r.lossOut = a.lossOut + begin;
+  if (a.gradOut != nullptr) r.gradOut = a.gradOut + begin;
+  if (a.gradOutput != nullptr) r.gradOutput = a.gradOutput + begin;
+  return r;
+}
+
+// Returns the float64 sum of the per-element losses when args.wantLossSum, else 0.
+using KernelFn = double (*)(const KernelArgs& args);
+
+enum class Isa { Avx512, Avx2, Neon, Scalar };
+
+struct IsaEntry {
+  Isa isa;
+  const char* name;
+  KernelFn run;
+};
+
+// Per-ISA entry points (native/isa/*.cc); each exists only where its architecture is compiled.
+double runScalar(const KernelArgs& args);
+double runAvx2(const KernelArgs& args);
+double runAvx512(const KernelArgs& args);
+double runNeon(const KernelArgs& args);
+
+// The ISAs compiled into this binary, best first (native/dispatch/dispatch.cc).
+size_t compiledIsas(const IsaEntry** entries);
+// Whether this CPU and OS can run an ISA (CPUID plus XGETBV on x86).
+bool cpuSupports(Isa isa);
+// The best ISA this CPU runs, chosen once.
+const IsaEntry& bestIsa();
+
+// The loss sum in float64 throughout (scalar, libm), used when the float32 lanes overflow or meet NaN.
+double lossSumFloat64(const KernelArgs& args);
+
+// Index of the first Uint8 label other than 0 or 1, or n when all are valid.
+size_t firstInvalidLabel(const uint8_t* labels, size_t n);
+
+// The benchmark's bandwidth baseline: out[i] = a[i] + b[i] (b is bF32 or bU8), the kernel's byte volume.
+void readTwoWriteOne(const float* a, const float* bF32, const uint8_t* bU8, float* out, size_t n);
+
+}  // namespace fused_bce

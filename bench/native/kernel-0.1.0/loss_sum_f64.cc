@@ -1,0 +1,33 @@
+// The float64 loss sum: the slow, exact reduction behind every ISA, used only when the float32 lanes give a
+// sum that is not finite. It follows the same steps as the kernels (and src/kernel-js.ts) in double.
+#include <cmath>
+
+#include "kernel_api.h"
+
+namespace fused_bce {
+
+double lossSumFloat64(const KernelArgs& a) {
+  double sum = 0;
+  for (size_t i = 0; i < a.n; ++i) {
+    const size_t c = i % a.classes;
+    const double x = a.logits[i];
+    const double y = a.targetsU8 != nullptr ? static_cast<double>(a.targetsU8[i]) : static_cast<double>(a.targetsF32[i]);
+    const double p = a.posWeight != nullptr ? a.posWeight[c] : 1.0;
+    const double w = a.weight != nullptr ? a.weight[a.weightPerElement ? i : c] : 1.0;
+    if (w == 0) continue;  // masked, whatever the logit and target
+    const double smoothedTarget = y * a.smoothScale + a.smoothShift;
+    const double negTarget = (1 - y) * a.smoothScale + a.smoothShift;
+    const double posTarget = p * smoothedTarget;
+    const double softplusWeight = negTarget + posTarget;
+    const double absLogit = std::fabs(x);
+    const double log1pExp = std::log1p(std::exp(-absLogit));
+    const bool nonNegative = x >= 0;
+    const double linearTarget = nonNegative ? negTarget : smoothedTarget;
+    const double linearScale = nonNegative ? 1.0 : p;
+    const double linear = linearTarget == 0 || linearScale == 0 ? 0.0 : linearTarget * absLogit * linearScale;
+    sum += w * (linear + softplusWeight * log1pExp);
+  }
+  return sum;
+}
+
+}  // namespace fused_bce
