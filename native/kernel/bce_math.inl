@@ -49,7 +49,8 @@ struct BceMath {
     const F q = V::mul(V::mulAdd(V::mulAdd(V::set1(tables::kExpC3), r, V::set1(tables::kExpC2)), r, V::set1(1.0f)), r);
     if constexpr (V::kHasScaleFloor) {
       // p * 2^floor(k / 16) in one instruction that also rounds subnormal results once.
-      const F p = V::mulAdd(V::lookup16(tab.exp2, z), q, V::lookup16(tab.exp2, z));
+      const F table = V::lookup16(tab.exp2, z);
+      const F p = V::mulAdd(table, q, table);
       return V::scaleFloor(p, V::mul(k, V::set1(0.0625f)));
     } else {
       // 2^(j/16) 2^floor(k/16) by adding the exponent to the table entry's bits, valid while it is normal.
