@@ -128,12 +128,12 @@ function variantImpls(d) {
   for (const [name, isa] of backends) {
     const label = name === 'js' ? 'js fallback' : `native ${isa}`;
     const setup = () => select(name, isa);
-    const fusedU8 = { labelSmoothing, gradOut: d.grad, threads: 1 };
+    const fusedF32 = { labelSmoothing, gradOut: d.grad, threads: 1 };
     const withPos = { labelSmoothing, gradOut: d.grad, posWeight: d.posWeight, threads: 1 };
     const back = { labelSmoothing, gradOut: d.grad, threads: 1 };
     const fwd = { labelSmoothing, threads: 1 };
     const maxN = name === 'js' && quick ? 1024 : Infinity;
-    list.push({ op: 'fused, float32 targets', impl: label, setup, maxN, fn: () => f.bceWithLogitsFused(d.logits, d.soft, fusedU8).loss });
+    list.push({ op: 'fused, float32 targets', impl: label, setup, maxN, fn: () => f.bceWithLogitsFused(d.logits, d.soft, fusedF32).loss });
     list.push({ op: 'fused, uint8 targets + posWeight', impl: label, setup, maxN, fn: () => f.bceWithLogitsFused(d.logits, d.labels, withPos).loss });
     list.push({ op: 'forward only (mean)', impl: label, setup, maxN, fn: () => f.bceWithLogits(d.logits, d.labels, fwd) });
     list.push({ op: 'backward only', impl: label, setup, maxN, fn: () => f.bceWithLogitsBackward(d.logits, d.labels, back) });

@@ -1,20 +1,10 @@
 // Chooses the kernel: the native addon (best ISA the CPU has) where it loads, else pure TypeScript.
 // FUSED_BCE_BACKEND=js|native and FUSED_BCE_ISA=<isa> force a choice; useBackend() does so in-process.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { Param } from './types';
-import type { BackendInfo, Kernel, KernelRun, KernelRunAsync } from './types';
+import type { BackendInfo, Kernel, KernelRunAsync } from './types';
 import { runJs } from './kernel-js';
-
-/** What the native binding (native/binding/addon.cc) exports. */
-interface NativeBinding {
-  /** ISAs this CPU (and OS) can run, best first, e.g. ['avx512', 'avx2', 'sse2', 'scalar']. */
-  readonly isas: readonly string[];
-  /** One entry point per runnable ISA, each with the KernelRun signature. */
-  readonly kernels: Readonly<Record<string, KernelRun>>;
-  /** The same, asynchronous (Node-API async work on the libuv pool). */
-  readonly kernelsAsync: Readonly<Record<string, KernelRunAsync>>;
-}
+import { readEnvironment } from './environment';
+import { loadNative } from './native-loader';
 
 const ISA_NAMES = ['avx512', 'avx2', 'sse2', 'neon', 'scalar'];
 
@@ -31,29 +21,8 @@ const runJsAsync: KernelRunAsync = (...args) => {
 
 export const jsKernel: Kernel = Object.freeze({ name: 'js', isa: null, run: runJs, runAsync: runJsAsync });
 
-// The package root holds binding.gyp and build/ or prebuilds/; this file runs from dist/ or from a test build.
-function packageRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (existsSync(join(dir, 'binding.gyp'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return join(__dirname, '..');
-    dir = parent;
-  }
-}
-
-function loadNative(): { binding: NativeBinding | null; error: string | null } {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const load = require('node-gyp-build') as (root: string) => NativeBinding;
-    return { binding: load(packageRoot()), error: null };
-  } catch (err) {
-    return { binding: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
-  }
-}
-
-const forcedBackend = process.env.FUSED_BCE_BACKEND || undefined;
-const forcedIsa = process.env.FUSED_BCE_ISA || undefined;
+const forcedBackend = readEnvironment('FUSED_BCE_BACKEND');
+const forcedIsa = readEnvironment('FUSED_BCE_ISA');
 if (forcedBackend !== undefined && forcedBackend !== 'js' && forcedBackend !== 'native') {
   throw new RangeError(`fused-bce: FUSED_BCE_BACKEND must be 'js' or 'native', got ${JSON.stringify(forcedBackend)}`);
 }
@@ -102,11 +71,11 @@ export function currentKernel(): Kernel {
  * environment runs every size.
  */
 export const TINY_INPUT = 8;
-let defaultChoice = forcedBackend === undefined && forcedIsa === undefined;
+let routeTinyInputsToJs = forcedBackend === undefined && forcedIsa === undefined;
 
 /** The kernel for an input of n elements. */
 export function kernelFor(n: number): Kernel {
-  return n < TINY_INPUT && defaultChoice ? jsKernel : current;
+  return n < TINY_INPUT && routeTinyInputsToJs ? jsKernel : current;
 }
 
 /** What is running: `{ name: 'js' | 'native', isa }`. Reflects useBackend() calls. */
@@ -129,10 +98,10 @@ export function useBackend(name: 'js' | 'native' | 'auto', isa?: string): Backen
     // Back to the choice made at load time (the environment's, else the best native ISA with tiny inputs in TS).
     if (isa !== undefined && isa !== null) throw new RangeError("fused-bce: useBackend: 'auto' takes no ISA");
     current = initial;
-    defaultChoice = forcedBackend === undefined && forcedIsa === undefined;
+    routeTinyInputsToJs = forcedBackend === undefined && forcedIsa === undefined;
     return { name: current.name, isa: current.isa };
   }
-  defaultChoice = false;
+  routeTinyInputsToJs = false;
   if (name === 'js') {
     if (isa !== undefined && isa !== null) throw new RangeError("fused-bce: useBackend: the 'js' backend has no ISA");
     current = jsKernel;

@@ -1,5 +1,5 @@
 // The pure-TypeScript kernel: the fallback backend and the structure the C++ kernel mirrors
-// (native/kernel/bce_kernel.h). Every step is computed in float64 and rounded once when stored.
+// (native/kernel/bce_kernel.inl). Every step is computed in float64 and rounded once when stored.
 import { Param } from './types';
 import type { KernelRun } from './types';
 import { firstInvalidLabel, invalidLabelError } from './validate';

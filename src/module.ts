@@ -1,6 +1,7 @@
 // A PyTorch-style loss object: forward() runs the fused pass and keeps the gradient for backward().
+import { LOSS_OPTION_KEYS } from './types';
 import type { LossOptions, Targets } from './types';
-import { runFused } from './loss';
+import { bceWithLogitsBackward, runFused } from './loss';
 import { Op, preparePlan } from './plan';
 import { checkFloat32, checkLabelSmoothing, checkLogits, checkReduction, checkSmoothing, checkThreads, describe } from './validate';
 
@@ -22,6 +23,9 @@ interface CallOptions extends LossOptions {
 export class BCEWithLogitsLoss {
   readonly options: Readonly<LossOptions>;
   private readonly call: CallOptions;
+  private readonly backwardCall: CallOptions & { gradOutput?: number | Float32Array };
+  private lastLogits: Float32Array | null = null;
+  private lastTargets: Targets | null = null;
   private grad: Float32Array | null = null;
   private losses: Float32Array | null = null;
   private gradReady = false;
@@ -33,8 +37,8 @@ export class BCEWithLogitsLoss {
     }
     const { labelSmoothing = 0, smoothing = 'symmetric', posWeight, weight, reduction = 'mean', threads = 'auto' } = options;
     for (const key in options) {
-      if (!['labelSmoothing', 'smoothing', 'posWeight', 'weight', 'reduction', 'threads'].includes(key)) {
-        throw new TypeError(`fused-bce: ${FN}: unknown option ${JSON.stringify(key)}; the options are labelSmoothing, smoothing, posWeight, weight, reduction, threads`);
+      if (!(LOSS_OPTION_KEYS as readonly string[]).includes(key)) {
+        throw new TypeError(`fused-bce: ${FN}: unknown option ${JSON.stringify(key)}; the options are ${LOSS_OPTION_KEYS.join(', ')}`);
       }
     }
     checkSmoothing(FN, smoothing, 'options.smoothing');
@@ -45,6 +49,7 @@ export class BCEWithLogitsLoss {
     checkThreads(FN, threads, 'options.threads');
     this.options = Object.freeze({ labelSmoothing, smoothing, posWeight, weight, reduction, threads });
     this.call = { labelSmoothing, smoothing, posWeight, weight, reduction, threads, gradOut: undefined, lossOut: undefined };
+    this.backwardCall = { labelSmoothing, smoothing, posWeight, weight, reduction, threads, gradOut: undefined, gradOutput: undefined };
   }
 
   /** The loss (number, or per-element Float32Array for reduction 'none'); the gradient is kept for backward(). */
@@ -61,30 +66,36 @@ export class BCEWithLogitsLoss {
     const loss = runFused(plan, plan.reduction === 'none' ? this.losses : null, this.grad);
     this.gradReady = true;
     this.gradScaled = false;
+    this.lastLogits = logits;
+    this.lastTargets = targets;
     return plan.reduction === 'none' ? (this.losses as Float32Array) : loss;
   }
 
   /**
    * d(loss)/d(logits) from the last forward(). With `gradOutput` (a number, or a Float32Array of length n for
-   * reduction 'none') the gradient is multiplied by it, once per forward().
+   * reduction 'none') the gradient is recomputed by the kernel with it as the upstream gradient, so it is rounded
+   * once (a product of the stored gradient would round twice); that pass reads the last forward()'s logits and
+   * targets, which must be unchanged. Once per forward().
    */
   backward(gradOutput?: number | Float32Array): Float32Array {
     const fn = BACKWARD;
     if (!this.gradReady || this.grad === null) throw new Error(`fused-bce: ${fn}: call forward() first`);
     const grad = this.grad;
-    if (gradOutput === undefined) return grad;
+    if (gradOutput === undefined || gradOutput === 1) return grad;
     if (this.gradScaled) throw new Error(`fused-bce: ${fn}: gradOutput was already applied to this gradient; call forward() again`);
-    if (typeof gradOutput === 'number') {
-      if (gradOutput !== 1) for (let i = 0; i < grad.length; i++) grad[i] *= gradOutput;
-    } else if (this.call.reduction === 'none') {
+    if (typeof gradOutput !== 'number') {
+      if (this.call.reduction !== 'none') {
+        throw new TypeError(`fused-bce: ${fn}: gradOutput must be a number for reduction '${this.call.reduction}', got ${describe(gradOutput)}`);
+      }
       checkFloat32(fn, gradOutput, 'gradOutput', `a number or a Float32Array of length ${grad.length}`);
       if (gradOutput.length !== grad.length) {
         throw new RangeError(`fused-bce: ${fn}: gradOutput must have length ${grad.length} (the length of logits), got ${describe(gradOutput)}`);
       }
-      for (let i = 0; i < grad.length; i++) grad[i] *= gradOutput[i];
-    } else {
-      throw new TypeError(`fused-bce: ${fn}: gradOutput must be a number for reduction '${this.call.reduction}', got ${describe(gradOutput)}`);
     }
+    this.backwardCall.gradOutput = gradOutput;
+    this.backwardCall.gradOut = grad;
+    bceWithLogitsBackward(this.lastLogits as Float32Array, this.lastTargets as Targets, this.backwardCall);
+    this.backwardCall.gradOutput = undefined;
     this.gradScaled = true;
     return grad;
   }

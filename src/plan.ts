@@ -1,17 +1,20 @@
 // Turns (logits, targets, options) into the kernel's positional arguments, validating everything first.
 // The plan object is reused between calls so that a training step allocates nothing here.
 import { Param } from './types';
+import { LOSS_OPTION_KEYS } from './types';
 import type { Reduction, Targets } from './types';
 import {
   checkFloat32, checkLabelSmoothing, checkLogits, checkOutput, checkReduction, checkSmoothing, checkTargets, checkThreads,
   describe, isFloat32Array, overlapError, overlaps, sameView, typeError,
 } from './validate';
+import { smoothingScale, smoothingShift } from './smoothing';
 
 /** Which entry point is being validated: decides which options apply. */
 export const enum Op {
   Forward = 1,
   Backward = 2,
-  Fused = 3,
+  /** Both: the options of either apply. */
+  Fused = Forward | Backward,
 }
 
 export interface Plan {
@@ -34,11 +37,11 @@ const plan: Plan = {
   reduction: 'mean', gradOutput: null, lossOut: null, gradOut: null, params: new Float64Array(Param.Count),
 };
 
-const OPTION_KEYS = ['labelSmoothing', 'smoothing', 'posWeight', 'weight', 'reduction', 'threads', 'lossOut', 'gradOutput', 'gradOut'];
+const OPTION_KEYS = [...LOSS_OPTION_KEYS, 'lossOut', 'gradOutput', 'gradOut'];
 const hasOwn = Object.prototype.hasOwnProperty;
 
 function unknownOption(fn: string, key: string, op: Op): TypeError {
-  const known = ['labelSmoothing', 'smoothing', 'posWeight', 'weight', 'reduction', 'threads'];
+  const known: string[] = [...LOSS_OPTION_KEYS];
   if (op & Op.Forward) known.push('lossOut');
   if (op & Op.Backward) known.push('gradOutput', 'gradOut');
   const applies = ['lossOut', 'gradOutput', 'gradOut'].includes(key);
@@ -182,11 +185,10 @@ export function preparePlan(fn: string, op: Op, logits: unknown, targets: unknow
   plan.posWeight = posWeightArray;
   plan.weight = weightArray;
   // Numbers go to the kernel in a Float64Array: passed as arguments, doubles would be boxed on every call.
-  // The coefficients are smoothingCoefficients()'s, without its result object.
   const params = plan.params;
   params[Param.Classes] = classes;
-  params[Param.SmoothScale] = smoothing === 'uniform' ? 1 - labelSmoothing : 1 - 2 * labelSmoothing;
-  params[Param.SmoothShift] = smoothing === 'uniform' ? labelSmoothing / 2 : labelSmoothing;
+  params[Param.SmoothScale] = smoothingScale(labelSmoothing, smoothing);
+  params[Param.SmoothShift] = smoothingShift(labelSmoothing, smoothing);
   params[Param.GradScale] = gradScale;
   params[Param.Threads] = threadCount;
   params[Param.WantLossSum] = 0;

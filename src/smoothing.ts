@@ -1,7 +1,7 @@
 // Label smoothing: both conventions reduce to y' = y * scale + shift, and 1 - y' = (1 - y) * scale + shift.
 import type { Smoothing } from './types';
 import {
-  checkLabelSmoothing, checkSmoothing, checkTargets, checkOutput, describe, firstInvalidLabel, invalidLabelError,
+  checkLabelSmoothing, checkSmoothing, checkTargets, checkOutput, describe, firstInvalidLabel, invalidLabelError, overlaps, sameView,
 } from './validate';
 
 export interface SmoothingCoefficients {
@@ -15,9 +15,17 @@ export interface SmoothingCoefficients {
  * Both are symmetric about 1/2, which lets the kernels compute 1 - y' without cancellation.
  */
 export function smoothingCoefficients(labelSmoothing: number, smoothing: Smoothing): SmoothingCoefficients {
-  return smoothing === 'uniform'
-    ? { scale: 1 - labelSmoothing, shift: labelSmoothing / 2 }
-    : { scale: 1 - 2 * labelSmoothing, shift: labelSmoothing };
+  return { scale: smoothingScale(labelSmoothing, smoothing), shift: smoothingShift(labelSmoothing, smoothing) };
+}
+
+/** The scale of the affine map (the kernels' parameter; no object allocated per call). */
+export function smoothingScale(labelSmoothing: number, smoothing: Smoothing): number {
+  return smoothing === 'uniform' ? 1 - labelSmoothing : 1 - 2 * labelSmoothing;
+}
+
+/** The shift of the affine map. */
+export function smoothingShift(labelSmoothing: number, smoothing: Smoothing): number {
+  return smoothing === 'uniform' ? labelSmoothing / 2 : labelSmoothing;
 }
 
 /**
@@ -37,11 +45,8 @@ export function smoothTargets(
   checkLabelSmoothing(fn, labelSmoothing, smoothing, 'labelSmoothing');
   if (out !== undefined) {
     checkOutput(fn, out, n, 'out');
-    if (out.buffer === targets.buffer && !(targets instanceof Float32Array && out.byteOffset === targets.byteOffset)) {
-      const a = targets.byteOffset, b = out.byteOffset;
-      if (a < b + out.byteLength && b < a + targets.byteLength) {
-        throw new RangeError(`fused-bce: ${fn}: out overlaps targets (${describe(out)}); it may only be targets itself`);
-      }
+    if (overlaps(out, targets) && !(targets.BYTES_PER_ELEMENT === 4 && sameView(out, targets))) {
+      throw new RangeError(`fused-bce: ${fn}: out overlaps targets (${describe(out)}); it may only be targets itself`);
     }
   }
   if (targets.BYTES_PER_ELEMENT === 1) {

@@ -27,6 +27,9 @@ export interface LossOptions {
   threads?: number | 'auto';
 }
 
+/** The keys of LossOptions: the options every entry point and the BCEWithLogitsLoss constructor take. */
+export const LOSS_OPTION_KEYS: readonly (keyof LossOptions)[] = ['labelSmoothing', 'smoothing', 'posWeight', 'weight', 'reduction', 'threads'];
+
 export interface ForwardOptions extends LossOptions {
   /** Destination for per-element losses (reduction 'none'), length n. */
   lossOut?: Float32Array;

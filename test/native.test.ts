@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { availableBackends, bceWithLogitsFused, useBackend, backend } from '../src/index';
-import { TINY_INPUT } from '../src/backend';
+import { TINY_INPUT, kernelFor } from '../src/backend';
 import { rng, normal } from './helpers/reference';
 
 const natives = availableBackends().filter((b) => b.name === 'native');
@@ -140,12 +140,15 @@ test('by default, inputs shorter than TINY_INPUT run on the TS kernel (faster th
   try {
     for (const n of [1, TINY_INPUT - 1, TINY_INPUT, 40]) {
       useBackend('auto');
+      assert.equal(kernelFor(n).name, n < TINY_INPUT ? 'js' : 'native', `n=${n}: the route`);
       const auto = run(n);
       useBackend(n < TINY_INPUT ? 'js' : 'native');
       const expected = run(n);
       assert.deepEqual(bits(auto.loss), bits(expected.loss), `n=${n}: losses from the ${n < TINY_INPUT ? 'js' : 'native'} kernel`);
       assert.deepEqual(bits(auto.grad), bits(expected.grad), `n=${n}: gradients`);
     }
+    useBackend('native');
+    assert.equal(kernelFor(1).name, 'native', 'a chosen backend runs every size');
     useBackend('auto');
     assert.equal(backend.name, 'native', "'auto' restores the load-time choice");
   } finally {

@@ -99,7 +99,9 @@ bool readCall(napi_env env, const napi_value* argv, Call* call) {
   void* paramData = nullptr;
   const bool isTyped = napi_get_typedarray_info(env, argv[7], &type, &paramCount, &paramData, nullptr, nullptr) == napi_ok;
   if (!isTyped || type != napi_float64_array || paramCount < kParamCount || paramData == nullptr) {
-    throwError(env, false, "fused-bce: native: params must be a Float64Array of length 7");
+    char message[120];
+    std::snprintf(message, sizeof message, "fused-bce: native: params must be a Float64Array of length %d", static_cast<int>(kParamCount));
+    throwError(env, false, message);
     return false;
   }
   double* params = static_cast<double*>(paramData);
@@ -282,6 +284,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("isas", runnable);
   exports.Set("kernels", kernels);
   exports.Set("kernelsAsync", kernelsAsync);
+  // The parameter block's layout, so that a test holds src/types.ts Param against it.
+  Napi::Object slots = Napi::Object::New(env);
+  const struct {
+    const char* name;
+    Param slot;
+  } kSlots[] = {{"classes", kClasses}, {"smoothScale", kSmoothScale}, {"smoothShift", kSmoothShift}, {"gradScale", kGradScale},
+                {"threads", kThreads}, {"wantLossSum", kWantLossSum}, {"lossSum", kLossSum}, {"count", kParamCount}};
+  for (const auto& s : kSlots) slots.Set(s.name, Napi::Number::New(env, s.slot));
+  exports.Set("paramSlots", slots);
   return exports;
 }
 

@@ -92,7 +92,7 @@ int main() {
     // in-place gradient that must use the logits as they were, not the gradient written over them. Spans of
     // ~1024 elements (classes 1) and rows too long to save (1500 classes, loss then gradient).
     for (size_t classes : {size_t(1), size_t(1500)}) {
-      const size_t n = classes == 1 ? 3000 : 3000;
+      const size_t n = 3000;  // 3000 rows of one class, or 2 rows of 1500
       std::vector<float> logits(n), labels(n), posWeight(classes, 1.5f), weight(n, 1.0f), grad(n);
       for (size_t i = 0; i < n; ++i) logits[i] = static_cast<float>(i % 17) - 8.0f, labels[i] = i % 3 == 0 ? 1.0f : 0.0f;
       weight[16] = 3e38f;  // x = 8, y = 0: loss about 7.6, times 3e38 overflows

@@ -1,0 +1,38 @@
+// Loads the Node-API addon (a prebuilt binary in prebuilds/, or build/Release) with node-gyp-build, and says why
+// when it does not load.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { KernelRun, KernelRunAsync } from './types';
+
+/** What the native binding (native/binding/addon.cc) exports. */
+export interface NativeBinding {
+  /** ISAs this CPU (and OS) can run, best first, e.g. ['avx512', 'avx2', 'sse2', 'scalar']. */
+  readonly isas: readonly string[];
+  /** One entry point per runnable ISA, each with the KernelRun signature. */
+  readonly kernels: Readonly<Record<string, KernelRun>>;
+  /** The same, asynchronous (Node-API async work on the libuv pool). */
+  readonly kernelsAsync: Readonly<Record<string, KernelRunAsync>>;
+  /** The slots of the parameter block as the addon numbers them (checked against src/types.ts Param by a test). */
+  readonly paramSlots: Readonly<Record<string, number>>;
+}
+
+// The package root holds binding.gyp and build/ or prebuilds/; this file runs from dist/ or from a test build.
+function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (existsSync(join(dir, 'binding.gyp'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return join(__dirname, '..');
+    dir = parent;
+  }
+}
+
+export function loadNative(): { binding: NativeBinding | null; error: string | null } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = require('node-gyp-build') as (root: string) => NativeBinding;
+    return { binding: load(packageRoot()), error: null };
+  } catch (err) {
+    return { binding: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+  }
+}
