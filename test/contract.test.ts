@@ -34,3 +34,25 @@ test('an invalid Uint8 label gets the same message from the js kernel and every 
     assert.equal(messageOf(() => native!.kernels[isa](logits, labels, null, null, null, null, null, params())), js, isa);
   }
 });
+
+test('the float64 loss sum (native/kernel/loss_sum_f64.cc, taken where float32 losses overflow) agrees with the js kernel', { skip: native === null && 'no native build' }, () => {
+  // Weights near 3e38 overflow every float32 element loss, so each span's sum comes from the float64 routine;
+  // the js kernel evaluates the same formula in float64. Soft, negative-smoothed and hard targets, posWeight.
+  const n = 3000;
+  const classes = 3;
+  const logits = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * (i % 7 === 0 ? 60 : 6));
+  const targets = Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 1 : i % 5 === 1 ? 0 : (i % 11) / 10));
+  const posWeight = Float32Array.of(0.5, 1, 3);
+  const weight = Float32Array.from({ length: n }, (_, i) => (i % 13 === 0 ? 0 : 3e38 * (0.5 + (i % 3) / 4)));
+  for (const [scale, shift] of [[0.9, 0.05], [1.1, -0.05]]) {
+    const params = () => Float64Array.of(classes, scale, shift, 1, 1, 1, 0);
+    const jsParams = params();
+    runJs(logits, targets, posWeight, weight, null, null, null, jsParams);
+    for (const isa of native!.isas) {
+      const p = params();
+      native!.kernels[isa](logits, targets, posWeight, weight, null, null, null, p);
+      const relative = Math.abs(p[Param.LossSum] - jsParams[Param.LossSum]) / Math.abs(jsParams[Param.LossSum]);
+      assert.ok(Number.isFinite(p[Param.LossSum]) && relative < 1e-12, `${isa}, shift ${shift}: ${p[Param.LossSum]} vs ${jsParams[Param.LossSum]}`);
+    }
+  }
+});
