@@ -373,12 +373,20 @@ double runForTargets(const KernelArgs& a) {
   return 0;
 }
 
-// The ISA's entry point: picks the target type, then the loss/gradient variant.
+// Picks the target type, then the loss/gradient variant.
+template <class V>
+FUSED_BCE_NOINLINE double runKernelBody(const KernelArgs& a) {
+  const double sum = a.targetsU8 != nullptr ? runForTargets<V, true>(a) : runForTargets<V, false>(a);
+  return a.wantLossSum ? sum : 0;
+}
+
+// The ISA's entry point. The floating-point environment is set here and the work runs in a separate function,
+// so that no arithmetic (not even the float conversions of the parameters) can be moved before the switch.
 template <class V>
 double runKernel(const KernelArgs& a) {
   if (a.n == 0) return 0;
-  const double sum = a.targetsU8 != nullptr ? runForTargets<V, true>(a) : runForTargets<V, false>(a);
-  return a.wantLossSum ? sum : 0;
+  const portable::FloatingPointEnvironment environment;  // the caller's FTZ/DAZ or rounding mode must not matter
+  return runKernelBody<V>(a);
 }
 
 }  // namespace FUSED_BCE_TARGET

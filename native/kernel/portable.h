@@ -36,8 +36,56 @@
 #define FUSED_BCE_ARM64 1
 #endif
 
+#if defined(FUSED_BCE_X86_64)
+#include <xmmintrin.h>
+#endif
+
 namespace fused_bce {
 namespace portable {
+
+// The floating-point environment the kernels are written for, set for the scope of a kernel call on whatever
+// thread runs it, and the caller's restored after: round to nearest, subnormals neither flushed nor treated as
+// zero (other native code in a process may leave FTZ/DAZ or another rounding mode on a thread: BLAS, audio
+// libraries, code built with -ffast-math). Costs two register reads/writes per call, only a write where the
+// caller's state differs.
+class FloatingPointEnvironment {
+ public:
+#if defined(FUSED_BCE_X86_64)
+  // MXCSR: all exceptions masked (bits 7-12), round to nearest (13-14 = 0), no FTZ (15) or DAZ (6).
+  static constexpr unsigned kKernelMxcsr = 0x1f80u;
+  static constexpr unsigned kControlBits = 0xffc0u;  // everything but the sticky status flags
+  FloatingPointEnvironment() : saved_(_mm_getcsr()), changed_((saved_ & kControlBits) != kKernelMxcsr) {
+    if (changed_) _mm_setcsr(kKernelMxcsr);
+  }
+  ~FloatingPointEnvironment() {
+    if (changed_) _mm_setcsr(saved_);
+  }
+
+ private:
+  unsigned saved_;
+  bool changed_;
+#elif defined(FUSED_BCE_ARM64) && defined(__GNUC__)
+  // FPCR: round to nearest (RMode, bits 22-23 = 0), no flush to zero (FZ, bit 24), no alternative half
+  // precision or default NaN behaviour changes that matter here (AHP 26, DN 25 cleared too).
+  static constexpr uint64_t kKernelClear = (3ull << 22) | (1ull << 24) | (1ull << 25) | (1ull << 26);
+  FloatingPointEnvironment() {
+    __asm__ __volatile__("mrs %0, fpcr" : "=r"(saved_));
+    changed_ = (saved_ & kKernelClear) != 0;
+    if (changed_) {
+      const uint64_t kernel = saved_ & ~kKernelClear;
+      __asm__ __volatile__("msr fpcr, %0" : : "r"(kernel));
+    }
+  }
+  ~FloatingPointEnvironment() {
+    if (changed_) __asm__ __volatile__("msr fpcr, %0" : : "r"(saved_));
+  }
+
+ private:
+  uint64_t saved_ = 0;
+  bool changed_ = false;
+#endif
+  // (Elsewhere: the default environment is assumed.)
+};
 
 inline uint32_t bitsOf(float f) {
   uint32_t u;
