@@ -5,6 +5,8 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <cstdio>
 #include <string>
 
@@ -198,50 +200,205 @@ napi_value Run(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// An asynchronous call in flight: its arguments, references that keep its arrays alive, and its promise.
+// An asynchronous call in flight. It computes on memory it owns: copies of its inputs, and outputs that are
+// copied into the caller's arrays on the main thread when it completes. So no JavaScript operation on the arrays
+// while it runs (a transfer, a detach, a resize, garbage collection) can make it read or write memory it does
+// not own; an output array that is gone or resized by then gets nothing, and the promise rejects.
 struct AsyncCall {
   Call call;
   const IsaEntry* isa = nullptr;
-  napi_ref refs[8] = {};
+  napi_ref refs[8] = {};      // the arrays (call.arrays order), kept alive until the promise settles
+  napi_ref lossOutRef = nullptr, gradOutRef = nullptr, paramsRef = nullptr;
+  float* callerLossOut = nullptr;
+  float* callerGradOut = nullptr;
+  void* owned = nullptr;      // one block: the inputs' copies and the outputs
+  size_t ownedBytes = 0;
   napi_deferred deferred = nullptr;
   napi_async_work work = nullptr;
   double sum = 0;
 };
+
+// Owned blocks are reused: a fresh block costs a page fault per 4 KiB on first touch (about 10 us each on these
+// VMs), more than the copy itself at large sizes. Blocks are taken and returned on the JavaScript thread of
+// their environment (RunAsync, completeAsync), so a thread-local cache of two needs no lock.
+struct OwnedBlock {
+  void* data = nullptr;
+  size_t bytes = 0;
+};
+struct BlockCache {
+  OwnedBlock slots[2];
+  ~BlockCache() {
+    for (OwnedBlock& b : slots) std::free(b.data);
+  }
+};
+thread_local BlockCache blockCache;
+
+// A block of at least `bytes` (a cached one if it is no more than twice that), its size in *capacity.
+void* takeBlock(size_t bytes, size_t* capacity) {
+  for (OwnedBlock& b : blockCache.slots) {
+    if (b.data != nullptr && b.bytes >= bytes && b.bytes / 2 <= bytes) {
+      void* data = b.data;
+      *capacity = b.bytes;
+      b = OwnedBlock{};
+      return data;
+    }
+  }
+  *capacity = bytes;
+  return std::malloc(bytes);
+}
+
+// Keeps the two largest blocks returned; frees the rest.
+void returnBlock(void* data, size_t bytes) {
+  if (data == nullptr) return;
+  OwnedBlock* smallest = blockCache.slots[0].bytes <= blockCache.slots[1].bytes ? &blockCache.slots[0] : &blockCache.slots[1];
+  if (smallest->bytes >= bytes) {
+    std::free(data);
+    return;
+  }
+  std::free(smallest->data);
+  *smallest = OwnedBlock{data, bytes};
+}
+
+// Copies the inputs into one owned block and points the kernel arguments at it. Returns false if it cannot
+// allocate.
+bool ownMemory(AsyncCall* a) {
+  KernelArgs& k = a->call.args;
+  const size_t n = k.n, weightLength = k.weight == nullptr ? 0 : (k.weightPerElement ? n : k.classes);
+  const size_t floats = n /* logits */ + (k.targetsF32 ? n : 0) + (k.posWeight ? k.classes : 0) + weightLength +
+                        (k.gradOutput ? n : 0) + (k.lossOut ? n : 0) + (k.gradOut ? n : 0);
+  const size_t bytes = floats * sizeof(float) + (k.targetsU8 ? n : 0);
+  a->owned = takeBlock(bytes == 0 ? 1 : bytes, &a->ownedBytes);
+  if (a->owned == nullptr) return false;
+  float* next = static_cast<float*>(a->owned);
+  const auto copy = [&next](const float* source, size_t count) {
+    float* destination = next;
+    if (count != 0) std::memcpy(destination, source, count * sizeof(float));
+    next += count;
+    return destination;
+  };
+  k.logits = copy(k.logits, n);
+  if (k.targetsF32) k.targetsF32 = copy(k.targetsF32, n);
+  if (k.posWeight) k.posWeight = copy(k.posWeight, k.classes);
+  if (k.weight) k.weight = copy(k.weight, weightLength);
+  if (k.gradOutput) k.gradOutput = copy(k.gradOutput, n);
+  a->callerLossOut = k.lossOut;
+  a->callerGradOut = k.gradOut;
+  if (k.lossOut) k.lossOut = next, next += n;
+  if (k.gradOut) k.gradOut = next, next += n;
+  if (k.targetsU8) {
+    uint8_t* labels = reinterpret_cast<uint8_t*>(next);
+    if (n != 0) std::memcpy(labels, k.targetsU8, n);
+    k.targetsU8 = labels;
+  }
+  return true;
+}
 
 void executeAsync(napi_env, void* data) {
   auto* a = static_cast<AsyncCall*>(data);
   a->sum = fused_bce::runBlocked(a->isa->run, a->call.args, a->call.threads);
 }
 
+// The caller's output array behind ref, if it is still there with n elements; else null.
+float* outputStillThere(napi_env env, napi_ref ref, size_t n) {
+  napi_value value;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_reference_value(env, ref, &value) != napi_ok || value == nullptr ||
+      napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok) {
+    return nullptr;
+  }
+  return length == n && (data != nullptr || n == 0) ? static_cast<float*>(data) : nullptr;
+}
+
+napi_value makeError(napi_env env, bool typeError, const char* text) {
+  napi_value message = nullptr, error = nullptr;
+  if (napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message) != napi_ok) return nullptr;
+  if (typeError) napi_create_type_error(env, nullptr, message, &error);
+  else napi_create_error(env, nullptr, message, &error);
+  return error;
+}
+
 void completeAsync(napi_env env, napi_status status, void* data) {
   auto* a = static_cast<AsyncCall*>(data);
-  napi_value value;
-  if (status == napi_ok) {
-    if (a->call.args.wantLossSum) a->call.params[kLossSum] = a->sum;  // still referenced, so still there
-    napi_create_double(env, a->sum, &value);
-    napi_resolve_deferred(env, a->deferred, value);
+  const size_t n = a->call.args.n;
+  napi_value outcome = nullptr;
+  bool resolve = false;
+  if (status != napi_ok) {
+    outcome = makeError(env, false, "fused-bce: native: the asynchronous call was cancelled");
   } else {
-    napi_value message;
-    napi_create_string_utf8(env, "fused-bce: native: the asynchronous call was cancelled", NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, nullptr, message, &value);
-    napi_reject_deferred(env, a->deferred, value);
+    // (An empty output has nothing to receive, whatever became of it.)
+    float* lossOut = a->lossOutRef && n != 0 ? outputStillThere(env, a->lossOutRef, n) : nullptr;
+    float* gradOut = a->gradOutRef && n != 0 ? outputStillThere(env, a->gradOutRef, n) : nullptr;
+    if (n != 0 && ((a->lossOutRef && lossOut == nullptr) || (a->gradOutRef && gradOut == nullptr))) {
+      outcome = makeError(env, true,
+                          "fused-bce: native: an output array (lossOut or gradOut) was detached, transferred or resized while "
+                          "the asynchronous call ran; nothing was written");
+    } else {
+      // Written now, on the main thread, where no JavaScript runs beside it.
+      if (lossOut && n != 0) std::memcpy(lossOut, a->call.args.lossOut, n * sizeof(float));
+      if (gradOut && n != 0) std::memcpy(gradOut, a->call.args.gradOut, n * sizeof(float));
+      if (a->call.args.wantLossSum) {
+        napi_value params;
+        napi_typedarray_type type;
+        size_t length = 0;
+        void* p = nullptr;
+        if (napi_get_reference_value(env, a->paramsRef, &params) == napi_ok && params != nullptr &&
+            napi_get_typedarray_info(env, params, &type, &length, &p, nullptr, nullptr) == napi_ok &&
+            type == napi_float64_array && length >= kParamCount && p != nullptr) {
+          static_cast<double*>(p)[kLossSum] = a->sum;
+        }
+      }
+      resolve = napi_create_double(env, a->sum, &outcome) == napi_ok;
+      if (!resolve) outcome = makeError(env, false, "fused-bce: native: could not create the result");
+    }
+  }
+  if (outcome != nullptr) {
+    if (resolve) napi_resolve_deferred(env, a->deferred, outcome);
+    else napi_reject_deferred(env, a->deferred, outcome);
   }
   for (size_t k = 0; k < a->call.arrayCount; ++k) napi_delete_reference(env, a->refs[k]);
   napi_delete_async_work(env, a->work);
+  returnBlock(a->owned, a->ownedBytes);
   delete a;
 }
 
+// Whether the buffer behind a typed array can change length (a resizable ArrayBuffer, a growable
+// SharedArrayBuffer): an asynchronous call takes only fixed-length arrays, as the public API does.
+bool onResizableBuffer(napi_env env, napi_value array) {
+  napi_value buffer, flag;
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  if (napi_get_typedarray_info(env, array, &type, &length, &data, &buffer, nullptr) != napi_ok) return false;
+  for (const char* name : {"resizable", "growable"}) {
+    bool value = false;
+    if (napi_get_named_property(env, buffer, name, &flag) == napi_ok && napi_get_value_bool(env, flag, &value) == napi_ok && value) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // The asynchronous entry point: the same arguments; a promise of the loss sum (also written to
-// params[lossSum]), computed on the libuv pool.
-// The typed arrays stay referenced until the promise settles.
+// params[lossSum]), computed on the libuv pool on memory the call owns.
 napi_value RunAsync(napi_env env, napi_callback_info info) {
   napi_value argv[kArgCount];
   const IsaEntry* isa;
   Call call;
   if (!readArgv(env, info, argv, &isa) || !readCall(env, argv, &call)) return nullptr;
+  for (size_t k = 0; k < call.arrayCount; ++k) {
+    if (onResizableBuffer(env, call.arrays[k])) {
+      return throwError(env, false, "fused-bce: native: an asynchronous call takes fixed-length arrays; an argument is on a resizable or growable buffer");
+    }
+  }
   auto* a = new AsyncCall;
   a->call = call;
   a->isa = isa;
+  if (!ownMemory(a)) {
+    delete a;
+    return throwError(env, true, "fused-bce: native: could not allocate the asynchronous call's copy of its arrays");
+  }
   napi_value promise, name;
   bool ok = napi_create_promise(env, &a->deferred, &promise) == napi_ok &&
             napi_create_string_utf8(env, "fused-bce", NAPI_AUTO_LENGTH, &name) == napi_ok &&
@@ -250,10 +407,19 @@ napi_value RunAsync(napi_env env, napi_callback_info info) {
   for (; ok && referenced < call.arrayCount; ++referenced) {
     ok = napi_create_reference(env, call.arrays[referenced], 1, &a->refs[referenced]) == napi_ok;
   }
-  if (ok) ok = napi_queue_async_work(env, a->work) == napi_ok;
+  if (ok) {
+    // Which references are the outputs and the parameter block (the arrays are referenced in argument order).
+    for (size_t k = 0; k < call.arrayCount; ++k) {
+      if (call.arrays[k] == argv[4]) a->lossOutRef = a->refs[k];
+      if (call.arrays[k] == argv[5]) a->gradOutRef = a->refs[k];
+      if (call.arrays[k] == argv[7]) a->paramsRef = a->refs[k];
+    }
+    ok = napi_queue_async_work(env, a->work) == napi_ok;
+  }
   if (!ok) {
     for (size_t k = 0; k < referenced; ++k) napi_delete_reference(env, a->refs[k]);
     if (a->work != nullptr) napi_delete_async_work(env, a->work);
+    returnBlock(a->owned, a->ownedBytes);
     delete a;  // the promise (if created) is dropped unsettled; the caller gets the exception instead
     bool pending = false;
     napi_is_exception_pending(env, &pending);
