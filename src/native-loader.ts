@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { KernelRun, KernelRunAsync } from './types';
+import { withReadableEnvironment } from './environment';
 
 /** What the native binding (native/binding/addon.cc) exports. */
 export interface NativeBinding {
@@ -29,9 +30,13 @@ function packageRoot(): string {
 
 export function loadNative(): { binding: NativeBinding | null; error: string | null } {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const load = require('node-gyp-build') as (root: string) => NativeBinding;
-    return { binding: load(packageRoot()), error: null };
+    // node-gyp-build reads the environment when it is loaded and when it loads: both in a readable one.
+    const binding = withReadableEnvironment(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const load = require('node-gyp-build') as (root: string) => NativeBinding;
+      return load(packageRoot());
+    });
+    return { binding, error: null };
   } catch (err) {
     return { binding: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
   }

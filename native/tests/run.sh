@@ -5,12 +5,30 @@
 #   arm64       cross-compiled for aarch64 (NEON), run under qemu-aarch64       npm run test:arm64
 #   exhaustive  the accuracy sweep over every float32 logit below 110           npm run test:exhaustive
 #   avx512-emulated  the tests with the AVX-512 kernel over SIMDe's portable intrinsics (libsimde-dev)   npm run test:avx512-emulated
+#   windows-compile  the kernel sources and a C++ test compiled for Windows with Debian's mingw-w64 (compiled and
+#               linked only: nothing here runs a Windows binary)                 npm run test:windows-compile
 #   valgrind    the tests under valgrind memcheck (which hides AVX-512: AVX2 and scalar run)   npm run test:valgrind
 #   fuzz        the libFuzzer target (clang) under ASan+UBSan for FUSED_BCE_FUZZ_SECONDS (default 60)   npm run fuzz:native
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 variant="${1:-release}"
 jobs="$(nproc 2>/dev/null || echo 2)"
+if [ "$variant" = windows-compile ]; then
+  cxx=x86_64-w64-mingw32-g++-posix
+  out=build-mingw
+  mkdir -p "$out"
+  flags=(-std=c++17 -O2 -ffp-contract=off -march=x86-64 -Wall -Wextra -Wno-unused-parameter -Werror=return-type)
+  sources=$(node -p "require('./native/build-config.json').kernelSources.join(' ')")
+  objects=()
+  for s in $sources; do
+    o="$out/$(basename "$s").o"
+    "$cxx" "${flags[@]}" -c "$s" -o "$o"
+    objects+=("$o")
+  done
+  "$cxx" "${flags[@]}" -static native/tests/tails_test.cc "${objects[@]}" -o "$out/tails_test.exe"
+  echo "windows-compile: passed (0 failures): ${#objects[@]} kernel sources and tails_test.exe built for x86_64-w64-mingw32"
+  exit 0
+fi
 case "$variant" in
   release) dir=build-tests; args=(-DCMAKE_BUILD_TYPE=Release) ;;
   sanitize) dir=build-sanitize; args=(-DCMAKE_BUILD_TYPE=Debug -DFUSED_BCE_SANITIZE=ON) ;;
@@ -19,7 +37,7 @@ case "$variant" in
   avx512-emulated) dir=build-avx512emu; args=(-DCMAKE_BUILD_TYPE=Release -DFUSED_BCE_AVX512_EMULATION=ON) ;;
   valgrind) dir=build-valgrind; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   fuzz) dir=build-fuzz; args=(-DCMAKE_BUILD_TYPE=Debug -DFUSED_BCE_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++) ;;
-  *) echo "usage: $0 release|sanitize|arm64|avx512-emulated|exhaustive|valgrind|fuzz" >&2; exit 2 ;;
+  *) echo "usage: $0 release|sanitize|arm64|avx512-emulated|windows-compile|exhaustive|valgrind|fuzz" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -DFUSED_BCE_ADDON=OFF "${args[@]}" >/dev/null
 cmake --build "$dir" -j "$jobs" >/dev/null

@@ -1,0 +1,36 @@
+// Reading the environment never throws: where it is not allowed (Deno without --allow-env throws NotCapable on
+// access) a variable counts as unset, and loading the package in such a process gets the defaults.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { readEnvironment } from '../src/environment';
+import { nativeLoadError } from '../src/index';
+
+test('readEnvironment: set, empty and unset variables, and an environment that throws when read', () => {
+  const saved = Object.getOwnPropertyDescriptor(process, 'env')!;
+  try {
+    process.env.FUSED_BCE_TEST_VARIABLE = 'x';
+    assert.equal(readEnvironment('FUSED_BCE_TEST_VARIABLE'), 'x');
+    process.env.FUSED_BCE_TEST_VARIABLE = '';
+    assert.equal(readEnvironment('FUSED_BCE_TEST_VARIABLE'), undefined);
+    Object.defineProperty(process, 'env', { configurable: true, get() { throw new Error('NotCapable: Requires env access'); } });
+    assert.equal(readEnvironment('FUSED_BCE_TEST_VARIABLE'), undefined);
+  } finally {
+    Object.defineProperty(process, 'env', saved);
+    delete process.env.FUSED_BCE_TEST_VARIABLE;
+  }
+});
+
+test('the package loads with its defaults where reading the environment throws', () => {
+  const dist = join(__dirname, '..', '..', 'dist', 'index.js');
+  const script = `
+    Object.defineProperty(process, 'env', { configurable: true, get() { throw new Error('NotCapable: Requires env access'); } });
+    const f = require(${JSON.stringify(dist)});
+    const loss = f.bceWithLogits(Float32Array.of(0), Uint8Array.of(1));
+    if (Math.abs(loss - Math.LN2) > 1e-6) throw new Error('loss ' + loss);
+    process.stdout.write(f.backend.name + "\\n"); // (console.log itself reads the environment)`;
+  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, nativeLoadError === null ? 'native\n' : 'js\n', 'the same backend as with a readable environment');
+});
