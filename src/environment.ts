@@ -13,26 +13,40 @@ export function readEnvironment(name: string): string | undefined {
   }
 }
 
-/** Whether process.env can be read at all here. */
-export function environmentReadable(): boolean {
-  try {
-    return typeof process === 'undefined' || (process.env, true);
-  } catch {
-    return false;
-  }
-}
-
 /**
- * Runs `load` (which reads the environment itself, as node-gyp-build does) with an empty environment in place
- * where the real one cannot be read, so that it sees every variable unset instead of throwing.
+ * Runs `load` (which reads the environment itself, as node-gyp-build does) with process.env replaced, for its
+ * duration, by a view that reads through to the real one and answers "unset" where a read throws (Deno checks
+ * each variable against --allow-env; a test may make process.env itself throw).
  */
 export function withReadableEnvironment<T>(load: () => T): T {
-  if (environmentReadable()) return load();
+  if (typeof process === 'undefined') return load();
   const saved = Object.getOwnPropertyDescriptor(process, 'env');
+  let real: NodeJS.ProcessEnv | undefined;
   try {
-    Object.defineProperty(process, 'env', { configurable: true, writable: true, value: {} });
+    real = process.env;
   } catch {
-    return load(); // cannot shadow it: let the loader fail and say why
+    real = undefined;
+  }
+  const readThrough = new Proxy({} as NodeJS.ProcessEnv, {
+    get: (_, key) => {
+      try {
+        return real === undefined || typeof key !== 'string' ? undefined : real[key];
+      } catch {
+        return undefined;
+      }
+    },
+    has: (_, key) => {
+      try {
+        return real !== undefined && key in real;
+      } catch {
+        return false;
+      }
+    },
+  });
+  try {
+    Object.defineProperty(process, 'env', { configurable: true, writable: true, value: readThrough });
+  } catch {
+    return load(); // cannot stand in for it: let the loader fail and say why
   }
   try {
     return load();
