@@ -85,6 +85,23 @@ const cases = {
     buffer.resize(0);
     churn();
   },
+  async 'arrays detached by an options getter, between the checks and the kernel'() {
+    f.useBackend('native');
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const call of [f.bceWithLogitsFused, f.bceWithLogitsFusedAsync]) {
+        const { logits, labels } = data(1 << 16);
+        const options = {
+          get labelSmoothing() {
+            transferAway(logits.buffer); // runs while the options are read, after logits was checked
+            churn();
+            return 0.05;
+          },
+        };
+        const outcome = (async () => call(logits, labels, options))();
+        await assert.rejects(outcome, (err) => err instanceof TypeError && /detached/.test(err.message));
+      }
+    }
+  },
   async 'thousands of asynchronous calls under garbage-collection pressure'() {
     f.useBackend('native');
     const calls = 2000 * ROUNDS;
