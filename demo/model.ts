@@ -72,7 +72,7 @@ export class Mlp {
   trainStep(x: Float32Array, labels: Uint8Array, rows: number, loss: BCEWithLogitsLoss, lr: number): number {
     const { inputs, hiddenSize: h, outputs } = this;
     const logits = this.forward(x, rows);
-    const value = loss.forward(logits, labels) as number;
+    const value = loss.forward(logits, labels);
     const dLogits = loss.backward();
     const w2 = this.w2.value;
     this.w1.grad.fill(0); this.b1.grad.fill(0); this.w2.grad.fill(0); this.b2.grad.fill(0);

@@ -7,3 +7,4 @@ export type {
   BackendInfo, BackwardOptions, ForwardOptions, FusedOptions, FusedResult, LossOptions, Reduction, Smoothing, Targets,
 } from './types';
 export type { SmoothingCoefficients } from './smoothing';
+export type { LossValue } from './module';

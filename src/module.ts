@@ -1,6 +1,6 @@
 // A PyTorch-style loss object: forward() runs the fused pass and keeps the gradient for backward().
 import { LOSS_OPTION_KEYS } from './types';
-import type { LossOptions, Targets } from './types';
+import type { LossOptions, Reduction, Targets } from './types';
 import { bceWithLogitsBackward, runFused } from './loss';
 import { Op, preparePlan } from './plan';
 import { checkFloat32, checkLabelSmoothing, checkLogits, checkReduction, checkSmoothing, checkThreads, describe } from './validate';
@@ -20,7 +20,10 @@ interface CallOptions extends LossOptions {
  * the same pass; `backward()` returns it. The gradient (and, for reduction 'none', the loss array) live in
  * buffers owned by this object and reused by the next forward() of the same length: copy them to keep them.
  */
-export class BCEWithLogitsLoss {
+/** What forward() returns for a reduction: the per-element losses for 'none', else the reduced number. */
+export type LossValue<R extends Reduction> = R extends 'none' ? Float32Array : number;
+
+export class BCEWithLogitsLoss<R extends Reduction = 'mean'> {
   readonly options: Readonly<LossOptions>;
   private readonly call: CallOptions;
   private readonly backwardCall: CallOptions & { gradOutput?: number | Float32Array };
@@ -31,7 +34,7 @@ export class BCEWithLogitsLoss {
   private gradReady = false;
   private gradScaled = false;
 
-  constructor(options: LossOptions = {}) {
+  constructor(options: LossOptions & { reduction?: R } = {}) {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`fused-bce: ${FN}: options must be an object, got ${describe(options)}`);
     }
@@ -53,7 +56,7 @@ export class BCEWithLogitsLoss {
   }
 
   /** The loss (number, or per-element Float32Array for reduction 'none'); the gradient is kept for backward(). */
-  forward(logits: Float32Array, targets: Targets): number | Float32Array {
+  forward(logits: Float32Array, targets: Targets): LossValue<R> {
     checkLogits(FORWARD, logits);
     const n = logits.length;
     if (this.grad === null || this.grad.length !== n) this.grad = new Float32Array(n);
@@ -68,7 +71,7 @@ export class BCEWithLogitsLoss {
     this.gradScaled = false;
     this.lastLogits = logits;
     this.lastTargets = targets;
-    return plan.reduction === 'none' ? (this.losses as Float32Array) : loss;
+    return (plan.reduction === 'none' ? (this.losses as Float32Array) : loss) as LossValue<R>;
   }
 
   /**

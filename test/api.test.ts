@@ -187,7 +187,10 @@ forEachBackend('contract', () => {
     assert.deepEqual(g2, bceWithLogitsBackward(logits, hard, { labelSmoothing: 0.05, posWeight, gradOutput: 1 / 3 }));
     assert.throws(() => loss.backward(2), /already applied/);
     const none = new BCEWithLogitsLoss({ reduction: 'none' });
-    const perElement = none.forward(logits, hard) as Float32Array;
+    const perElement: Float32Array = none.forward(logits, hard); // typed by the reduction: no cast
+    let total = 0;
+    total += loss.forward(logits, hard); // 'mean' (the default) is a number under strict
+    assert.equal(typeof total, 'number');
     assert.deepEqual(perElement, bceWithLogits(logits, hard, { reduction: 'none' }));
     assert.throws(() => new BCEWithLogitsLoss({ labelSmoothing: 0.7 }), RangeError);
     assert.throws(() => new BCEWithLogitsLoss({ lossOut: new Float32Array(1) } as never), TypeError);

@@ -2,7 +2,8 @@
 // backend, ISA and thread count; many calls in flight over shared inputs; errors reject; arrays stay alive.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bceWithLogitsFused, bceWithLogitsFusedAsync, bceWithLogits, BCEWithLogitsLoss } from '../src/index';
+import { bceWithLogitsFused, bceWithLogitsFusedAsync, bceWithLogits, BCEWithLogitsLoss, backend } from '../src/index';
+import { ASYNC_INLINE_BELOW } from '../src/loss';
 import { forEachBackend } from './helpers/backends';
 import { rng, normal } from './helpers/reference';
 
@@ -85,4 +86,23 @@ forEachBackend('async and threads', () => {
     assert.ok(Object.is(a.loss, b.loss) && Number.isFinite(a.loss));
     sameBits(a.grad, b.grad, 'two identical calls');
   });
+});
+
+test(`async calls below ASYNC_INLINE_BELOW elements run inline (outputs written before the promise is awaited); larger ones off the main thread`, async () => {
+  const make = (n: number) => ({
+    logits: Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 4 + 0.5),
+    labels: Uint8Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 1 : 0)),
+    gradOut: new Float32Array(n),
+  });
+  const small = make(ASYNC_INLINE_BELOW - 1);
+  const smallCall = bceWithLogitsFusedAsync(small.logits, small.labels, { gradOut: small.gradOut });
+  assert.ok(small.gradOut.some((g) => g !== 0), 'written inline');
+  assert.equal((await smallCall).loss, bceWithLogitsFused(small.logits, small.labels).loss);
+  if (backend.name === 'native') {
+    const large = make(ASYNC_INLINE_BELOW * 64);
+    const largeCall = bceWithLogitsFusedAsync(large.logits, large.labels, { gradOut: large.gradOut });
+    assert.ok(large.gradOut.every((g) => g === 0), 'not yet written: the pass runs on the pool');
+    await largeCall;
+    assert.ok(large.gradOut.some((g) => g !== 0));
+  }
 });
