@@ -88,6 +88,48 @@ try {
 }
 const bandwidthBaseline = benchAddon ? benchAddon.bandwidthBaseline : null;
 
+/**
+ * A tfjs training step as a trainer writes it: a Dense 64-32-C model (ReLU, logits out), Adam, and
+ * optimizer.minimize over the loss, with either tf.losses.sigmoidCrossEntropy or fused-bce/tfjs's drop-in, on a
+ * fixed batch of B rows. Both models start from the same weights. Returns { step(), dispose() }.
+ */
+function tfjsTrainer(B, C, lossKind, seed) {
+  const fusedTfjs = require('../dist/tfjs.js');
+  let s = seed >>> 0;
+  const random = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+  const xData = Float32Array.from({ length: B * 64 }, () => random() * 2 - 1);
+  const yData = Float32Array.from({ length: B * C }, () => (random() < 0.1 ? 1 : 0));
+  const x = tf.tensor2d(xData, [B, 64]);
+  const labels = tf.tensor2d(yData, [B, C]);
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [64], units: 32, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+      tf.layers.dense({ units: C, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+    ],
+  });
+  const optimizer = tf.train.adam(1e-3);
+  const loss = lossKind === 'fused'
+    ? () => fusedTfjs.sigmoidCrossEntropy(labels, model.predict(x), { labelSmoothing: 0.1 })
+    : () => tf.losses.sigmoidCrossEntropy(labels, model.predict(x), undefined, 0.1);
+  return {
+    step: () => {
+      const value = optimizer.minimize(loss, true);
+      const v = value.dataSync()[0];
+      value.dispose();
+      return v;
+    },
+    dispose: () => {
+      model.dispose();
+      optimizer.dispose();
+      x.dispose();
+      labels.dispose();
+    },
+  };
+}
+
 /** The mean loss in float64 throughout (an independent form of the loss), with a compensated sum. */
 function float64Mean(logits, labels, a) {
   const softplus = (z) => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
@@ -103,4 +145,4 @@ function float64Mean(logits, labels, a) {
   return (sum + comp) / logits.length;
 }
 
-module.exports = { naive, handFused, tfjsBackends, tfjsUse, tfjsStep, tfjsVersion, bandwidthBaseline, benchAddon, benchAddonError, float64Mean };
+module.exports = { naive, handFused, tfjsBackends, tfjsUse, tfjsStep, tfjsTrainer, tfjsVersion, bandwidthBaseline, benchAddon, benchAddonError, float64Mean };

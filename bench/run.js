@@ -192,6 +192,33 @@ async function main() {
   }
   f.useBackend('auto');
 
+  // tfjs training steps (issue 12): fused-bce/tfjs against tf.losses.sigmoidCrossEntropy inside
+  // optimizer.minimize, interleaved, per tfjs backend and batch shape.
+  const shapes = quick ? [[128, 14]] : [[128, 14], [1024, 14], [256, 1000]];
+  for (const backend of anchors.tfjsBackends()) {
+    await anchors.tfjsUse(backend);
+    for (const [B, C] of shapes) {
+      const trainers = { 'fused-bce/tfjs': anchors.tfjsTrainer(B, C, 'fused', 7), 'tf.losses.sigmoidCrossEntropy': anchors.tfjsTrainer(B, C, 'tfjs', 7) };
+      const times = Object.fromEntries(Object.keys(trainers).map((k) => [k, []]));
+      for (const t of Object.values(trainers)) for (let k = 0; k < 5; k++) t.step(); // warm-up
+      const rounds = quick ? 5 : 15;
+      for (let r = 0; r < rounds; r++) {
+        for (const [name, t] of Object.entries(trainers)) {
+          const steps = 5;
+          const t0 = process.hrtime.bigint();
+          for (let k = 0; k < steps; k++) t.step();
+          times[name].push(Number(process.hrtime.bigint() - t0) / steps);
+        }
+      }
+      for (const [name, t] of Object.entries(trainers)) {
+        t.dispose();
+        const ns = median(times[name]);
+        rows.push({ op: `tfjs training step (${backend})`, impl: name, n: B * C, shape: `${B}x${C}`, nsPerCall: ns, nsPerElement: ns / (B * C) });
+      }
+    }
+  }
+  f.useBackend('auto');
+
   // Bytes allocated per call with caller-provided outputs (n = 1024, best backend): counted garbage collections.
   const alloc = allocation();
 
@@ -256,6 +283,11 @@ function report(rows, allocation, accuracy, truth, env) {
       })].join('\t'));
     }
   }
+  const training = rows.filter((r) => r.op.startsWith('tfjs training step'));
+  if (training.length > 0) {
+    console.log('\ntfjs training steps (Dense 64-32-C + Adam, optimizer.minimize): microseconds per step');
+    for (const r of training) console.log(`  ${r.op} ${r.shape}: ${r.impl} ${(r.nsPerCall / 1000).toFixed(1)} us`);
+  }
   console.log(`\nJavaScript heap allocation per call, n = 1024, caller-provided outputs (${allocation.calls} calls, 1 MiB young generation):`);
   for (const [k, v] of Object.entries(allocation.entries)) {
     console.log(`  ${k}: ${v.scavenges} scavenges, so at most ${v.bytesPerCallAtMost.toFixed(2)} bytes/call${v.scavenges === 0 ? ' (none measurable)' : ''}`);
@@ -307,6 +339,11 @@ function targetChecks(rows, allocation) {
     }
     const sse2 = kernelRow('kernel sse2', n), oldScalar = kernelRow('kernel 0.1.0 scalar', n);
     if (sse2 && oldScalar) out.push({ met: oldScalar.nsPerCall / sse2.nsPerCall >= 3, text: `sse2 tier, n=${n}: ${(oldScalar.nsPerCall / sse2.nsPerCall).toFixed(1)}x the 0.1.0 scalar path (target >= 3x)` });
+  }
+  // tfjs training steps (issue 12): fused-bce/tfjs at least as fast per step.
+  for (const r of rows.filter((q) => q.op.startsWith('tfjs training step') && q.impl === 'fused-bce/tfjs')) {
+    const base = rows.find((q) => q.op === r.op && q.n === r.n && q.impl === 'tf.losses.sigmoidCrossEntropy');
+    if (base) out.push({ met: base.nsPerCall >= r.nsPerCall, text: `${r.op}, B x C = ${r.shape}: ${(base.nsPerCall / r.nsPerCall).toFixed(2)}x tf.losses.sigmoidCrossEntropy's steps per second (target >= 1.0x)` });
   }
   const slower = [];
   for (const n of [...new Set(rows.map((r) => r.n))]) {

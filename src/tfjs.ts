@@ -47,6 +47,14 @@ function reductionOf(reduction: TfjsReduction | undefined): tfc.Reduction {
   }
 }
 
+// The gradient tensor times the upstream gradient dy: no tensor op at all when dy is the scalar 1, as it is in
+// optimizer.minimize and tf.grads of the loss itself (the gradient was computed in the forward pass).
+function scaledGradient(grad: Float32Array, shape: number[], dy: tfc.Tensor): tfc.Tensor {
+  const gradient = tf.tensor(grad, shape);
+  if (dy.size === 1 && dy.dataSync()[0] === 1) return gradient;
+  return tf.mul(gradient, dy);
+}
+
 /**
  * `sigmoidCrossEntropy(labels, logits, options?)`: the loss of tf.losses.sigmoidCrossEntropy(labels, logits,
  * weights, labelSmoothing, reduction), as a tf.Scalar (a tensor of the logits' shape for reduction NONE),
@@ -84,10 +92,10 @@ export function sigmoidCrossEntropy(labels: tfc.Tensor | tfc.TensorLike, logits:
     }
     if (reduction === tf.Reduction.NONE) {
       const { loss, grad } = bceWithLogitsFused(logitsData, labelsData, { ...core, reduction: 'none' });
-      return { value: tf.tensor(loss, x.shape), gradFunc: (dy: tfc.Tensor) => tf.mul(tf.tensor(grad, x.shape), dy) };
+      return { value: tf.tensor(loss, x.shape), gradFunc: (dy: tfc.Tensor) => scaledGradient(grad, x.shape, dy) };
     }
     const { loss, grad } = bceWithLogitsFused(logitsData, labelsData, { ...core, reduction: 'sum', gradOutput: 1 / divisor });
-    return { value: tf.scalar(loss / divisor), gradFunc: (dy: tfc.Tensor) => tf.mul(tf.tensor(grad, x.shape), dy) };
+    return { value: tf.scalar(loss / divisor), gradFunc: (dy: tfc.Tensor) => scaledGradient(grad, x.shape, dy) };
   }) as Parameters<typeof tf.customGrad>[0]);
   return lossFn($logits);
 }
