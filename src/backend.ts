@@ -1,7 +1,7 @@
 // Chooses the kernel: the native addon (best ISA the CPU has) where it loads, else pure TypeScript.
 // FUSED_BCE_BACKEND=js|native and FUSED_BCE_ISA=<isa> force a choice; useBackend() does so in-process.
 import { Param } from './types';
-import type { BackendInfo, Kernel, KernelRunAsync } from './types';
+import type { BackendInfo, Kernel, KernelRunAsync, ParallelInfo } from './types';
 import { runJs } from './kernel-js';
 import { readEnvironment } from './environment';
 import { loadNative } from './native-loader';
@@ -118,4 +118,9 @@ export function availableBackends(): BackendInfo[] {
   const list: BackendInfo[] = native ? native.isas.map((isa) => ({ name: 'native' as const, isa })) : [];
   list.push({ name: 'js', isa: null });
   return list;
+}
+
+/** What the running backend can do in parallel: `{ maxThreads }` (1 for js). */
+export function parallelism(): ParallelInfo {
+  return { maxThreads: current.name === 'native' && native !== null ? native.maxThreads : 1 };
 }

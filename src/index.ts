@@ -2,9 +2,9 @@
 export { bceWithLogits, bceWithLogitsBackward, bceWithLogitsFused, bceWithLogitsFusedAsync } from './loss';
 export { smoothTargets, smoothingCoefficients } from './smoothing';
 export { BCEWithLogitsLoss } from './module';
-export { backend, useBackend, availableBackends, nativeLoadError } from './backend';
+export { backend, useBackend, availableBackends, nativeLoadError, parallelism } from './backend';
 export type {
-  BackendInfo, BackwardOptions, ForwardOptions, FusedOptions, FusedResult, LossOptions, Reduction, Smoothing, Targets,
+  BackendInfo, ParallelInfo, BackwardOptions, ForwardOptions, FusedOptions, FusedResult, LossOptions, Reduction, Smoothing, Targets,
 } from './types';
 export type { SmoothingCoefficients } from './smoothing';
 export type { LossValue } from './module';

@@ -15,6 +15,8 @@ export interface NativeBinding {
   readonly kernelsAsync: Readonly<Record<string, KernelRunAsync>>;
   /** The slots of the parameter block as the addon numbers them (checked against src/types.ts Param by a test). */
   readonly paramSlots: Readonly<Record<string, number>>;
+  /** The most threads a call can use here: one per CPU this process may use (affinity, cgroup CPU quota). */
+  readonly maxThreads: number;
 }
 
 // The package root holds binding.gyp and build/ or prebuilds/; this file runs from dist/ or from a test build.

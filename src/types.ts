@@ -21,8 +21,8 @@ export interface LossOptions {
   reduction?: Reduction;
   /**
    * Threads for the native backend: an integer >= 1, or 'auto' (default: one below 256K elements, then up to
-   * one per 128K elements and core). The result is the same bits for every thread count. The js backend runs
-   * on one thread.
+   * one per 128K elements and CPU). A persistent pool serves them; more than `parallelism().maxThreads` run on
+   * that many. The result is the same bits for every thread count. The js backend runs on one thread.
    */
   threads?: number | 'auto';
 }
@@ -55,6 +55,15 @@ export interface FusedResult<L extends number | Float32Array = number | Float32A
 export interface BackendInfo {
   readonly name: 'js' | 'native';
   readonly isa: string | null;
+}
+
+/** What the running backend can do in parallel (see `threads`). */
+export interface ParallelInfo {
+  /**
+   * The most threads a call runs on: for the native backend one per CPU this process may use (its affinity
+   * mask and cgroup CPU quota); 1 for js. A larger `threads` runs on this many, with the same bits.
+   */
+  readonly maxThreads: number;
 }
 
 /** Slots of the kernels' numeric parameter block (a Float64Array, so that no number is boxed per call). */

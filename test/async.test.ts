@@ -2,7 +2,7 @@
 // backend, ISA and thread count; many calls in flight over shared inputs; errors reject; arrays stay alive.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bceWithLogitsFused, bceWithLogitsFusedAsync, bceWithLogits, BCEWithLogitsLoss, backend } from '../src/index';
+import { bceWithLogitsFused, bceWithLogitsFusedAsync, bceWithLogits, BCEWithLogitsLoss, backend, parallelism } from '../src/index';
 import { ASYNC_INLINE_BELOW } from '../src/loss';
 import { forEachBackend } from './helpers/backends';
 import { rng, normal } from './helpers/reference';
@@ -105,4 +105,17 @@ test(`async calls below ASYNC_INLINE_BELOW elements run inline (outputs written 
     await largeCall;
     assert.ok(large.gradOut.some((g) => g !== 0));
   }
+});
+
+test('parallelism(): the pool size the native backend reports, 1 for js; more threads than that give the same bits', () => {
+  const { maxThreads } = parallelism();
+  assert.ok(Number.isInteger(maxThreads) && maxThreads >= 1);
+  if (backend.name === 'js') assert.equal(maxThreads, 1);
+  const n = 600_000;
+  const logits = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.3) * 5);
+  const labels = Uint8Array.from({ length: n }, (_, i) => (i % 9 === 0 ? 1 : 0));
+  const one = bceWithLogitsFused(logits, labels, { threads: 1, labelSmoothing: 0.05 });
+  const many = bceWithLogitsFused(logits, labels, { threads: maxThreads + 5, labelSmoothing: 0.05 });
+  assert.equal(many.loss, one.loss);
+  assert.deepEqual(many.grad, one.grad);
 });

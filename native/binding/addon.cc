@@ -459,6 +459,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
                 {"threads", kThreads}, {"wantLossSum", kWantLossSum}, {"lossSum", kLossSum}, {"count", kParamCount}};
   for (const auto& s : kSlots) slots.Set(s.name, Napi::Number::New(env, s.slot));
   exports.Set("paramSlots", slots);
+  exports.Set("maxThreads", Napi::Number::New(env, fused_bce::availableThreads()));
   return exports;
 }
 
