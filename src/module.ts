@@ -2,7 +2,9 @@
 import { LOSS_OPTION_KEYS } from './types';
 import type { LossOptions, Reduction, Targets } from './types';
 import { bceWithLogitsBackward, runFused } from './loss';
-import { Op, preparePlan } from './plan';
+import { createPlan, planFixed } from './plan';
+import type { FixedOptions, Plan } from './plan';
+import { smoothingScale, smoothingShift } from './smoothing';
 import { checkFloat32, checkLabelSmoothing, checkLogits, checkReduction, checkSmoothing, checkThreads, describe } from './validate';
 
 const FN = 'BCEWithLogitsLoss';
@@ -25,7 +27,9 @@ export type LossValue<R extends Reduction> = R extends 'none' ? Float32Array : n
 
 export class BCEWithLogitsLoss<R extends Reduction = 'mean'> {
   readonly options: Readonly<LossOptions>;
-  private readonly call: CallOptions;
+  // Validated once here; each step checks only its arrays (planFixed), into this object's own plan.
+  private readonly fixed: FixedOptions;
+  private readonly plan: Plan = createPlan();
   private readonly backwardCall: CallOptions & { gradOutput?: number | Float32Array };
   private lastLogits: Float32Array | null = null;
   private lastTargets: Targets | null = null;
@@ -49,9 +53,12 @@ export class BCEWithLogitsLoss<R extends Reduction = 'mean'> {
     checkReduction(FN, reduction, 'options.reduction');
     if (posWeight !== undefined) checkFloat32(FN, posWeight, 'options.posWeight', 'a Float32Array with one weight per class');
     if (weight !== undefined) checkFloat32(FN, weight, 'options.weight', 'a Float32Array of length n or C');
-    checkThreads(FN, threads, 'options.threads');
+    const threadCount = checkThreads(FN, threads, 'options.threads');
     this.options = Object.freeze({ labelSmoothing, smoothing, posWeight, weight, reduction, threads });
-    this.call = { labelSmoothing, smoothing, posWeight, weight, reduction, threads, gradOut: undefined, lossOut: undefined };
+    this.fixed = {
+      smoothScale: smoothingScale(labelSmoothing, smoothing), smoothShift: smoothingShift(labelSmoothing, smoothing),
+      reduction, threads: threadCount, posWeight: posWeight ?? null, weight: weight ?? null,
+    };
     this.backwardCall = { labelSmoothing, smoothing, posWeight, weight, reduction, threads, gradOut: undefined, gradOutput: undefined };
   }
 
@@ -60,11 +67,10 @@ export class BCEWithLogitsLoss<R extends Reduction = 'mean'> {
     checkLogits(FORWARD, logits);
     const n = logits.length;
     if (this.grad === null || this.grad.length !== n) this.grad = new Float32Array(n);
-    if (this.call.reduction === 'none' && (this.losses === null || this.losses.length !== n)) this.losses = new Float32Array(n);
-    this.call.gradOut = this.grad;
-    this.call.lossOut = this.call.reduction === 'none' ? (this.losses as Float32Array) : undefined;
+    const none = this.fixed.reduction === 'none';
+    if (none && (this.losses === null || this.losses.length !== n)) this.losses = new Float32Array(n);
     this.gradReady = false;
-    const plan = preparePlan(FORWARD, Op.Fused, logits, targets, this.call);
+    const plan = planFixed(FORWARD, this.fixed, logits, targets, none ? this.losses : null, this.grad, this.plan);
     // The gradient is ready only once the pass has run (it throws on a bad label before writing anything).
     const loss = runFused(plan, plan.reduction === 'none' ? this.losses : null, this.grad);
     this.gradReady = true;
@@ -87,8 +93,8 @@ export class BCEWithLogitsLoss<R extends Reduction = 'mean'> {
     if (gradOutput === undefined || gradOutput === 1) return grad;
     if (this.gradScaled) throw new Error(`fused-bce: ${fn}: gradOutput was already applied to this gradient; call forward() again`);
     if (typeof gradOutput !== 'number') {
-      if (this.call.reduction !== 'none') {
-        throw new TypeError(`fused-bce: ${fn}: gradOutput must be a number for reduction '${this.call.reduction}', got ${describe(gradOutput)}`);
+      if (this.fixed.reduction !== 'none') {
+        throw new TypeError(`fused-bce: ${fn}: gradOutput must be a number for reduction '${this.fixed.reduction}', got ${describe(gradOutput)}`);
       }
       checkFloat32(fn, gradOutput, 'gradOutput', `a number or a Float32Array of length ${grad.length}`);
       if (gradOutput.length !== grad.length) {

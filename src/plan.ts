@@ -126,25 +126,7 @@ export function preparePlan(fn: string, op: Op, logits: unknown, targets: unknow
   checkReduction(fn, reduction, 'options.reduction');
   const threadCount = checkThreads(fn, threads, 'options.threads');
 
-  // Classes: posWeight.length, else weight.length when that is not n, else 1 (the contract in the README).
-  let classes = 1;
-  if (posWeight !== undefined) {
-    checkFloat32(fn, posWeight, 'options.posWeight', 'a Float32Array with one weight per class');
-    classes = posWeight.length;
-    if (classes === 0) throw new RangeError(`fused-bce: ${fn}: options.posWeight must have at least one class, got ${describe(posWeight)}`);
-  }
-  if (weight !== undefined) {
-    checkFloat32(fn, weight, 'options.weight', 'a Float32Array of length n (per element) or C (per class)');
-    if (posWeight === undefined && weight.length !== n) {
-      classes = weight.length;
-      if (classes === 0) throw new RangeError(`fused-bce: ${fn}: options.weight must have length ${n} (per element) or C >= 1 (per class), got ${describe(weight)}`);
-    } else if (weight.length !== n && weight.length !== classes) {
-      throw new RangeError(`fused-bce: ${fn}: options.weight must have length ${n} (per element) or ${classes} (per class, the length of options.posWeight), got ${describe(weight)}`);
-    }
-  }
-  if (n % classes !== 0) {
-    throw new RangeError(`fused-bce: ${fn}: logits length ${n} is not a multiple of the number of classes ${classes} (from options.${posWeight !== undefined ? 'posWeight' : 'weight'})`);
-  }
+  const classes = resolveClasses(fn, n, posWeight, weight);
 
   let gradScale = 1;
   let gradOutputArray: Float32Array | null = null;
@@ -197,6 +179,85 @@ export function preparePlan(fn: string, op: Op, logits: unknown, targets: unknow
   plan.lossOut = lossOutArray;
   plan.gradOut = gradOutArray;
   return plan;
+}
+
+/**
+ * Classes: posWeight.length, else weight.length when that is not n, else 1 (the contract in the README); checks
+ * posWeight and weight (type, detached, lengths) and that n is a multiple of the classes.
+ */
+function resolveClasses(fn: string, n: number, posWeight: unknown, weight: unknown): number {
+  let classes = 1;
+  if (posWeight !== undefined) {
+    checkFloat32(fn, posWeight, 'options.posWeight', 'a Float32Array with one weight per class');
+    classes = posWeight.length;
+    if (classes === 0) throw new RangeError(`fused-bce: ${fn}: options.posWeight must have at least one class, got ${describe(posWeight)}`);
+  }
+  if (weight !== undefined) {
+    checkFloat32(fn, weight, 'options.weight', 'a Float32Array of length n (per element) or C (per class)');
+    if (posWeight === undefined && weight.length !== n) {
+      classes = weight.length;
+      if (classes === 0) throw new RangeError(`fused-bce: ${fn}: options.weight must have length ${n} (per element) or C >= 1 (per class), got ${describe(weight)}`);
+    } else if (weight.length !== n && weight.length !== classes) {
+      throw new RangeError(`fused-bce: ${fn}: options.weight must have length ${n} (per element) or ${classes} (per class, the length of options.posWeight), got ${describe(weight)}`);
+    }
+  }
+  if (n % classes !== 0) {
+    throw new RangeError(`fused-bce: ${fn}: logits length ${n} is not a multiple of the number of classes ${classes} (from options.${posWeight !== undefined ? 'posWeight' : 'weight'})`);
+  }
+
+  return classes;
+}
+
+/** A plan of its own (with its own parameter block), for a loss object that runs its steps through it. */
+export function createPlan(): Plan {
+  return {
+    logits: new Float32Array(0), targets: new Float32Array(0), n: 0, classes: 1, posWeight: null, weight: null,
+    reduction: 'mean', gradOutput: null, lossOut: null, gradOut: null, params: new Float64Array(Param.Count),
+  };
+}
+
+/** Options validated once (where they are fixed: the BCEWithLogitsLoss constructor). */
+export interface FixedOptions {
+  smoothScale: number;
+  smoothShift: number;
+  reduction: Reduction;
+  threads: number;
+  posWeight: Float32Array | null;
+  weight: Float32Array | null;
+}
+
+/**
+ * A fused step's plan from options validated once: per call only the arrays are checked (types, lengths, the
+ * classes, detached buffers, outputs overlapping inputs), with the same messages as preparePlan. Writes into
+ * `into` (the caller's own plan and parameter block); allocates nothing.
+ */
+export function planFixed(
+  fn: string, fixed: FixedOptions, logits: unknown, targets: unknown, lossOut: Float32Array | null, gradOut: Float32Array, into: Plan,
+): Plan {
+  checkLogits(fn, logits);
+  const n = logits.length;
+  checkTargets(fn, targets, n, 'logits');
+  const classes = resolveClasses(fn, n, fixed.posWeight ?? undefined, fixed.weight ?? undefined);
+  checkNoOverlap(fn, 'options.lossOut', lossOut, logits, targets, fixed.posWeight, fixed.weight, null, false);
+  checkNoOverlap(fn, 'options.gradOut', gradOut, logits, targets, fixed.posWeight, fixed.weight, null, true);
+  into.logits = logits;
+  into.targets = targets;
+  into.n = n;
+  into.classes = classes;
+  into.posWeight = fixed.posWeight;
+  into.weight = fixed.weight;
+  into.reduction = fixed.reduction;
+  into.gradOutput = null;
+  into.lossOut = lossOut;
+  into.gradOut = gradOut;
+  const params = into.params;
+  params[Param.Classes] = classes;
+  params[Param.SmoothScale] = fixed.smoothScale;
+  params[Param.SmoothShift] = fixed.smoothShift;
+  params[Param.GradScale] = fixed.reduction === 'mean' ? 1 / n : 1;
+  params[Param.Threads] = fixed.threads;
+  params[Param.WantLossSum] = 0;
+  return into;
 }
 
 function checkNoOverlap(
