@@ -117,6 +117,17 @@ function headlineImpls(d) {
   if (anchors.bandwidthBaseline) {
     list.push({ impl: 'bandwidth baseline (read 2, write 1)', fn: () => anchors.bandwidthBaseline(d.logits, d.labels, d.grad), minN: 1024 });
   }
+  // The call boundary at n = 1 (issue 12): the loss object's step, and what Node-API itself costs.
+  if (isas.length > 0) {
+    const module = new f.BCEWithLogitsLoss({ labelSmoothing, threads: 1 });
+    list.push({ impl: `BCEWithLogitsLoss forward+backward, native ${isas[0]}`, setup: () => select('native', isas[0]), fn: () => { module.forward(d.logits, d.labels); return module.backward(); }, maxN: 1 });
+  }
+  const addon = anchors.benchAddon;
+  if (addon) {
+    const params = Float64Array.of(1, 0.9, 0.05, 1, 1, 1, 0);
+    list.push({ impl: 'no-op Node-API call reading the 8 arguments', fn: () => addon.noopRead8(d.logits, d.labels, null, null, null, d.grad, null, params), maxN: 1 });
+    list.push({ impl: 'no-op Node-API async round trip', fn: () => addon.noopAsync(), isAsync: true, maxN: 1 });
+  }
   return list;
 }
 
@@ -344,6 +355,19 @@ function targetChecks(rows, allocation) {
   for (const r of rows.filter((q) => q.op.startsWith('tfjs training step') && q.impl === 'fused-bce/tfjs')) {
     const base = rows.find((q) => q.op === r.op && q.n === r.n && q.impl === 'tf.losses.sigmoidCrossEntropy');
     if (base) out.push({ met: base.nsPerCall >= r.nsPerCall, text: `${r.op}, B x C = ${r.shape}: ${(base.nsPerCall / r.nsPerCall).toFixed(2)}x tf.losses.sigmoidCrossEntropy's steps per second (target >= 1.0x)` });
+  }
+  // The call boundary (issue 12).
+  const noop = find(head, 'no-op Node-API call', 1);
+  const noopAsync = find(head, 'no-op Node-API async', 1);
+  const native1 = best(1);
+  const module1 = find(head, 'BCEWithLogitsLoss forward+backward', 1);
+  const async1 = rows.find((r) => r.op.startsWith(head) && r.impl.includes('async') && r.impl.startsWith('fused-bce') && r.n === 1);
+  if (noop && native1) out.push({ met: native1.nsPerCall <= 1.5 * noop.nsPerCall, text: `native fused call at n=1: ${(native1.nsPerCall / noop.nsPerCall).toFixed(2)}x a no-op Node-API call reading the same arguments (${native1.nsPerCall.toFixed(0)} vs ${noop.nsPerCall.toFixed(0)} ns; target <= 1.5x)` });
+  if (noop && module1) out.push({ met: module1.nsPerCall <= 1.5 * noop.nsPerCall, text: `BCEWithLogitsLoss forward+backward at n=1: ${(module1.nsPerCall / noop.nsPerCall).toFixed(2)}x the no-op call (${module1.nsPerCall.toFixed(0)} ns; target <= 1.5x)` });
+  if (noopAsync && async1) out.push({ met: async1.nsPerCall <= 0.2 * noopAsync.nsPerCall, text: `async at n=1: ${(async1.nsPerCall / noopAsync.nsPerCall).toFixed(2)}x a no-op async round trip (${async1.nsPerCall.toFixed(0)} vs ${noopAsync.nsPerCall.toFixed(0)} ns; target <= 0.2x: inline)` });
+  for (const n of [65536, 1048576]) {
+    const fallback = find(head, 'fused-bce js fallback', n), hand = find(head, 'hand-fused JS', n);
+    if (fallback && hand) out.push({ met: fallback.nsPerCall <= hand.nsPerCall, text: `TS fallback at n=${n}: ${(hand.nsPerCall / fallback.nsPerCall).toFixed(2)}x the hand-written one-pass JS loop's speed (target >= 1.0x)` });
   }
   const slower = [];
   for (const n of [...new Set(rows.map((r) => r.n))]) {

@@ -4,6 +4,7 @@
 //        <kernel>: current (this package's kernel), v010 (the 0.1.0 kernel), sketch (a careless float sketch)
 //   noopRead8(...8 arguments)              reads what a fused call's 8 arguments need (typeof, typed array info)
 //   noopRead3(a, b, c)                     reads three typed arrays
+//   noopAsync(): Promise                   a no-op trip through the libuv pool
 // Each call reads its typed arrays once and returns a double: the same thin layer for every kernel row.
 #include <node_api.h>
 
@@ -146,6 +147,31 @@ napi_value NoopRead3(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// A no-op asynchronous call: one trip through the libuv pool and back, resolving with undefined.
+struct NoopWork {
+  napi_deferred deferred;
+  napi_async_work work;
+};
+napi_value NoopAsync(napi_env env, napi_callback_info) {
+  auto* w = new NoopWork{};
+  napi_value promise, name;
+  napi_create_promise(env, &w->deferred, &promise);
+  napi_create_string_utf8(env, "noop", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(
+      env, nullptr, name, [](napi_env, void*) {},
+      [](napi_env env, napi_status, void* data) {
+        auto* w = static_cast<NoopWork*>(data);
+        napi_value undefined;
+        napi_get_undefined(env, &undefined);
+        napi_resolve_deferred(env, w->deferred, undefined);
+        napi_delete_async_work(env, w->work);
+        delete w;
+      },
+      w, &w->work);
+  napi_queue_async_work(env, w->work);
+  return promise;
+}
+
 void setFunction(napi_env env, napi_value target, const char* name, napi_callback cb, void* data) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, data, &fn);
@@ -162,6 +188,7 @@ napi_value Init(napi_env env, napi_value exports) {
   setFunction(env, exports, "bandwidthBaseline", BandwidthBaseline, nullptr);
   setFunction(env, exports, "noopRead8", NoopRead8, nullptr);
   setFunction(env, exports, "noopRead3", NoopRead3, nullptr);
+  setFunction(env, exports, "noopAsync", NoopAsync, nullptr);
   napi_value kernels, current, v010, sketch;
   napi_create_object(env, &kernels);
   napi_create_object(env, &current);
