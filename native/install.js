@@ -1,5 +1,6 @@
 // npm install hook: load a prebuilt binary when one fits this platform, else build from source with node-gyp;
-// never fail the install. Without a binary the package runs on its pure-TypeScript backend (backend.name 'js').
+// never fail the install. Without a binary the package runs on its WebAssembly backend (backend.name 'wasm'), or
+// pure TypeScript ('js') where WebAssembly SIMD is missing.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { join } = require('node:path');
@@ -17,7 +18,7 @@ if (result.status !== 0) {
   }
   console.warn(
     `fused-bce: no prebuilt binary for ${process.platform}-${process.arch} and the source build failed; using the ` +
-      'pure-TypeScript backend. For the native SIMD backend install python3, make and a C++17 compiler, then run ' +
+      'WebAssembly backend (pure TypeScript where WebAssembly SIMD is missing). For the native SIMD backend install python3, make and a C++17 compiler, then run ' +
       '`npm rebuild fused-bce` (FUSED_BCE_INSTALL_VERBOSE=1 shows the build log).',
   );
 } else if (verbose && result.stdout) {

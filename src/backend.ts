@@ -1,36 +1,60 @@
 // Chooses the kernel: the native addon (best ISA the CPU has) where it loads, else pure TypeScript.
 // FUSED_BCE_BACKEND=js|native and FUSED_BCE_ISA=<isa> force a choice; useBackend() does so in-process.
 import { Param } from './types';
-import type { BackendInfo, Kernel, KernelRunAsync, ParallelInfo } from './types';
+import type { BackendInfo, Kernel, KernelRun, KernelRunAsync, ParallelInfo } from './types';
 import { runJs } from './kernel-js';
 import { readEnvironment } from './environment';
 import { loadNative } from './native-loader';
+import { loadWasm } from './wasm-backend';
 
 const ISA_NAMES = ['avx512', 'avx2', 'sse2', 'neon', 'scalar'];
 
 // The js backend's asynchronous form runs on the main thread and resolves with the result (a rejection for
 // bad labels), so that code written for the native backend runs unchanged.
-const runJsAsync: KernelRunAsync = (...args) => {
-  try {
-    runJs(...args);
-    return Promise.resolve(args[7][Param.WantLossSum] === 1 ? args[7][Param.LossSum] : 0);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-};
+const runJsAsync: KernelRunAsync = (...args) => resolvedAsync(runJs)(...args);
+
+// The same for any kernel that runs on the calling thread (js, wasm).
+function resolvedAsync(run: KernelRun): KernelRunAsync {
+  return (...args) => {
+    try {
+      run(...args);
+      return Promise.resolve(args[7][Param.WantLossSum] === 1 ? args[7][Param.LossSum] : 0);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+}
 
 export const jsKernel: Kernel = Object.freeze({ name: 'js', isa: null, run: runJs, runAsync: runJsAsync });
 
+// The wasm backend, loaded on first need (a few ms to compile), or why it is not available.
+let wasmLoaded: { kernel: Kernel | null; error: string | null } | null = null;
+function wasmState(): { kernel: Kernel | null; error: string | null } {
+  if (wasmLoaded === null) {
+    const { run, error } = loadWasm();
+    wasmLoaded = { kernel: run === null ? null : Object.freeze({ name: 'wasm' as const, isa: 'simd128', run, runAsync: resolvedAsync(run) }), error };
+  }
+  return wasmLoaded;
+}
+
+function wasmKernel(): Kernel {
+  const { kernel, error } = wasmState();
+  if (kernel === null) throw new Error(`fused-bce: the wasm backend is not available (${error})`);
+  return kernel;
+}
+
 const forcedBackend = readEnvironment('FUSED_BCE_BACKEND');
 const forcedIsa = readEnvironment('FUSED_BCE_ISA');
-if (forcedBackend !== undefined && forcedBackend !== 'js' && forcedBackend !== 'native') {
-  throw new RangeError(`fused-bce: FUSED_BCE_BACKEND must be 'js' or 'native', got ${JSON.stringify(forcedBackend)}`);
+if (forcedBackend !== undefined && forcedBackend !== 'js' && forcedBackend !== 'native' && forcedBackend !== 'wasm') {
+  throw new RangeError(`fused-bce: FUSED_BCE_BACKEND must be 'js', 'native' or 'wasm', got ${JSON.stringify(forcedBackend)}`);
 }
 if (forcedIsa !== undefined && !ISA_NAMES.includes(forcedIsa)) {
   throw new RangeError(`fused-bce: FUSED_BCE_ISA must be one of ${ISA_NAMES.join(', ')}, got ${JSON.stringify(forcedIsa)}`);
 }
 
-const loaded = forcedBackend === 'js' && forcedIsa === undefined ? { binding: null, error: 'FUSED_BCE_BACKEND=js' } : loadNative();
+const loaded = (forcedBackend === 'js' || forcedBackend === 'wasm') && forcedIsa === undefined
+  ? { binding: null, error: `FUSED_BCE_BACKEND=${forcedBackend}` }
+  : loadNative();
 const native = loaded.binding;
 
 /** Why the native backend is not available (null when it is). */
@@ -56,8 +80,13 @@ function nativeKernel(isa: string | undefined): Kernel {
   return Object.freeze({ name: 'native', isa: chosen, run, runAsync: native.kernelsAsync[chosen] });
 }
 
+// The default order: native, then wasm, then js.
 const initial: Kernel =
-  forcedBackend === 'js' ? jsKernel : forcedBackend === 'native' || forcedIsa !== undefined ? nativeKernel(forcedIsa) : native ? nativeKernel(undefined) : jsKernel;
+  forcedBackend === 'js' ? jsKernel
+    : forcedBackend === 'wasm' ? wasmKernel()
+      : forcedBackend === 'native' || forcedIsa !== undefined ? nativeKernel(forcedIsa)
+        : native ? nativeKernel(undefined)
+          : wasmState().kernel ?? jsKernel;
 let current = initial;
 
 export function currentKernel(): Kernel {
@@ -78,7 +107,7 @@ export function kernelFor(n: number): Kernel {
   return n < TINY_INPUT && routeTinyInputsToJs ? jsKernel : current;
 }
 
-/** What is running: `{ name: 'js' | 'native', isa }`. Reflects useBackend() calls. */
+/** What is running: `{ name: 'native' | 'wasm' | 'js', isa }`. Reflects useBackend() calls. */
 export const backend: BackendInfo = Object.freeze({
   get name() {
     return current.name;
@@ -93,7 +122,7 @@ export const backend: BackendInfo = Object.freeze({
  * a chosen backend runs every input size. `useBackend('auto')` returns to the load-time choice.
  * Throws if the native backend did not load or the CPU lacks the ISA.
  */
-export function useBackend(name: 'js' | 'native' | 'auto', isa?: string): BackendInfo {
+export function useBackend(name: 'js' | 'native' | 'wasm' | 'auto', isa?: string): BackendInfo {
   if (name === 'auto') {
     // Back to the choice made at load time (the environment's, else the best native ISA with tiny inputs in TS).
     if (isa !== undefined && isa !== null) throw new RangeError("fused-bce: useBackend: 'auto' takes no ISA");
@@ -107,17 +136,26 @@ export function useBackend(name: 'js' | 'native' | 'auto', isa?: string): Backen
     current = jsKernel;
   } else if (name === 'native') {
     current = nativeKernel(isa);
+  } else if (name === 'wasm') {
+    if (isa !== undefined && isa !== null && isa !== 'simd128') throw new RangeError("fused-bce: useBackend: the 'wasm' backend's ISA is simd128");
+    current = wasmKernel();
   } else {
-    throw new RangeError(`fused-bce: useBackend: name must be 'js', 'native' or 'auto', got ${JSON.stringify(name)}`);
+    throw new RangeError(`fused-bce: useBackend: name must be 'js', 'native', 'wasm' or 'auto', got ${JSON.stringify(name)}`);
   }
   return { name: current.name, isa: current.isa };
 }
 
-/** Every backend this process can run: js, then each native ISA the CPU supports, best first. */
+/** Every backend this process can run, in the default order: each native ISA the CPU supports, best first, then wasm, then js. */
 export function availableBackends(): BackendInfo[] {
   const list: BackendInfo[] = native ? native.isas.map((isa) => ({ name: 'native' as const, isa })) : [];
+  if (wasmState().kernel !== null) list.push({ name: 'wasm', isa: 'simd128' });
   list.push({ name: 'js', isa: null });
   return list;
+}
+
+/** Why the wasm backend is not available (null when it is). */
+export function wasmLoadError(): string | null {
+  return wasmState().error;
 }
 
 /** What the running backend can do in parallel: `{ maxThreads }` (1 for js). */

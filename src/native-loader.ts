@@ -20,7 +20,7 @@ export interface NativeBinding {
 }
 
 // The package root holds binding.gyp and build/ or prebuilds/; this file runs from dist/ or from a test build.
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = __dirname;
   for (;;) {
     if (existsSync(join(dir, 'binding.gyp'))) return dir;

@@ -53,7 +53,7 @@ export interface FusedResult<L extends number | Float32Array = number | Float32A
 }
 
 export interface BackendInfo {
-  readonly name: 'js' | 'native';
+  readonly name: 'js' | 'native' | 'wasm';
   readonly isa: string | null;
 }
 

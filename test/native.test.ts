@@ -13,8 +13,9 @@ test('native backend is the default where it loads', { skip: natives.length === 
   assert.equal(backend.name === 'native' || process.env.FUSED_BCE_BACKEND === 'js', true);
 });
 
-for (const b of natives) {
-  test(`native/${b.isa}: every length 0..35, offsets 0..3, in place: within 4 ulp / 4 units of js`, () => {
+// Every compiled kernel: each native ISA and the wasm module.
+for (const b of availableBackends().filter((x) => x.name !== 'js')) {
+  test(`${b.name}/${b.isa}: every length 0..35, offsets 0..3, in place: within 4 ulp / 4 units of js`, () => {
     const random = rng(42);
     for (let n = 0; n <= 2 * 16 + 3; n++) {
       for (let offset = 0; offset < 4; offset++) {
@@ -26,7 +27,7 @@ for (const b of natives) {
         const options = { labelSmoothing: 0.05, reduction: 'none' as const };
         useBackend('js');
         const expected = bceWithLogitsFused(logits, targets, options);
-        useBackend('native', b.isa ?? undefined);
+        useBackend(b.name, b.isa ?? undefined);
         const before = store.slice();
         const got = bceWithLogitsFused(logits, targets, options);
         assert.deepEqual(store, before, 'inputs untouched');
@@ -43,7 +44,7 @@ for (const b of natives) {
         assert.equal(guard[n], 7, 'no write past the end');
       }
     }
-    useBackend('native', b.isa ?? undefined);
+    useBackend(b.name, b.isa ?? undefined);
   });
 }
 

@@ -1,6 +1,6 @@
 // The package as a user meets it (npm run test:package, a CI step): `npm pack`, then install the tarball into a
 // new empty project with no compiler on PATH, and check require() and import(), the backend, and a loss against
-// float64. Then the same tarball without its prebuilds: the install still succeeds and the js backend gives the
+// float64. Then the same tarball without its prebuilds: the install still succeeds and the wasm backend gives the
 // same numbers. Needs `npm run build:ts` and `npm run prebuild` first.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -63,7 +63,7 @@ function installAndCheck(label, tgz) {
   const install = spawnSync(join(bin, 'npm'), ['install', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', tgz], { cwd: project, env, encoding: 'utf8' });
   process.stdout.write(install.stdout.split('\n').filter((l) => /fused-bce/.test(l)).map((l) => `  [npm] ${l}\n`).join(''));
   if (install.status !== 0) fail(`${label}: npm install exited with ${install.status}\n${install.stderr}`);
-  const notice = /fused-bce: no prebuilt binary .* using the pure-TypeScript backend/.test(install.stdout + install.stderr);
+  const notice = /fused-bce: no prebuilt binary .* using the WebAssembly backend/.test(install.stdout + install.stderr);
   writeFileSync(join(project, 'check.js'), check);
   const run = spawnSync(process.execPath, ['check.js'], { cwd: project, env, encoding: 'utf8' });
   if (run.status !== 0) fail(`${label}: the installed package failed its check\n${run.stderr}`);
@@ -83,8 +83,9 @@ const bare = join(work, 'fused-bce-no-prebuilds.tgz');
 execFileSync('tar', ['czf', bare, '-C', unpacked, 'package']);
 const withoutPrebuilds = installAndCheck('without-prebuilds', bare);
 console.log(`without prebuilds: backend ${withoutPrebuilds.backend}, mean ${withoutPrebuilds.loss}`);
-if (withoutPrebuilds.backend !== 'js') fail('expected the js backend without prebuilds and without a compiler');
-if (!withoutPrebuilds.notice) fail('the install did not say that it fell back to the js backend, and how to get the native one');
+// Without a native binary the shipped WebAssembly module runs (the default order: native, wasm, js).
+if (withoutPrebuilds.backend !== 'wasm') fail('expected the wasm backend without prebuilds and without a compiler');
+if (!withoutPrebuilds.notice) fail('the install did not say that it fell back to the wasm backend, and how to get the native one');
 if (withPrebuilds.notice) fail('the install printed the fallback notice although a prebuilt binary fits');
 const close = (p, q) => Math.abs(p - q) <= 4 * 2 ** -24 * Math.max(Math.abs(p), Math.abs(q)) + 2 ** -149;
 if (!close(withPrebuilds.loss, withoutPrebuilds.loss)) fail('native and js means differ');

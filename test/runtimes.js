@@ -1,7 +1,7 @@
 // npm run test:runtimes: the package in Deno and Bun (both installed from the npm registry into .runtimes/ by
 // npm run runtimes:install; CI does that). Each run imports the ESM entry, reports the backend, and must give
 // the loss of test/runtime-smoke.mjs within 1e-6. Deno is run with its permissions varied: everything (native),
-// no --allow-ffi (the js backend, with nativeLoadError saying why), no --allow-env (defaults, still native).
+// no --allow-ffi (the wasm backend, with nativeLoadError saying why), no --allow-env (defaults, still native).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
@@ -12,7 +12,7 @@ const bin = (name) => join(root, '.runtimes', 'node_modules', '.bin', name);
 const script = join(__dirname, 'runtime-smoke.mjs');
 const runs = [
   { name: 'deno (all permissions)', cmd: bin('deno'), args: ['run', '--allow-read', '--allow-ffi', '--allow-env', '--allow-sys', script], backend: 'native' },
-  { name: 'deno (no --allow-ffi)', cmd: bin('deno'), args: ['run', '--allow-read', '--allow-env', '--allow-sys', script], backend: 'js' },
+  { name: 'deno (no --allow-ffi)', cmd: bin('deno'), args: ['run', '--allow-read', '--allow-env', '--allow-sys', script], backend: 'wasm' },
   { name: 'deno (no --allow-env)', cmd: bin('deno'), args: ['run', '--allow-read', '--allow-ffi', '--allow-sys', script], backend: 'native' },
   { name: 'bun', cmd: bin('bun'), args: [script], backend: 'native' },
 ];

@@ -83,8 +83,11 @@ class FloatingPointEnvironment {
  private:
   uint64_t saved_ = 0;
   bool changed_ = false;
+#else
+  // Elsewhere (WebAssembly: always round to nearest, no flush to zero) there is nothing to set.
+  FloatingPointEnvironment() {}
+  ~FloatingPointEnvironment() {}
 #endif
-  // (Elsewhere: the default environment is assumed.)
 };
 
 inline uint32_t bitsOf(float f) {

@@ -1,0 +1,128 @@
+// WebAssembly SIMD128, 4 float lanes. No fused multiply-add (relaxed SIMD is not assumed), so, as on SSE2, the
+// error-free steps (fma) run in double, where a product of two floats is exact, and the other products round
+// twice; tables are read with byte swizzles over 4-float registers; the reciprocal "estimate" is a division
+// (exact, so the gradient's fold has nothing to correct but 1 + e's rounding).
+namespace fused_bce {
+namespace FUSED_BCE_TARGET {
+
+struct WasmVec {
+  using F = v128_t;
+  using M = v128_t;
+  static constexpr size_t kWidth = 4;
+  static constexpr bool kHasScaleFloor = false;
+
+  static FUSED_BCE_INLINE F load(const float* p) { return wasm_v128_load(p); }
+  static FUSED_BCE_INLINE void store(float* p, F v) { wasm_v128_store(p, v); }
+  static FUSED_BCE_INLINE M loadLabelIsOne(const uint8_t* p) {
+    const v128_t bytes = wasm_v128_load32_zero(p);
+    const v128_t wide = wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(bytes));
+    return wasm_i32x4_ne(wide, wasm_i32x4_splat(0));
+  }
+  static FUSED_BCE_INLINE M firstLanes(size_t count) {
+    return wasm_i32x4_lt(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(count)));
+  }
+  static FUSED_BCE_INLINE F set1(float v) { return wasm_f32x4_splat(v); }
+  static FUSED_BCE_INLINE F add(F a, F b) { return wasm_f32x4_add(a, b); }
+  static FUSED_BCE_INLINE F sub(F a, F b) { return wasm_f32x4_sub(a, b); }
+  static FUSED_BCE_INLINE F mul(F a, F b) { return wasm_f32x4_mul(a, b); }
+  static FUSED_BCE_INLINE F fma(F a, F b, F c) {
+    const D product = dmul(widen(a), widen(b));
+    return narrow(dadd(product, widen(c)));
+  }
+  static FUSED_BCE_INLINE F fms(F a, F b, F c) { return fma(a, b, wasm_f32x4_neg(c)); }
+  static FUSED_BCE_INLINE F fnma(F a, F b, F c) { return fma(wasm_f32x4_neg(a), b, c); }
+  static FUSED_BCE_INLINE F mulAdd(F a, F b, F c) { return wasm_f32x4_add(wasm_f32x4_mul(a, b), c); }
+  static FUSED_BCE_INLINE F abs(F a) { return wasm_f32x4_abs(a); }
+  static FUSED_BCE_INLINE F negAbs(F a) { return wasm_v128_or(a, wasm_f32x4_splat(-0.0f)); }
+  static FUSED_BCE_INLINE F maxKeepNan(F a, F b) { return wasm_v128_bitselect(b, a, wasm_f32x4_lt(a, b)); }
+  static FUSED_BCE_INLINE F mulUnlessZero(F a, F b) {
+    return wasm_v128_and(wasm_f32x4_mul(a, b), wasm_f32x4_ne(a, wasm_f32x4_splat(0.0f)));
+  }
+  static FUSED_BCE_INLINE M lt(F a, F b) { return wasm_f32x4_lt(a, b); }
+  static FUSED_BCE_INLINE M ge(F a, F b) { return wasm_f32x4_ge(a, b); }
+  static FUSED_BCE_INLINE M eq(F a, F b) { return wasm_f32x4_eq(a, b); }
+  static FUSED_BCE_INLINE M notInUnitInterval(F a) { return wasm_u32x4_gt(a, wasm_i32x4_splat(0x3f800000)); }
+  static FUSED_BCE_INLINE F select(M m, F a, F b) { return wasm_v128_bitselect(a, b, m); }
+  static FUSED_BCE_INLINE bool any(M m) { return wasm_v128_any_true(m); }
+
+  // Tables: 16 floats in four registers, 32 in eight; a lane's float j is gathered as the bytes 4 j .. 4 j + 3,
+  // one swizzle per register (a byte index beyond a register's 16 bytes reads 0) and an OR of the results.
+  struct Table16 {
+    v128_t part[4];
+  };
+  struct Table32 {
+    Table16 lo, hi;
+  };
+  static FUSED_BCE_INLINE Table16 loadTable16(const float* t) {
+    return {{wasm_v128_load(t), wasm_v128_load(t + 4), wasm_v128_load(t + 8), wasm_v128_load(t + 12)}};
+  }
+  static FUSED_BCE_INLINE Table32 loadTable32(const float* t) { return {loadTable16(t), loadTable16(t + 16)}; }
+  static FUSED_BCE_INLINE v128_t byteIndices(F index, int32_t mask) {
+    const v128_t j = wasm_v128_and(index, wasm_i32x4_splat(mask));
+    return wasm_i32x4_add(wasm_i32x4_mul(j, wasm_i32x4_splat(0x04040404)), wasm_i32x4_splat(0x03020100));
+  }
+  static FUSED_BCE_INLINE F gather16(const Table16& t, v128_t bytes) {
+    const v128_t sixteen = wasm_i8x16_splat(16);
+    v128_t r = wasm_i8x16_swizzle(t.part[0], bytes);
+    for (int k = 1; k < 4; ++k) {
+      bytes = wasm_i8x16_sub(bytes, sixteen);
+      r = wasm_v128_or(r, wasm_i8x16_swizzle(t.part[k], bytes));
+    }
+    return r;
+  }
+  static FUSED_BCE_INLINE F lookup16(const Table16& t, F index) { return gather16(t, byteIndices(index, 15)); }
+  static FUSED_BCE_INLINE F lookup32(const Table32& t, F index) {
+    const v128_t bytes = byteIndices(index, 31);  // 0..127: the low table takes 0..63, the high one the rest
+    return wasm_v128_or(gather16(t.lo, bytes), gather16(t.hi, wasm_i8x16_sub(bytes, wasm_i8x16_splat(64))));
+  }
+  static FUSED_BCE_INLINE F addShiftedBits19(F a, F b) { return wasm_i32x4_add(a, wasm_i32x4_shl(b, 19)); }
+  static FUSED_BCE_INLINE F reciprocalEstimate(F a) { return wasm_f32x4_div(wasm_f32x4_splat(1.0f), a); }
+  // p * 2^k for integral k in [-151, 0], rounded once: 2^k = 2^k1 * 2^k2 with both factors normal.
+  static FUSED_BCE_INLINE F scaleByPow2(F p, F k) {
+    const v128_t ki = wasm_i32x4_trunc_sat_f32x4(k);
+    const v128_t k1 = wasm_i32x4_shr(ki, 1);
+    return mul(mul(p, pow2(k1)), pow2(wasm_i32x4_sub(ki, k1)));
+  }
+  static FUSED_BCE_INLINE F pow2(v128_t k) { return wasm_i32x4_shl(wasm_i32x4_add(k, wasm_i32x4_splat(127)), 23); }
+
+  // Double-precision pairs (lanes 0-1, 2-3), for the precise path and the emulated fma.
+  struct D {
+    v128_t lo, hi;
+  };
+  static FUSED_BCE_INLINE D widen(F v) {
+    return {wasm_f64x2_promote_low_f32x4(v), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1))};
+  }
+  static FUSED_BCE_INLINE F narrow(D d) {
+    return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(d.lo), wasm_f32x4_demote_f64x2_zero(d.hi), 0, 1, 4, 5);
+  }
+  static FUSED_BCE_INLINE D dset1(double v) { return {wasm_f64x2_splat(v), wasm_f64x2_splat(v)}; }
+  static FUSED_BCE_INLINE D dadd(D a, D b) { return {wasm_f64x2_add(a.lo, b.lo), wasm_f64x2_add(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dsub(D a, D b) { return {wasm_f64x2_sub(a.lo, b.lo), wasm_f64x2_sub(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dmul(D a, D b) { return {wasm_f64x2_mul(a.lo, b.lo), wasm_f64x2_mul(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dmin(D a, D b) {
+    return {wasm_v128_bitselect(b.lo, a.lo, wasm_f64x2_lt(b.lo, a.lo)), wasm_v128_bitselect(b.hi, a.hi, wasm_f64x2_lt(b.hi, a.hi))};
+  }
+  // Without FMA: a product and a sum (two roundings at 2^-53, far below what float results show).
+  static FUSED_BCE_INLINE D dfma(D a, D b, D c) { return dadd(dmul(a, b), c); }
+  static FUSED_BCE_INLINE D dselect(M m, D a, D b) {
+    const v128_t lo = wasm_i32x4_shuffle(m, m, 0, 0, 1, 1), hi = wasm_i32x4_shuffle(m, m, 2, 2, 3, 3);
+    return {wasm_v128_bitselect(a.lo, b.lo, lo), wasm_v128_bitselect(a.hi, b.hi, hi)};
+  }
+
+  struct Acc {
+    v128_t lo, hi;
+    FUSED_BCE_INLINE Acc() : lo(wasm_f64x2_splat(0.0)), hi(wasm_f64x2_splat(0.0)) {}
+  };
+  static FUSED_BCE_INLINE void accumulate(Acc& acc, F v) {
+    const D d = widen(v);
+    acc.lo = wasm_f64x2_add(acc.lo, d.lo);
+    acc.hi = wasm_f64x2_add(acc.hi, d.hi);
+  }
+  static FUSED_BCE_INLINE double total(const Acc& acc) {
+    const v128_t s = wasm_f64x2_add(acc.lo, acc.hi);
+    return wasm_f64x2_extract_lane(s, 0) + wasm_f64x2_extract_lane(s, 1);
+  }
+};
+
+}  // namespace FUSED_BCE_TARGET
+}  // namespace fused_bce
