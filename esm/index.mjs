@@ -13,5 +13,8 @@ export const {
   useBackend,
   availableBackends,
   nativeLoadError,
+  wasmLoadError,
+  parallelism,
+  ready,
 } = cjs;
 export default cjs;

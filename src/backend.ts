@@ -5,7 +5,8 @@ import type { BackendInfo, Kernel, KernelRun, KernelRunAsync, ParallelInfo } fro
 import { runJs } from './kernel-js';
 import { readEnvironment } from './environment';
 import { loadNative } from './native-loader';
-import { loadWasm } from './wasm-backend';
+import { loadWasm, loadWasmAsync } from './wasm-backend';
+import type { WasmLoad } from './wasm-kernel';
 
 const ISA_NAMES = ['avx512', 'avx2', 'sse2', 'neon', 'scalar'];
 
@@ -29,11 +30,11 @@ export const jsKernel: Kernel = Object.freeze({ name: 'js', isa: null, run: runJ
 
 // The wasm backend, loaded on first need (a few ms to compile), or why it is not available.
 let wasmLoaded: { kernel: Kernel | null; error: string | null } | null = null;
+function wasmStateFrom({ run, error }: WasmLoad): { kernel: Kernel | null; error: string | null } {
+  return { kernel: run === null ? null : Object.freeze({ name: 'wasm' as const, isa: 'simd128', run, runAsync: resolvedAsync(run) }), error };
+}
 function wasmState(): { kernel: Kernel | null; error: string | null } {
-  if (wasmLoaded === null) {
-    const { run, error } = loadWasm();
-    wasmLoaded = { kernel: run === null ? null : Object.freeze({ name: 'wasm' as const, isa: 'simd128', run, runAsync: resolvedAsync(run) }), error };
-  }
+  if (wasmLoaded === null) wasmLoaded = wasmStateFrom(loadWasm());
   return wasmLoaded;
 }
 
@@ -81,7 +82,7 @@ function nativeKernel(isa: string | undefined): Kernel {
 }
 
 // The default order: native, then wasm, then js.
-const initial: Kernel =
+let initial: Kernel =
   forcedBackend === 'js' ? jsKernel
     : forcedBackend === 'wasm' ? wasmKernel()
       : forcedBackend === 'native' || forcedIsa !== undefined ? nativeKernel(forcedIsa)
@@ -161,4 +162,21 @@ export function wasmLoadError(): string | null {
 /** What the running backend can do in parallel: `{ maxThreads }` (1 for js). */
 export function parallelism(): ParallelInfo {
   return { maxThreads: current.name === 'native' && native !== null ? native.maxThreads : 1 };
+}
+
+/**
+ * Resolves when the best backend this runtime has is ready, with what runs. In Node, Deno and Bun at once; in a
+ * browser once the embedded WebAssembly module is compiled (asynchronously: browsers may refuse to compile it on
+ * the main thread), after which the default choice moves from js to wasm. Await it once before the first call.
+ */
+export async function ready(): Promise<BackendInfo> {
+  if (wasmLoaded === null || wasmLoaded.kernel === null) {
+    wasmLoaded = wasmStateFrom(await loadWasmAsync());
+    const wasm = wasmLoaded.kernel;
+    if (wasm !== null && initial === jsKernel && forcedBackend === undefined && forcedIsa === undefined) {
+      if (current === initial) current = wasm;
+      initial = wasm;
+    }
+  }
+  return { name: current.name, isa: current.isa };
 }

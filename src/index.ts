@@ -2,7 +2,7 @@
 export { bceWithLogits, bceWithLogitsBackward, bceWithLogitsFused, bceWithLogitsFusedAsync } from './loss';
 export { smoothTargets, smoothingCoefficients } from './smoothing';
 export { BCEWithLogitsLoss } from './module';
-export { backend, useBackend, availableBackends, nativeLoadError, wasmLoadError, parallelism } from './backend';
+export { backend, useBackend, availableBackends, nativeLoadError, wasmLoadError, parallelism, ready } from './backend';
 export type {
   BackendInfo, ParallelInfo, BackwardOptions, ForwardOptions, FusedOptions, FusedResult, LossOptions, Reduction, Smoothing, Targets,
 } from './types';

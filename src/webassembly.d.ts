@@ -12,4 +12,8 @@ declare namespace WebAssembly {
     readonly exports: Record<string, unknown>;
   }
   function validate(bytes: ArrayBufferView | ArrayBuffer): boolean;
+  function compile(bytes: ArrayBufferView | ArrayBuffer): Promise<Module>;
 }
+
+// Browsers' base64 decoder (also in Node >= 16, Deno, Bun), used by the browser build only.
+declare function atob(data: string): string;

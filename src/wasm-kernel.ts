@@ -1,0 +1,105 @@
+// The WebAssembly kernel (native/wasm/fused_bce.wasm: the same kernel template, over SIMD128) as a KernelRun,
+// from the module's bytes, on any runtime. A call copies its arrays into one block of linear memory that the
+// module keeps and reuses (grown when too small), runs the kernel there, and copies the outputs back: once warm,
+// a step allocates nothing on the JavaScript heap.
+import { Param } from './types';
+import type { KernelRun, Targets } from './types';
+import { firstInvalidLabel, invalidLabelError } from './validate';
+
+interface WasmExports {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+  buffer(bytes: number): number;
+  run(
+    logits: number, targetsF32: number, targetsU8: number, posWeight: number, weight: number, weightPerElement: number,
+    n: number, classes: number, smoothScale: number, smoothShift: number, lossOut: number, gradOut: number,
+    gradScale: number, gradOutput: number, wantLossSum: number,
+  ): number;
+}
+
+/** The kernel of a compiled module (instantiated synchronously: it imports nothing). */
+export function wasmKernelFromModule(module: WebAssembly.Module): KernelRun {
+  const instance = new WebAssembly.Instance(module, {});
+  const wasm = instance.exports as unknown as WasmExports;
+  wasm._initialize();
+  let heapBuffer: ArrayBuffer | null = null;
+  let f32 = new Float32Array(0);
+  let u8 = new Uint8Array(0);
+  const views = () => {
+    if (wasm.memory.buffer !== heapBuffer) {
+      heapBuffer = wasm.memory.buffer;
+      f32 = new Float32Array(heapBuffer);
+      u8 = new Uint8Array(heapBuffer);
+    }
+  };
+  const copyOut = (out: Float32Array, from: number) => {
+    for (let i = 0; i < out.length; i++) out[i] = f32[from + i];
+  };
+
+  return (logits, targets: Targets, posWeight, weight, lossOut, gradOut, gradOutput, params) => {
+    const n = logits.length;
+    const u8Targets = targets.BYTES_PER_ELEMENT === 1;
+    if (u8Targets) {
+      const bad = firstInvalidLabel(targets as Uint8Array);
+      if (bad >= 0) throw invalidLabelError('', targets as Uint8Array, bad);
+    }
+    // Layout, in floats, each part on a 16-byte boundary: logits, targets, posWeight, weight, gradOutput,
+    // lossOut, gradOut.
+    const round4 = (k: number) => (k + 3) & ~3;
+    const targetFloats = u8Targets ? round4(n) / 4 : n;
+    let floats = round4(n) + round4(targetFloats);
+    const posAt = floats;
+    floats += posWeight === null ? 0 : round4(posWeight.length);
+    const weightAt = floats;
+    floats += weight === null ? 0 : round4(weight.length);
+    const upstreamAt = floats;
+    floats += gradOutput === null ? 0 : round4(n);
+    const lossAt = floats;
+    floats += lossOut === null ? 0 : round4(n);
+    const gradAt = floats;
+    floats += gradOut === null ? 0 : round4(n);
+    const base = wasm.buffer(Math.max(floats, 4) * 4);
+    if (base === 0) throw new RangeError(`fused-bce: wasm: cannot grow the module's memory to ${floats * 4} bytes`);
+    views();
+    const at = base / 4;
+    const targetsAt = at + round4(n);
+    // (An empty array has nothing to copy, and may sit on a detached buffer, which set() refuses.)
+    if (n > 0) {
+      f32.set(logits, at);
+      if (u8Targets) u8.set(targets as Uint8Array, targetsAt * 4);
+      else f32.set(targets as Float32Array, targetsAt);
+      if (gradOutput !== null) f32.set(gradOutput, at + upstreamAt);
+    }
+    if (posWeight !== null && posWeight.length > 0) f32.set(posWeight, at + posAt);
+    if (weight !== null && weight.length > 0) f32.set(weight, at + weightAt);
+    const pointer = (present: boolean, floatsFromBase: number) => (present ? (at + floatsFromBase) * 4 : 0);
+    const sum = wasm.run(
+      at * 4, u8Targets ? 0 : targetsAt * 4, u8Targets ? targetsAt * 4 : 0,
+      pointer(posWeight !== null, posAt), pointer(weight !== null, weightAt), weight !== null && weight.length === n ? 1 : 0,
+      n, params[Param.Classes], params[Param.SmoothScale], params[Param.SmoothShift],
+      pointer(lossOut !== null, lossAt), pointer(gradOut !== null, gradAt), params[Param.GradScale],
+      pointer(gradOutput !== null, upstreamAt), params[Param.WantLossSum],
+    );
+    if (lossOut !== null) copyOut(lossOut, at + lossAt);
+    if (gradOut !== null) copyOut(gradOut, at + gradAt);
+    if (params[Param.WantLossSum] === 1) params[Param.LossSum] = sum;
+  };
+}
+
+
+/** What a platform's loader reports: the kernel, or why there is none. */
+export interface WasmLoad {
+  run: KernelRun | null;
+  error: string | null;
+}
+
+/** Compiles and instantiates the module's bytes; never throws. */
+export function wasmFromBytes(bytes: Uint8Array, compile: (b: Uint8Array) => WebAssembly.Module): WasmLoad {
+  try {
+    if (typeof WebAssembly !== 'object') return { run: null, error: 'no WebAssembly in this runtime' };
+    if (!WebAssembly.validate(bytes)) return { run: null, error: 'this runtime has no WebAssembly SIMD' };
+    return { run: wasmKernelFromModule(compile(bytes)), error: null };
+  } catch (err) {
+    return { run: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+  }
+}
