@@ -35,7 +35,11 @@ function predict(model: Mlp, data: Dataset, batch: number): Float32Array {
   return out;
 }
 
-export function runExperiment(options: ExperimentOptions): RunResult[] {
+/**
+ * The experiment one epoch at a time: after each epoch it yields the results so far (the finished runs and the
+ * current one), so that a page can draw them as they come; it returns the finished runs.
+ */
+export function* experimentEpochs(options: ExperimentOptions): Generator<RunResult[], RunResult[]> {
   const { trainSize, testSize, epochs, batch = 128, hidden = 32, learningRate = 5e-3, smoothings = [0, 0.05] } = options;
   const log = options.log ?? (() => undefined);
   const { train, test } = makeProblem(trainSize, testSize);
@@ -44,7 +48,7 @@ export function runExperiment(options: ExperimentOptions): RunResult[] {
     const model = new Mlp(FEATURES, hidden, LABELS, 7); // the same initial weights for every run
     const loss = new BCEWithLogitsLoss({ labelSmoothing });
     const epochsLog: RunResult['epochs'] = [];
-    let probabilities: Float32Array = new Float32Array(0);
+    let current: RunResult = { labelSmoothing, epochs: epochsLog, probabilities: new Float32Array(0), histogram: [] };
     for (let epoch = 1; epoch <= epochs; epoch++) {
       let total = 0;
       let batches = 0;
@@ -54,13 +58,23 @@ export function runExperiment(options: ExperimentOptions): RunResult[] {
         total += model.trainStep(x, y, batch, loss, learningRate);
         batches++;
       }
-      probabilities = predict(model, test, 512);
+      const probabilities = predict(model, test, 512);
       const testAuc = macroAuc(probabilities, test.labels, test.n, LABELS);
       const testEce = expectedCalibrationError(probabilities, test.labels);
       epochsLog.push({ epoch, trainLoss: total / batches, testAuc, testEce });
       log(`a=${labelSmoothing.toFixed(2)} epoch ${String(epoch).padStart(2)}: train loss ${(total / batches).toFixed(4)}, test macro AUC ${testAuc.toFixed(4)}, ECE ${testEce.toFixed(4)}`);
+      current = { labelSmoothing, epochs: epochsLog, probabilities, histogram: histogram(probabilities, 50) };
+      yield [...results, current];
     }
-    results.push({ labelSmoothing, epochs: epochsLog, probabilities, histogram: histogram(probabilities, 50) });
+    results.push(current);
   }
   return results;
+}
+
+export function runExperiment(options: ExperimentOptions): RunResult[] {
+  const steps = experimentEpochs(options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
 }

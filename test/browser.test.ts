@@ -1,0 +1,88 @@
+// The package in a real browser: headless Chromium (Debian's, FUSED_BCE_CHROMIUM to point elsewhere) driven by
+// puppeteer-core, pages bundled with esbuild (browser platform, default settings) and served on 127.0.0.1.
+// The check page must run on wasm after ready() and give the bits of Node's wasm backend on every PyTorch
+// reference case; the web demo (npm run demo:web, ?small) must train both runs and draw them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bceWithLogitsFused, useBackend } from '../src/index';
+import { loadTorchCases } from './helpers/torch-reference';
+
+const root = join(__dirname, '..', '..');
+const chromium = process.env.FUSED_BCE_CHROMIUM ?? '/usr/bin/chromium';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const optional = (name: string): any => { try { return require(name); } catch { return null; } };
+const puppeteer = optional('puppeteer-core');
+const esbuild = optional('esbuild');
+const skip = (!existsSync(chromium) && `no Chromium at ${chromium}`) || (puppeteer === null && 'puppeteer-core not installed') || (esbuild === null && 'esbuild not installed');
+
+interface CheckResult {
+  error?: string;
+  backend: { name: string; isa: string };
+  outputs: { name: string; loss: number[]; grad: number[] }[];
+  speed: Record<string, { wasmMsPerCall: number; handFusedMsPerCall: number; ratio: number }>;
+}
+
+test('in headless Chromium: wasm after ready(), the reference cases bit for bit, and the web demo trains and draws', { skip, timeout: 300_000 }, async (t) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const server = require(join(root, 'demo', 'web', 'server.js'));
+  const cases = loadTorchCases();
+  const files = {
+    ...server.demoFiles(),
+    '/check.html': ['text/html; charset=utf-8', '<!doctype html><meta charset="utf-8"><script src="check.js"></script>'],
+    '/check.js': ['text/javascript; charset=utf-8', server.bundle(join(root, 'test', 'browser', 'check-page.mjs'))],
+    '/reference.json': ['application/json', JSON.stringify(cases.map((c) => ({
+      name: c.name, logits: c.logits, targets: c.targets, labelSmoothing: c.labelSmoothing, convention: c.convention,
+      posWeight: c.posWeight, weight: c.weight,
+    })))],
+  };
+  const { server: http, url } = await server.startServer(files);
+  const profile = mkdtempSync(join(tmpdir(), 'fused-bce-chromium-'));
+  const browser = await puppeteer.launch({
+    executablePath: chromium, headless: true, userDataDir: profile,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${url}check.html`);
+    const result = (await page.evaluate('window.checkResult')) as CheckResult;
+    assert.equal(result.error, undefined, result.error);
+    assert.deepEqual(result.backend, { name: 'wasm', isa: 'simd128' });
+    useBackend('wasm');
+    try {
+      for (const [k, c] of cases.entries()) {
+        const { loss, grad } = bceWithLogitsFused(Float32Array.from(c.logits), Float32Array.from(c.targets), {
+          reduction: 'none', labelSmoothing: c.labelSmoothing ?? 0, smoothing: c.convention ?? 'symmetric',
+          posWeight: c.posWeight ? Float32Array.from(c.posWeight) : undefined, weight: c.weight ? Float32Array.from(c.weight) : undefined,
+        });
+        assert.deepEqual(result.outputs[k].loss, Array.from(new Uint32Array(loss.buffer)), `${c.name}: losses`);
+        assert.deepEqual(result.outputs[k].grad, Array.from(new Uint32Array(grad.buffer)), `${c.name}: gradients`);
+      }
+    } finally {
+      useBackend('auto');
+    }
+    for (const [n, s] of Object.entries(result.speed)) {
+      t.diagnostic(`Chromium, n=${n}: wasm ${s.wasmMsPerCall.toFixed(2)} ms, hand-written JS ${s.handFusedMsPerCall.toFixed(2)} ms per call: ${s.ratio.toFixed(2)}x`);
+    }
+
+    const demo = await browser.newPage();
+    await demo.goto(`${url}?small`);
+    await demo.waitForFunction('window.demoResult !== undefined || window.demoError !== undefined', { timeout: 240_000 });
+    const error = await demo.evaluate('window.demoError');
+    assert.equal(error, undefined, String(error));
+    const done = (await demo.evaluate('window.demoResult')) as { backend: { name: string }; runs: { epochs: number; testAuc: number; trainLoss: number }[]; polylines: number };
+    assert.equal(done.backend.name, 'wasm');
+    assert.equal(done.runs.length, 2, 'labelSmoothing 0 and 0.05');
+    for (const r of done.runs) {
+      assert.equal(r.epochs, 6);
+      assert.ok(r.testAuc > 0.7 && Number.isFinite(r.trainLoss), JSON.stringify(r)); // as test/demo.test.ts
+    }
+    assert.equal(done.polylines, 4, 'two histograms and two AUC curves drawn');
+  } finally {
+    await browser.close();
+    http.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,57 @@
+// The browser test's check page (bundled by test/browser.test.ts): imports the package as an application would,
+// runs the PyTorch reference cases served at /reference.json on the backend it gets after ready(), and times the
+// fused pass against a hand-written one-pass JS loop in the same page.
+import { ready, bceWithLogitsFused, useBackend } from '../..';
+
+function handFused(logits, targets, a, grad) {
+  const n = logits.length;
+  const scale = 1 - 2 * a;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const x = logits[i];
+    const y = targets[i] * scale + a;
+    const e = Math.exp(-Math.abs(x));
+    sum += Math.max(x, 0) - x * y + Math.log1p(e);
+    const s = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+    grad[i] = (s - y) / n;
+  }
+  return sum / n;
+}
+
+function time(fn, repeats) {
+  fn();
+  const samples = [];
+  for (let r = 0; r < 7; r++) {
+    const t0 = performance.now();
+    for (let k = 0; k < repeats; k++) fn();
+    samples.push((performance.now() - t0) / repeats);
+  }
+  samples.sort((p, q) => p - q);
+  return samples[3];
+}
+
+window.checkResult = (async () => {
+  const backend = await ready();
+  const cases = await (await fetch('/reference.json')).json();
+  const outputs = cases.map((c) => {
+    const options = {
+      reduction: 'none', labelSmoothing: c.labelSmoothing ?? 0, smoothing: c.convention ?? 'symmetric',
+      posWeight: c.posWeight ? Float32Array.from(c.posWeight) : undefined, weight: c.weight ? Float32Array.from(c.weight) : undefined,
+    };
+    const { loss, grad } = bceWithLogitsFused(Float32Array.from(c.logits), Float32Array.from(c.targets), options);
+    return { name: c.name, loss: Array.from(new Uint32Array(loss.buffer)), grad: Array.from(new Uint32Array(grad.buffer)) };
+  });
+  const speed = {};
+  for (const n of [65536, 1048576]) {
+    const logits = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7) * 4);
+    const labels = Uint8Array.from({ length: n }, (_, i) => (i % 10 === 0 ? 1 : 0));
+    const soft = Float32Array.from(labels);
+    const grad = new Float32Array(n);
+    const repeats = n > 100000 ? 3 : 20;
+    const fused = time(() => bceWithLogitsFused(logits, labels, { labelSmoothing: 0.05, gradOut: grad }), repeats);
+    const hand = time(() => handFused(logits, soft, 0.05, grad), repeats);
+    speed[n] = { wasmMsPerCall: fused, handFusedMsPerCall: hand, ratio: hand / fused };
+  }
+  useBackend('auto');
+  return { backend, outputs, speed };
+})().catch((err) => ({ error: String(err) }));
