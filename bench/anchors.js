@@ -130,6 +130,45 @@ function tfjsTrainer(B, C, lossKind, seed) {
   };
 }
 
+/**
+ * The wasm backend against a hand-written one-pass loop inside headless Chromium (Debian's, driven by
+ * puppeteer-core; the browser test's check page): { [n]: { wasmMsPerCall, handFusedMsPerCall, ratio } }, or null
+ * where Chromium, puppeteer-core or esbuild is missing.
+ */
+async function chromiumSpeed() {
+  const chromium = process.env.FUSED_BCE_CHROMIUM ?? '/usr/bin/chromium';
+  let puppeteer;
+  try {
+    puppeteer = require('puppeteer-core');
+    require('esbuild');
+  } catch {
+    return null;
+  }
+  if (!require('node:fs').existsSync(chromium)) return null;
+  const server = require('../demo/web/server.js');
+  const files = {
+    '/check.html': ['text/html; charset=utf-8', '<!doctype html><meta charset="utf-8"><script src="check.js"></script>'],
+    '/check.js': ['text/javascript; charset=utf-8', server.bundle(join(__dirname, '..', 'test', 'browser', 'check-page.mjs'))],
+    '/reference.json': ['application/json', '[]'], // no reference cases: the timing alone
+  };
+  const { server: http, url } = await server.startServer(files);
+  const profile = require('node:fs').mkdtempSync(join(require('node:os').tmpdir(), 'fused-bce-bench-'));
+  const browser = await puppeteer.launch({
+    executablePath: chromium, headless: true, userDataDir: profile,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${url}check.html`);
+    const result = await page.evaluate('window.checkResult');
+    return result.error ? null : result.speed;
+  } finally {
+    await browser.close();
+    http.close();
+    require('node:fs').rmSync(profile, { recursive: true, force: true });
+  }
+}
+
 /** The mean loss in float64 throughout (an independent form of the loss), with a compensated sum. */
 function float64Mean(logits, labels, a) {
   const softplus = (z) => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
@@ -145,4 +184,4 @@ function float64Mean(logits, labels, a) {
   return (sum + comp) / logits.length;
 }
 
-module.exports = { naive, handFused, tfjsBackends, tfjsUse, tfjsStep, tfjsTrainer, tfjsVersion, bandwidthBaseline, benchAddon, benchAddonError, float64Mean };
+module.exports = { naive, handFused, tfjsBackends, tfjsUse, tfjsStep, tfjsTrainer, chromiumSpeed, tfjsVersion, bandwidthBaseline, benchAddon, benchAddonError, float64Mean };
