@@ -1,4 +1,4 @@
-// The package in a real browser: headless Chromium (Debian's, FUSED_BCE_CHROMIUM to point elsewhere) driven by
+// The package in a real browser (fused-bce/tfjs included): headless Chromium (Debian's, FUSED_BCE_CHROMIUM to point elsewhere) driven by
 // puppeteer-core, pages bundled with esbuild (browser platform, default settings) and served on 127.0.0.1.
 // The check page must run on wasm after ready() and give the bits of Node's wasm backend on every PyTorch
 // reference case; the web demo (npm run demo:web, ?small) must train both runs and draw them.
@@ -23,6 +23,7 @@ interface CheckResult {
   backend: { name: string; isa: string };
   outputs: { name: string; loss: number[]; grad: number[] }[];
   speed: Record<string, { wasmMsPerCall: number; handFusedMsPerCall: number; ratio: number }>;
+  tfjs: { loss: number; grad: number[] };
 }
 
 test('in headless Chromium: wasm after ready(), the reference cases bit for bit, and the web demo trains and draws', { skip, timeout: 300_000 }, async (t) => {
@@ -63,6 +64,15 @@ test('in headless Chromium: wasm after ready(), the reference cases bit for bit,
     } finally {
       useBackend('auto');
     }
+    // fused-bce/tfjs in the page gives Node's value and gradient (tfjs cpu backend on both sides).
+    const tfNode = optional('@tensorflow/tfjs');
+    const { sigmoidCrossEntropy } = optional(join(root, 'dist', 'tfjs.js'));
+    await tfNode.setBackend('cpu');
+    const { value, grad } = tfNode.valueAndGrad((x: unknown) => sigmoidCrossEntropy(tfNode.tensor2d([[1, 0, 0], [0, 1, 1]]), x, { labelSmoothing: 0.1 }))(
+      tfNode.tensor2d([[2.5, -1, 0.3], [-0.7, 4, -2]]),
+    );
+    assert.equal(result.tfjs.loss, value.dataSync()[0], 'fused-bce/tfjs loss in the browser');
+    assert.deepEqual(result.tfjs.grad, Array.from(grad.dataSync() as Float32Array), 'fused-bce/tfjs gradient in the browser');
     for (const [n, s] of Object.entries(result.speed)) {
       t.diagnostic(`Chromium, n=${n}: wasm ${s.wasmMsPerCall.toFixed(2)} ms, hand-written JS ${s.handFusedMsPerCall.toFixed(2)} ms per call: ${s.ratio.toFixed(2)}x`);
     }

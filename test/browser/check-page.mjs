@@ -2,6 +2,8 @@
 // runs the PyTorch reference cases served at /reference.json on the backend it gets after ready(), and times the
 // fused pass against a hand-written one-pass JS loop in the same page.
 import { ready, bceWithLogitsFused, useBackend } from '../..';
+import * as tf from '@tensorflow/tfjs';
+import { sigmoidCrossEntropy } from '../../esm/tfjs.mjs';
 
 function handFused(logits, targets, a, grad) {
   const n = logits.length;
@@ -53,5 +55,11 @@ window.checkResult = (async () => {
     speed[n] = { wasmMsPerCall: fused, handFusedMsPerCall: hand, ratio: hand / fused };
   }
   useBackend('auto');
-  return { backend, outputs, speed };
+  // fused-bce/tfjs in the page: a value and gradient through tf.customGrad, on tfjs's cpu backend.
+  await tf.setBackend('cpu');
+  const labels = tf.tensor2d([[1, 0, 0], [0, 1, 1]]);
+  const logits = tf.tensor2d([[2.5, -1, 0.3], [-0.7, 4, -2]]);
+  const { value, grad } = tf.valueAndGrad((x) => sigmoidCrossEntropy(labels, x, { labelSmoothing: 0.1 }))(logits);
+  const tfjs = { loss: value.dataSync()[0], grad: Array.from(grad.dataSync()) };
+  return { backend, outputs, speed, tfjs };
 })().catch((err) => ({ error: String(err) }));
