@@ -19,20 +19,7 @@ function naive(logits, targets, a) {
 }
 
 /** The best a user writes by hand: one pass, one exp, into a caller's gradient array. */
-function handFused(logits, targets, a, grad) {
-  const n = logits.length;
-  const scale = 1 - 2 * a;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const x = logits[i];
-    const y = targets[i] * scale + a;
-    const e = Math.exp(-Math.abs(x));
-    sum += Math.max(x, 0) - x * y + Math.log1p(e);
-    const s = x >= 0 ? 1 / (1 + e) : e / (1 + e);
-    grad[i] = (s - y) / n;
-  }
-  return sum / n;
-}
+const { handFused } = require('./hand-fused');
 
 // TensorFlow.js, a dev dependency: absent in an install without dev dependencies.
 let tf = null;
@@ -136,15 +123,13 @@ function tfjsTrainer(B, C, lossKind, seed) {
  * where Chromium, puppeteer-core or esbuild is missing.
  */
 async function chromiumSpeed() {
-  const chromium = process.env.FUSED_BCE_CHROMIUM ?? '/usr/bin/chromium';
-  let puppeteer;
+  const { chromiumMissing, launchChromium } = require('../test/browser/chromium');
+  if (chromiumMissing() !== null) return null;
   try {
-    puppeteer = require('puppeteer-core');
     require('esbuild');
   } catch {
     return null;
   }
-  if (!require('node:fs').existsSync(chromium)) return null;
   const server = require('../demo/web/server.js');
   const files = {
     '/check.html': ['text/html; charset=utf-8', '<!doctype html><meta charset="utf-8"><script src="check.js"></script>'],
@@ -152,20 +137,15 @@ async function chromiumSpeed() {
     '/reference.json': ['application/json', '[]'], // no reference cases: the timing alone
   };
   const { server: http, url } = await server.startServer(files);
-  const profile = require('node:fs').mkdtempSync(join(require('node:os').tmpdir(), 'fused-bce-bench-'));
-  const browser = await puppeteer.launch({
-    executablePath: chromium, headless: true, userDataDir: profile,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const chromium = await launchChromium();
   try {
-    const page = await browser.newPage();
+    const page = await chromium.browser.newPage();
     await page.goto(`${url}check.html`);
     const result = await page.evaluate('window.checkResult');
     return result.error ? null : result.speed;
   } finally {
-    await browser.close();
+    await chromium.close();
     http.close();
-    require('node:fs').rmSync(profile, { recursive: true, force: true });
   }
 }
 

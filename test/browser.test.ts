@@ -4,19 +4,16 @@
 // reference case; the web demo (npm run demo:web, ?small) must train both runs and draw them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bceWithLogitsFused, useBackend } from '../src/index';
 import { loadTorchCases } from './helpers/torch-reference';
 
 const root = join(__dirname, '..', '..');
-const chromium = process.env.FUSED_BCE_CHROMIUM ?? '/usr/bin/chromium';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const optional = (name: string): any => { try { return require(name); } catch { return null; } };
-const puppeteer = optional('puppeteer-core');
+const { chromiumMissing, launchChromium } = optional(join(root, 'test', 'browser', 'chromium.js'));
 const esbuild = optional('esbuild');
-const skip = (!existsSync(chromium) && `no Chromium at ${chromium}`) || (puppeteer === null && 'puppeteer-core not installed') || (esbuild === null && 'esbuild not installed');
+const skip = chromiumMissing() ?? (esbuild === null && 'esbuild not installed');
 
 interface CheckResult {
   error?: string;
@@ -40,11 +37,8 @@ test('in headless Chromium: wasm after ready(), the reference cases bit for bit,
     })))],
   };
   const { server: http, url } = await server.startServer(files);
-  const profile = mkdtempSync(join(tmpdir(), 'fused-bce-chromium-'));
-  const browser = await puppeteer.launch({
-    executablePath: chromium, headless: true, userDataDir: profile,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const chromium = await launchChromium();
+  const browser = chromium.browser;
   try {
     const page = await browser.newPage();
     await page.goto(`${url}check.html`);
@@ -91,8 +85,7 @@ test('in headless Chromium: wasm after ready(), the reference cases bit for bit,
     }
     assert.equal(done.polylines, 4, 'two histograms and two AUC curves drawn');
   } finally {
-    await browser.close();
+    await chromium.close();
     http.close();
-    rmSync(profile, { recursive: true, force: true });
   }
 });

@@ -4,21 +4,7 @@
 import { ready, bceWithLogitsFused, useBackend } from '../..';
 import * as tf from '@tensorflow/tfjs';
 import { sigmoidCrossEntropy } from '../../esm/tfjs.mjs';
-
-function handFused(logits, targets, a, grad) {
-  const n = logits.length;
-  const scale = 1 - 2 * a;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const x = logits[i];
-    const y = targets[i] * scale + a;
-    const e = Math.exp(-Math.abs(x));
-    sum += Math.max(x, 0) - x * y + Math.log1p(e);
-    const s = x >= 0 ? 1 / (1 + e) : e / (1 + e);
-    grad[i] = (s - y) / n;
-  }
-  return sum / n;
-}
+import { handFused } from '../../bench/hand-fused.js';
 
 function time(fn, repeats) {
   fn();
