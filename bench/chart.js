@@ -9,7 +9,10 @@ function escape(s) {
 }
 
 function renderChart(rows, env) {
-  const headline = rows.filter((r) => r.op.startsWith('fused forward+backward'));
+  // Lines only: rows measured at a single size (the call-boundary rows at n = 1) are in the tables.
+  const all = rows.filter((r) => r.op.startsWith('fused forward+backward'));
+  const sizesOf = (impl) => all.filter((r) => r.impl === impl).length;
+  const headline = all.filter((r) => sizesOf(r.impl) > 1);
   const impls = [...new Set(headline.map((r) => r.impl))];
   const width = 1060;
   const height = 480;
