@@ -1,7 +1,7 @@
 // The functional API: forward, backward and fused forward+backward, each one pass through the kernel.
 import { Param } from './types';
 import type { BackwardOptions, ForwardOptions, FusedOptions, FusedResult, Targets } from './types';
-import { Op, preparePlan } from './plan';
+import { Op, prepareSharedPlan } from './plan';
 import { kernelFor } from './backend';
 import type { Plan } from './plan';
 
@@ -28,7 +28,7 @@ export function bceWithLogits(logits: Float32Array, targets: Targets, options: F
 export function bceWithLogits(logits: Float32Array, targets: Targets, options?: ForwardOptions & { reduction?: 'mean' | 'sum' }): number;
 export function bceWithLogits(logits: Float32Array, targets: Targets, options?: ForwardOptions): number | Float32Array;
 export function bceWithLogits(logits: Float32Array, targets: Targets, options?: ForwardOptions): number | Float32Array {
-  const plan = preparePlan('bceWithLogits', Op.Forward, logits, targets, options);
+  const plan = prepareSharedPlan('bceWithLogits', Op.Forward, logits, targets, options);
   const kernel = kernelFor(plan.n);
   if (plan.reduction === 'none') {
     const lossOut = plan.lossOut ?? new Float32Array(plan.n);
@@ -40,7 +40,7 @@ export function bceWithLogits(logits: Float32Array, targets: Targets, options?: 
 
 /** d(loss)/d(logits) for the given reduction, times options.gradOutput. Writes into options.gradOut if given. */
 export function bceWithLogitsBackward(logits: Float32Array, targets: Targets, options?: BackwardOptions): Float32Array {
-  const plan = preparePlan('bceWithLogitsBackward', Op.Backward, logits, targets, options);
+  const plan = prepareSharedPlan('bceWithLogitsBackward', Op.Backward, logits, targets, options);
   const gradOut = plan.gradOut ?? new Float32Array(plan.n);
   kernelFor(plan.n).run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, plan.gradOutput, plan.params);
   return gradOut;
@@ -51,7 +51,7 @@ export function bceWithLogitsFused(logits: Float32Array, targets: Targets, optio
 export function bceWithLogitsFused(logits: Float32Array, targets: Targets, options?: FusedOptions & { reduction?: 'mean' | 'sum' }): FusedResult<number>;
 export function bceWithLogitsFused(logits: Float32Array, targets: Targets, options?: FusedOptions): FusedResult;
 export function bceWithLogitsFused(logits: Float32Array, targets: Targets, options?: FusedOptions): FusedResult {
-  const plan = preparePlan('bceWithLogitsFused', Op.Fused, logits, targets, options);
+  const plan = prepareSharedPlan('bceWithLogitsFused', Op.Fused, logits, targets, options);
   const gradOut = plan.gradOut ?? new Float32Array(plan.n);
   if (plan.reduction === 'none') {
     const lossOut = plan.lossOut ?? new Float32Array(plan.n);
@@ -100,7 +100,7 @@ export function bceWithLogitsFusedAsync(logits: Float32Array, targets: Targets, 
 export function bceWithLogitsFusedAsync(logits: Float32Array, targets: Targets, options?: FusedOptions): Promise<FusedResult>;
 export async function bceWithLogitsFusedAsync(logits: Float32Array, targets: Targets, options?: FusedOptions): Promise<FusedResult> {
   // The plan object is shared by every call: take what this call needs before anything else can run.
-  const plan = preparePlan('bceWithLogitsFusedAsync', Op.Fused, logits, targets, options);
+  const plan = prepareSharedPlan('bceWithLogitsFusedAsync', Op.Fused, logits, targets, options);
   const { n, reduction } = plan;
   checkFixedLength('bceWithLogitsFusedAsync', plan);
   const gradOut = plan.gradOut ?? new Float32Array(n);

@@ -32,7 +32,9 @@ export interface Plan {
   params: Float64Array;
 }
 
-const plan: Plan = {
+// The functional API's plan: one object shared by every call, refilled by prepareSharedPlan (so a step
+// allocates nothing). A caller that keeps it across an await must copy what it needs first.
+const sharedPlan: Plan = {
   logits: new Float32Array(0), targets: new Float32Array(0), n: 0, classes: 1, posWeight: null, weight: null,
   reduction: 'mean', gradOutput: null, lossOut: null, gradOut: null, params: new Float64Array(Param.Count),
 };
@@ -55,7 +57,7 @@ function unknownOption(fn: string, key: string, op: Op): TypeError {
  * Validate a call and fill the shared plan. Throws TypeError/RangeError naming the argument; writes nothing.
  * The Uint8 0/1 label check is left to the kernel's pre-pass (it reads the labels anyway).
  */
-export function preparePlan(fn: string, op: Op, logits: unknown, targets: unknown, options: unknown): Plan {
+export function prepareSharedPlan(fn: string, op: Op, logits: unknown, targets: unknown, options: unknown): Plan {
   checkLogits(fn, logits);
   const n = logits.length;
   checkTargets(fn, targets, n, 'logits');
@@ -160,6 +162,7 @@ export function preparePlan(fn: string, op: Op, logits: unknown, targets: unknow
     if (overlaps(lossOutArray, gradOutArray)) throw overlapError(fn, 'options.lossOut', 'options.gradOut', '');
   }
 
+  const plan = sharedPlan;
   plan.logits = logits;
   plan.targets = targets;
   plan.n = n;
@@ -228,7 +231,7 @@ export interface FixedOptions {
 
 /**
  * A fused step's plan from options validated once: per call only the arrays are checked (types, lengths, the
- * classes, detached buffers, outputs overlapping inputs), with the same messages as preparePlan. Writes into
+ * classes, detached buffers, outputs overlapping inputs), with the same messages as prepareSharedPlan. Writes into
  * `into` (the caller's own plan and parameter block); allocates nothing.
  */
 export function planFixed(
