@@ -1,7 +1,7 @@
 // Chooses the kernel: the native addon (best ISA the CPU has) where it loads, else pure TypeScript.
 // FUSED_BCE_BACKEND=js|native and FUSED_BCE_ISA=<isa> force a choice; useBackend() does so in-process.
 import { Param } from './types';
-import type { BackendInfo, Kernel, KernelRun, KernelRunAsync, ParallelInfo } from './types';
+import type { BackendInfo, Kernel, KernelRun, KernelRunAsync, KernelRunCommon, ParallelInfo } from './types';
 import { runJs } from './kernel-js';
 import { readEnvironment } from './environment';
 import { loadNative } from './native-loader';
@@ -26,12 +26,17 @@ function resolvedAsync(run: KernelRun): KernelRunAsync {
   };
 }
 
-export const jsKernel: Kernel = Object.freeze({ name: 'js', isa: null, run: runJs, runAsync: runJsAsync });
+// The common shape through the full signature, for kernels without an entry point of their own for it.
+function commonThrough(run: KernelRun): KernelRunCommon {
+  return (logits, targets, gradOut, params) => run(logits, targets, null, null, null, gradOut, null, params);
+}
+
+export const jsKernel: Kernel = Object.freeze({ name: 'js', isa: null, run: runJs, runCommon: commonThrough(runJs), runAsync: runJsAsync });
 
 // The wasm backend, loaded on first need (a few ms to compile), or why it is not available.
 let wasmLoaded: { kernel: Kernel | null; error: string | null } | null = null;
 function wasmStateFrom({ run, error }: WasmLoad): { kernel: Kernel | null; error: string | null } {
-  return { kernel: run === null ? null : Object.freeze({ name: 'wasm' as const, isa: 'simd128', run, runAsync: resolvedAsync(run) }), error };
+  return { kernel: run === null ? null : Object.freeze({ name: 'wasm' as const, isa: 'simd128', run, runCommon: commonThrough(run), runAsync: resolvedAsync(run) }), error };
 }
 function wasmState(): { kernel: Kernel | null; error: string | null } {
   if (wasmLoaded === null) wasmLoaded = wasmStateFrom(loadWasm());
@@ -78,7 +83,9 @@ function nativeKernel(isa: string | undefined): Kernel {
       `fused-bce: ISA ${chosen} is not available on this CPU or in this build; this machine runs ${native.isas.join(', ')}`,
     );
   }
-  return Object.freeze({ name: 'native', isa: chosen, run, runAsync: native.kernelsAsync[chosen] });
+  // (A binding built before the four-argument entry point existed has none: the full one serves.)
+  const runCommon = native.kernelsCommon?.[chosen] ?? commonThrough(run);
+  return Object.freeze({ name: 'native', isa: chosen, run, runCommon, runAsync: native.kernelsAsync[chosen] });
 }
 
 // The default order: native, then wasm, then js.

@@ -42,7 +42,9 @@ export function bceWithLogits(logits: Float32Array, targets: Targets, options?: 
 export function bceWithLogitsBackward(logits: Float32Array, targets: Targets, options?: BackwardOptions): Float32Array {
   const plan = prepareSharedPlan('bceWithLogitsBackward', Op.Backward, logits, targets, options);
   const gradOut = plan.gradOut ?? new Float32Array(plan.n);
-  kernelFor(plan.n).run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, plan.gradOutput, plan.params);
+  const kernel = kernelFor(plan.n);
+  if (plan.posWeight === null && plan.weight === null && plan.gradOutput === null) kernel.runCommon(plan.logits, plan.targets, gradOut, plan.params);
+  else kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, plan.gradOutput, plan.params);
   return gradOut;
 }
 
@@ -77,7 +79,9 @@ export function runFused(plan: Plan, lossOut: Float32Array | null, gradOut: Floa
 function reducedLoss(plan: Plan, gradOut: Float32Array | null): number {
   const params = plan.params;
   params[Param.WantLossSum] = 1;
-  kernelFor(plan.n).run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, null, params);
+  const kernel = kernelFor(plan.n);
+  if (plan.posWeight === null && plan.weight === null) kernel.runCommon(plan.logits, plan.targets, gradOut, params);
+  else kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, null, params);
   return plan.reduction === 'mean' ? params[Param.LossSum] / plan.n : params[Param.LossSum];
 }
 
@@ -114,13 +118,21 @@ export async function bceWithLogitsFusedAsync(logits: Float32Array, targets: Tar
     }
     return { loss: runFused(plan, null, gradOut), grad: gradOut };
   }
-  const params = plan.params.slice(); // each call in flight has its own parameter block and sum
-  if (reduction === 'none') {
-    const lossOut = plan.lossOut ?? new Float32Array(n);
-    await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, gradOut, plan.gradOutput, params);
-    return { loss: lossOut, grad: gradOut };
+  // Each call in flight has its own parameter block and sum (from a small pool: no allocation per call).
+  const params = spareParams.pop() ?? new Float64Array(Param.Count);
+  params.set(plan.params);
+  try {
+    if (reduction === 'none') {
+      const lossOut = plan.lossOut ?? new Float32Array(n);
+      await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, gradOut, plan.gradOutput, params);
+      return { loss: lossOut, grad: gradOut };
+    }
+    params[Param.WantLossSum] = 1;
+    const sum = await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, null, params);
+    return { loss: reduction === 'mean' ? sum / n : sum, grad: gradOut };
+  } finally {
+    if (spareParams.length < 16) spareParams.push(params);
   }
-  params[Param.WantLossSum] = 1;
-  const sum = await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, null, params);
-  return { loss: reduction === 'mean' ? sum / n : sum, grad: gradOut };
 }
+
+const spareParams: Float64Array[] = [];

@@ -2,7 +2,7 @@
 // when it does not load.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { KernelRun, KernelRunAsync } from './types';
+import type { KernelRun, KernelRunAsync, KernelRunCommon } from './types';
 import { withReadableEnvironment } from './environment';
 
 /** What the native binding (native/binding/addon.cc) exports. */
@@ -11,6 +11,8 @@ export interface NativeBinding {
   readonly isas: readonly string[];
   /** One entry point per runnable ISA, each with the KernelRun signature. */
   readonly kernels: Readonly<Record<string, KernelRun>>;
+  /** The common shape (KernelRunCommon): four arguments, so a small call reads only what it uses. */
+  readonly kernelsCommon?: Readonly<Record<string, KernelRunCommon>>;
   /** The same, asynchronous (Node-API async work on the libuv pool). */
   readonly kernelsAsync: Readonly<Record<string, KernelRunAsync>>;
   /** The slots of the parameter block as the addon numbers them (checked against src/types.ts Param by a test). */

@@ -30,6 +30,8 @@ export interface Plan {
   gradOut: Float32Array | null;
   /** The kernel's numbers: classes, smoothing coefficients, gradient scale (already / n for 'mean'), threads. */
   params: Float64Array;
+  /** The arrays whose overlap this plan last checked. */
+  checkedArrays: CheckedArrays;
 }
 
 // The functional API's plan: one object shared by every call, refilled by prepareSharedPlan (so a step
@@ -37,9 +39,9 @@ export interface Plan {
 const sharedPlan: Plan = {
   logits: new Float32Array(0), targets: new Float32Array(0), n: 0, classes: 1, posWeight: null, weight: null,
   reduction: 'mean', gradOutput: null, lossOut: null, gradOut: null, params: new Float64Array(Param.Count),
+  checkedArrays: newCheckedArrays(),
 };
 
-const OPTION_KEYS = [...LOSS_OPTION_KEYS, 'lossOut', 'gradOutput', 'gradOut'];
 const hasOwn = Object.prototype.hasOwnProperty;
 
 function unknownOption(fn: string, key: string, op: Op): TypeError {
@@ -53,6 +55,81 @@ function unknownOption(fn: string, key: string, op: Op): TypeError {
   );
 }
 
+// The options as read and checked by the last call of the functional API, kept so that a training loop that
+// passes the same options object every step does not validate it again: while the object is the same, for the
+// same entry point, with the same number of enumerable keys, and every option reads the same value as before,
+// the checks that do not depend on the arrays (labelSmoothing, smoothing, reduction, threads, unknown keys) hold
+// as they did. The arrays among the options are checked on every call (detached, lengths, overlaps).
+// Options with a key set to undefined are not kept (a key deleted and an unknown one added could then look
+// the same).
+const READ_KEYS: readonly string[] = [...LOSS_OPTION_KEYS, 'lossOut', 'gradOutput', 'gradOut'];
+
+/** The value of every option a call reads (undefined where absent), in fixed named fields. */
+class OptionValues {
+  labelSmoothing: unknown = undefined;
+  smoothing: unknown = undefined;
+  posWeight: unknown = undefined;
+  weight: unknown = undefined;
+  reduction: unknown = undefined;
+  threads: unknown = undefined;
+  lossOut: unknown = undefined;
+  gradOutput: unknown = undefined;
+  gradOut: unknown = undefined;
+
+  clear(): void {
+    this.labelSmoothing = this.smoothing = this.posWeight = this.weight = this.reduction = undefined;
+    this.threads = this.lossOut = this.gradOutput = this.gradOut = undefined;
+  }
+
+  // By name: a keyed read in a loop would be a megamorphic lookup per key.
+  readFrom(opts: Record<string, unknown>): void {
+    this.labelSmoothing = opts.labelSmoothing;
+    this.smoothing = opts.smoothing;
+    this.posWeight = opts.posWeight;
+    this.weight = opts.weight;
+    this.reduction = opts.reduction;
+    this.threads = opts.threads;
+    this.lossOut = opts.lossOut;
+    this.gradOutput = opts.gradOutput;
+    this.gradOut = opts.gradOut;
+  }
+
+  set(key: string, value: unknown): void {
+    (this as unknown as Record<string, unknown>)[key] = value;
+  }
+
+  copyFrom(o: OptionValues): void {
+    this.labelSmoothing = o.labelSmoothing;
+    this.smoothing = o.smoothing;
+    this.posWeight = o.posWeight;
+    this.weight = o.weight;
+    this.reduction = o.reduction;
+    this.threads = o.threads;
+    this.lossOut = o.lossOut;
+    this.gradOutput = o.gradOutput;
+    this.gradOut = o.gradOut;
+  }
+
+  equals(o: OptionValues): boolean {
+    return this.labelSmoothing === o.labelSmoothing && this.smoothing === o.smoothing && this.posWeight === o.posWeight &&
+      this.weight === o.weight && this.reduction === o.reduction && this.threads === o.threads && this.lossOut === o.lossOut &&
+      this.gradOutput === o.gradOutput && this.gradOut === o.gradOut;
+  }
+
+  definedCount(): number {
+    return (this.labelSmoothing !== undefined ? 1 : 0) + (this.smoothing !== undefined ? 1 : 0) + (this.posWeight !== undefined ? 1 : 0) +
+      (this.weight !== undefined ? 1 : 0) + (this.reduction !== undefined ? 1 : 0) + (this.threads !== undefined ? 1 : 0) +
+      (this.lossOut !== undefined ? 1 : 0) + (this.gradOutput !== undefined ? 1 : 0) + (this.gradOut !== undefined ? 1 : 0);
+  }
+}
+
+const read = new OptionValues();
+const NO_OPTIONS = Object.freeze({});
+const checked = {
+  options: null as object | null, op: 0 as Op, keyCount: 0, values: new OptionValues(),
+  smoothScale: 1, smoothShift: 0, reduction: 'mean' as Reduction, threads: 0,
+};
+
 /**
  * Validate a call and fill the shared plan. Throws TypeError/RangeError naming the argument; writes nothing.
  * The Uint8 0/1 label check is left to the kernel's pre-pass (it reads the labels anyway).
@@ -62,71 +139,58 @@ export function prepareSharedPlan(fn: string, op: Op, logits: unknown, targets: 
   const n = logits.length;
   checkTargets(fn, targets, n, 'logits');
 
-  let labelSmoothing: unknown = 0;
-  let smoothing: unknown = 'symmetric';
-  let posWeight: unknown;
-  let weight: unknown;
-  let reduction: unknown = 'mean';
-  let gradOutput: unknown;
-  let lossOut: unknown;
-  let gradOut: unknown;
-  let threads: unknown;
-  if (options !== undefined && options !== null) {
+  read.clear();
+  let keyCount = 0;
+  let allKnown = true;
+  let known = false; // the same options as the last call's, already checked
+  if (options === undefined || options === null) {
+    known = checked.options === NO_OPTIONS && op === checked.op;
+  } else {
     if (typeof options !== 'object') {
       throw new TypeError(`fused-bce: ${fn}: options must be an object, got ${describe(options)}`);
     }
     const opts = options as Record<string, unknown>;
-    // Fast path, allocation-free: every enumerable key is one of ours, read by name. (A for-in loop that reads
-    // opts[key] allocates on every call.) Otherwise the loop below finds the unknown or inherited key.
-    let keyCount = 0;
     for (const key in opts) if (key !== '') keyCount++;
-    let ownKnown = 0;
-    for (let k = 0; k < OPTION_KEYS.length; k++) if (hasOwn.call(opts, OPTION_KEYS[k])) ownKnown++;
-    if (keyCount === ownKnown) {
-      const readLabelSmoothing = opts.labelSmoothing;
-      if (readLabelSmoothing !== undefined) labelSmoothing = readLabelSmoothing;
-      const readSmoothing = opts.smoothing;
-      if (readSmoothing !== undefined) smoothing = readSmoothing;
-      posWeight = opts.posWeight;
-      weight = opts.weight;
-      const readReduction = opts.reduction;
-      if (readReduction !== undefined) reduction = readReduction;
-      threads = opts.threads;
-      lossOut = opts.lossOut;
-      if (lossOut !== undefined && !(op & Op.Forward)) throw unknownOption(fn, 'lossOut', op);
-      gradOutput = opts.gradOutput;
-      if (gradOutput !== undefined && !(op & Op.Backward)) throw unknownOption(fn, 'gradOutput', op);
-      gradOut = opts.gradOut;
-      if (gradOut !== undefined && !(op & Op.Backward)) throw unknownOption(fn, 'gradOut', op);
-    } else {
-      for (const key in opts) {
-        const value = opts[key];
-        if (value === undefined) continue;
-        switch (key) {
-          case 'labelSmoothing': labelSmoothing = value; break;
-          case 'smoothing': smoothing = value; break;
-          case 'posWeight': posWeight = value; break;
-          case 'weight': weight = value; break;
-          case 'reduction': reduction = value; break;
-          case 'threads': threads = value; break;
-          case 'lossOut': if (!(op & Op.Forward)) throw unknownOption(fn, key, op); lossOut = value; break;
-          case 'gradOutput': if (!(op & Op.Backward)) throw unknownOption(fn, key, op); gradOutput = value; break;
-          case 'gradOut': if (!(op & Op.Backward)) throw unknownOption(fn, key, op); gradOut = value; break;
-          default: throw unknownOption(fn, key, op);
+    if (opts === checked.options && op === checked.op && keyCount === checked.keyCount) {
+      read.readFrom(opts);
+      known = read.equals(checked.values);
+    }
+    if (!known) {
+      // Allocation-free when every enumerable key is one of ours: read by name. (A for-in loop that reads
+      // opts[key] allocates on every call.) Otherwise the loop below finds the unknown or inherited key.
+      let ownKnown = 0;
+      for (let k = 0; k < READ_KEYS.length; k++) if (hasOwn.call(opts, READ_KEYS[k])) ownKnown++;
+      allKnown = keyCount === ownKnown;
+      if (allKnown) {
+        read.readFrom(opts);
+      } else {
+        read.clear();
+        for (const key in opts) {
+          const value = opts[key];
+          if (value === undefined) continue;
+          if (!READ_KEYS.includes(key)) throw unknownOption(fn, key, op);
+          read.set(key, value);
         }
       }
+      if (read.lossOut !== undefined && !(op & Op.Forward)) throw unknownOption(fn, 'lossOut', op);
+      if (read.gradOutput !== undefined && !(op & Op.Backward)) throw unknownOption(fn, 'gradOutput', op);
+      if (read.gradOut !== undefined && !(op & Op.Backward)) throw unknownOption(fn, 'gradOut', op);
     }
   }
 
-  // Reading the options may have run getters; they must not have detached or resized logits or targets.
-  if (logits.length !== n || targets.length !== n) {
+  // Reading the options may have run getters; they must not have detached or resized logits or targets. (By
+  // byteLength too: see isDetached in validate.ts for a `length` that optimised code can read stale.)
+  if (logits.length !== n || targets.length !== n || logits.byteLength !== 4 * n || targets.byteLength !== n * targets.BYTES_PER_ELEMENT) {
     throw new TypeError(`fused-bce: ${fn}: logits or targets was detached or resized while the options were read (by a getter)`);
   }
 
-  checkSmoothing(fn, smoothing, 'options.smoothing');
-  checkLabelSmoothing(fn, labelSmoothing, smoothing, 'options.labelSmoothing');
-  checkReduction(fn, reduction, 'options.reduction');
-  const threadCount = checkThreads(fn, threads, 'options.threads');
+  if (!known) checkScalarOptions(fn, op, options, keyCount, allKnown);
+  const reduction = checked.reduction;
+  const posWeight = read.posWeight;
+  const weight = read.weight;
+  const gradOutput = read.gradOutput;
+  const lossOut = read.lossOut;
+  const gradOut = read.gradOut;
 
   const classes = resolveClasses(fn, n, posWeight, weight);
 
@@ -152,17 +216,13 @@ export function prepareSharedPlan(fn: string, op: Op, logits: unknown, targets: 
   }
   if (gradOut !== undefined) checkOutput(fn, gradOut, n, 'options.gradOut');
 
+  const plan = sharedPlan;
   const lossOutArray = (lossOut as Float32Array | undefined) ?? null;
   const gradOutArray = (gradOut as Float32Array | undefined) ?? null;
   const posWeightArray = (posWeight as Float32Array | undefined) ?? null;
   const weightArray = (weight as Float32Array | undefined) ?? null;
-  if (lossOutArray !== null || gradOutArray !== null) {
-    checkNoOverlap(fn, 'options.lossOut', lossOutArray, logits, targets, posWeightArray, weightArray, gradOutputArray, false);
-    checkNoOverlap(fn, 'options.gradOut', gradOutArray, logits, targets, posWeightArray, weightArray, gradOutputArray, true);
-    if (overlaps(lossOutArray, gradOutArray)) throw overlapError(fn, 'options.lossOut', 'options.gradOut', '');
-  }
+  checkOutputsApart(fn, plan.checkedArrays, n, logits, targets, posWeightArray, weightArray, gradOutputArray, lossOutArray, gradOutArray);
 
-  const plan = sharedPlan;
   plan.logits = logits;
   plan.targets = targets;
   plan.n = n;
@@ -172,16 +232,72 @@ export function prepareSharedPlan(fn: string, op: Op, logits: unknown, targets: 
   // Numbers go to the kernel in a Float64Array: passed as arguments, doubles would be boxed on every call.
   const params = plan.params;
   params[Param.Classes] = classes;
-  params[Param.SmoothScale] = smoothingScale(labelSmoothing, smoothing);
-  params[Param.SmoothShift] = smoothingShift(labelSmoothing, smoothing);
+  params[Param.SmoothScale] = checked.smoothScale;
+  params[Param.SmoothShift] = checked.smoothShift;
   params[Param.GradScale] = gradScale;
-  params[Param.Threads] = threadCount;
+  params[Param.Threads] = checked.threads;
   params[Param.WantLossSum] = 0;
   plan.reduction = reduction;
   plan.gradOutput = gradOutputArray;
   plan.lossOut = lossOutArray;
   plan.gradOut = gradOutArray;
   return plan;
+}
+
+// The checks that do not depend on the arrays, on the values just read; remembered for the next call when they
+// pass (see `checked`).
+function checkScalarOptions(fn: string, op: Op, options: unknown, keyCount: number, allKnown: boolean): void {
+  checked.options = null;
+  // (Not `??`: null is a wrong value, reported as such, not a missing one.)
+  const labelSmoothing = read.labelSmoothing === undefined ? 0 : read.labelSmoothing;
+  const smoothing = read.smoothing === undefined ? 'symmetric' : read.smoothing;
+  const reduction = read.reduction === undefined ? 'mean' : read.reduction;
+  checkSmoothing(fn, smoothing, 'options.smoothing');
+  checkLabelSmoothing(fn, labelSmoothing, smoothing, 'options.labelSmoothing');
+  checkReduction(fn, reduction, 'options.reduction');
+  checked.threads = checkThreads(fn, read.threads, 'options.threads');
+  checked.smoothScale = smoothingScale(labelSmoothing, smoothing);
+  checked.smoothShift = smoothingShift(labelSmoothing, smoothing);
+  checked.reduction = reduction;
+  checked.values.copyFrom(read);
+  if (options === undefined || options === null) {
+    checked.options = NO_OPTIONS;
+    checked.op = op;
+  } else if (allKnown && read.definedCount() === keyCount) {
+    checked.options = options as object;
+    checked.op = op;
+    checked.keyCount = keyCount;
+  }
+}
+
+// The arrays whose overlap a plan last checked, with their length: the same view objects at the same length
+// share memory exactly as they did (a view's buffer and byte offset never change), so the check is not repeated.
+interface CheckedArrays {
+  n: number;
+  arrays: (ArrayBufferView | null)[];
+}
+
+function newCheckedArrays(): CheckedArrays {
+  return { n: -1, arrays: [null, null, null, null, null, null, null] };
+}
+
+// Outputs must not share memory with inputs or each other (gradOut may be exactly logits: in place).
+function checkOutputsApart(
+  fn: string, memo: CheckedArrays, n: number, logits: Float32Array, targets: Targets, posWeight: Float32Array | null,
+  weight: Float32Array | null, gradOutput: Float32Array | null, lossOut: Float32Array | null, gradOut: Float32Array | null,
+): void {
+  if (lossOut === null && gradOut === null) return;
+  const a = memo.arrays;
+  if (memo.n === n && a[0] === logits && a[1] === targets && a[2] === posWeight && a[3] === weight && a[4] === gradOutput &&
+      a[5] === lossOut && a[6] === gradOut) {
+    return;
+  }
+  memo.n = -1;
+  checkNoOverlap(fn, 'options.lossOut', lossOut, logits, targets, posWeight, weight, gradOutput, false);
+  checkNoOverlap(fn, 'options.gradOut', gradOut, logits, targets, posWeight, weight, gradOutput, true);
+  if (overlaps(lossOut, gradOut)) throw overlapError(fn, 'options.lossOut', 'options.gradOut', '');
+  a[0] = logits; a[1] = targets; a[2] = posWeight; a[3] = weight; a[4] = gradOutput; a[5] = lossOut; a[6] = gradOut;
+  memo.n = n;
 }
 
 /**
@@ -216,6 +332,7 @@ export function createPlan(): Plan {
   return {
     logits: new Float32Array(0), targets: new Float32Array(0), n: 0, classes: 1, posWeight: null, weight: null,
     reduction: 'mean', gradOutput: null, lossOut: null, gradOut: null, params: new Float64Array(Param.Count),
+    checkedArrays: newCheckedArrays(),
   };
 }
 
@@ -241,8 +358,7 @@ export function planFixed(
   const n = logits.length;
   checkTargets(fn, targets, n, 'logits');
   const classes = resolveClasses(fn, n, fixed.posWeight ?? undefined, fixed.weight ?? undefined);
-  checkNoOverlap(fn, 'options.lossOut', lossOut, logits, targets, fixed.posWeight, fixed.weight, null, false);
-  checkNoOverlap(fn, 'options.gradOut', gradOut, logits, targets, fixed.posWeight, fixed.weight, null, true);
+  checkOutputsApart(fn, into.checkedArrays, n, logits, targets, fixed.posWeight, fixed.weight, null, lossOut, gradOut);
   into.logits = logits;
   into.targets = targets;
   into.n = n;

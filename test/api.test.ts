@@ -139,6 +139,67 @@ forEachBackend('contract', () => {
     assert.deepEqual(f.loss, expected.loss);
   });
 
+  test('one options object reused and changed between calls: every change applies, every bad value throws', () => {
+    // The functional API keeps the checks of the last options object; a change to it must never be missed.
+    const { logits, hard } = randomInputs(64, 7);
+    const fresh = (o: object) => bceWithLogitsFused(logits, hard, { ...o });
+    const grad = new Float32Array(64);
+    const options: Record<string, unknown> = { labelSmoothing: 0.05, gradOut: grad };
+    const first = bceWithLogitsFused(logits, hard, options as never);
+    assert.equal(first.loss, fresh({ labelSmoothing: 0.05 }).loss);
+    assert.equal(bceWithLogitsFused(logits, hard, options as never).loss, first.loss, 'the same call twice');
+    options.labelSmoothing = 0.2;
+    assert.equal(bceWithLogitsFused(logits, hard, options as never).loss, fresh({ labelSmoothing: 0.2 }).loss, 'a changed rate applies');
+    options.reduction = 'sum';
+    assert.equal(bceWithLogitsFused(logits, hard, options as never).loss, fresh({ labelSmoothing: 0.2, reduction: 'sum' }).loss, 'an added key applies');
+    options.reduction = 'total';
+    assert.throws(() => bceWithLogitsFused(logits, hard, options as never), /options.reduction must be 'mean', 'sum' or 'none'/);
+    options.reduction = null;
+    assert.throws(() => bceWithLogitsFused(logits, hard, options as never), /options.reduction must be/);
+    delete options.reduction;
+    options.labelSmoothing = 0.7;
+    assert.throws(() => bceWithLogitsFused(logits, hard, options as never), /labelSmoothing must be from/);
+    options.labelSmoothing = 0.2;
+    options.labelSmoothng = 0.1; // a typo'd key added to a known-good object
+    assert.throws(() => bceWithLogitsFused(logits, hard, options as never), /unknown option "labelSmoothng"/);
+    delete options.labelSmoothng;
+    delete options.gradOut;
+    options.labelSmoothng = 0.1; // one key removed and an unknown one added: the same number of keys
+    assert.throws(() => bceWithLogitsFused(logits, hard, options as never), /unknown option "labelSmoothng"/);
+    delete options.labelSmoothng;
+    options.gradOut = grad;
+    bceWithLogitsFused(logits, hard, options as never);
+    options.gradOut = new Float32Array(63);
+    assert.throws(() => bceWithLogitsFused(logits, hard, options as never), /options.gradOut must have length 64/);
+    options.gradOut = grad;
+    assert.throws(() => bceWithLogitsBackward(logits, hard, { ...options, lossOut: new Float32Array(64) } as never), /option lossOut does not apply here/);
+    assert.throws(() => bceWithLogits(logits, hard, options as never), /option gradOut does not apply here/, 'the same object on another entry point is checked again');
+    // The same arrays again after a call: still checked for being detached.
+    const gone = new Float32Array(64);
+    options.gradOut = gone;
+    bceWithLogitsFused(logits, hard, options as never);
+    structuredClone(gone.buffer, { transfer: [gone.buffer] });
+    assert.throws(() => bceWithLogitsFused(logits, hard, options as never), /options.gradOut/);
+    // Without options at all, the defaults, each time.
+    assert.equal(bceWithLogitsFused(logits, hard).loss, fresh({}).loss);
+    assert.equal(bceWithLogitsFused(logits, hard).loss, fresh({}).loss);
+  });
+
+  test('outputs checked against the same inputs again: an overlap is found whatever was checked before', () => {
+    const { logits, hard } = randomInputs(64, 8);
+    const buffer = new Float32Array(256);
+    const x = buffer.subarray(0, 64);
+    x.set(logits);
+    const apart = buffer.subarray(64, 128);
+    const overlapping = buffer.subarray(32, 96);
+    bceWithLogitsFused(x, hard, { gradOut: apart });
+    bceWithLogitsFused(x, hard, { gradOut: apart });
+    assert.throws(() => bceWithLogitsFused(x, hard, { gradOut: overlapping }), /options.gradOut overlaps logits/);
+    bceWithLogitsFused(x, hard, { gradOut: apart });
+    const lossOut = buffer.subarray(96, 160); // overlaps apart
+    assert.throws(() => bceWithLogitsFused(x, hard, { reduction: 'none', gradOut: apart, lossOut }), /options.lossOut overlaps options.gradOut/);
+  });
+
   test('subarray views at any offset and SharedArrayBuffer arrays give the same results', () => {
     const n = 131;
     const { logits, hard, soft } = randomInputs(n, 7);

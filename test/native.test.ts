@@ -100,6 +100,48 @@ test('the raw binding re-checks types and lengths', { skip: natives.length === 0
   assert.throws(() => runAsync(f(4)), /expected 8 arguments/);
 });
 
+test('the raw binding\'s four-argument entry point (logits, targets, gradOut, params) re-checks the same', { skip: natives.length === 0 && 'no native build' }, () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const binding = require('node-gyp-build')(join(__dirname, '..', '..')) as {
+    kernels: Record<string, (...args: unknown[]) => void>;
+    kernelsCommon: Record<string, (...args: unknown[]) => void>;
+  };
+  const f = (k: number) => new Float32Array(k);
+  for (const isa of Object.keys(binding.kernels)) {
+    const common = binding.kernelsCommon[isa];
+    // The same bits as the full entry point with the other arguments null, with and without a gradient.
+    const logits = Float32Array.from({ length: 37 }, (_, i) => Math.sin(i) * 9);
+    const labels = Uint8Array.from({ length: 37 }, (_, i) => i % 3 === 0 ? 1 : 0);
+    for (const withGrad of [true, false]) {
+      const gradA = f(37), gradB = f(37);
+      const pA = Float64Array.of(1, 0.9, 0.05, 1 / 37, 1, 1, NaN), pB = pA.slice();
+      common(logits, labels, withGrad ? gradA : null, pA);
+      binding.kernels[isa](logits, labels, null, null, null, withGrad ? gradB : null, null, pB);
+      assert.equal(pA[6], pB[6], `${isa}: the same sum`);
+      assert.deepEqual(gradA, gradB, `${isa}: the same gradient`);
+      assert.ok(Number.isFinite(pA[6]) && pA[6] > 0);
+    }
+    const okArgs: unknown[] = [f(4), f(4), f(4), Float64Array.of(1, 1, 0, 1, 0, 1, 0)];
+    const bad: [number, unknown, RegExp][] = [
+      [0, new Float64Array(4), /logits must be a Float32Array/],
+      [1, f(3), /targets must have length 4/],
+      [1, Uint8Array.of(0, 1, 2, 0), /got 2 at index 2/],
+      [2, f(5), /gradOut must have length 4/],
+      [2, 'x', /gradOut must be a Float32Array or null/],
+      [3, new Float64Array(6), /params must be a Float64Array of length 7/],
+      [3, Float64Array.of(3, 1, 0, 1, 0, 1, 0), /multiple of classes/],
+      [3, Float64Array.of(1, 1, 0, 1, -1, 1, 0), /threads\] must be an integer from 0/],
+    ];
+    for (const [index, value, pattern] of bad) {
+      const args = okArgs.slice();
+      args[index] = value;
+      assert.throws(() => common(...args), pattern, `${isa}, argument ${index}`);
+    }
+    assert.throws(() => common(f(4), f(4), f(4)), /expected 4 arguments/);
+    assert.throws(() => common(...okArgs, null), /expected 4 arguments/);
+  }
+});
+
 test('n above 2^24: every ISA agrees with the float64 js backend on the mean and on the last elements', { skip: natives.length === 0 && 'no native build' }, () => {
   // Beyond 2^24 a float32 index or accumulator would lose elements; the kernels index with size_t and sum in
   // float64. 2^24 + 37 elements, so that the tail of every vector width is exercised at the end too.

@@ -1,5 +1,5 @@
 // The Node-API binding: per runnable ISA, a synchronous and an asynchronous function with the KernelRun
-// signature of src/types.ts. It re-checks every type and length the kernel relies on, so a direct call with
+// signature of src/types.ts, and a synchronous one of the common shape (KernelRunCommon: four arguments). It re-checks every type and length the kernel relies on, so a direct call with
 // wrong arguments throws instead of touching memory out of bounds. No C++ exceptions (-fno-exceptions); no
 // allocation per synchronous single-threaded call.
 #include <napi.h>
@@ -19,6 +19,7 @@ using fused_bce::IsaEntry;
 using fused_bce::KernelArgs;
 
 constexpr size_t kArgCount = 8;
+constexpr size_t kCommonArgCount = 4;
 
 struct View {
   void* data = nullptr;
@@ -85,21 +86,29 @@ struct Call {
   size_t arrayCount = 0;
 };
 
-// (logits, targets, posWeight, weight, lossOut, gradOut, gradOutput, params), params a Float64Array of
-// [classes, smoothScale, smoothShift, gradScale, threads, wantLossSum, lossSum]. Returns false after throwing.
-bool readCall(napi_env env, const napi_value* argv, Call* call) {
-  View logits, targets, posWeight, weight, lossOut, gradOut, gradOutput;
-  if (!readView(env, argv[0], "logits", false, false, &logits)) return false;
-  if (!readView(env, argv[1], "targets", false, true, &targets)) return false;
-  if (!readView(env, argv[2], "posWeight", true, false, &posWeight)) return false;
-  if (!readView(env, argv[3], "weight", true, false, &weight)) return false;
-  if (!readView(env, argv[4], "lossOut", true, false, &lossOut)) return false;
-  if (!readView(env, argv[5], "gradOut", true, false, &gradOut)) return false;
-  if (!readView(env, argv[6], "gradOutput", true, false, &gradOutput)) return false;
+// The arguments of a call in the order of the full entry point: logits, targets, posWeight, weight, lossOut,
+// gradOut, gradOutput (absent ones not present), and params.
+enum ArgIndex { kLogits = 0, kTargets, kPosWeight, kWeight, kLossOut, kGradOut, kGradOutput, kParams };
+struct CallViews {
+  View views[7];
+  napi_value values[8] = {};
+};
+
+// Checks the parameter block and every length the kernel relies on, and fills the call. Returns false after
+// throwing.
+bool checkCall(napi_env env, const CallViews& in, Call* call) {
+  const View& logits = in.views[kLogits];
+  const View& targets = in.views[kTargets];
+  const View& posWeight = in.views[kPosWeight];
+  const View& weight = in.views[kWeight];
+  const View& lossOut = in.views[kLossOut];
+  const View& gradOut = in.views[kGradOut];
+  const View& gradOutput = in.views[kGradOutput];
+  const napi_value* argv = in.values;
   napi_typedarray_type type = napi_int8_array;
   size_t paramCount = 0;
   void* paramData = nullptr;
-  const bool isTyped = napi_get_typedarray_info(env, argv[7], &type, &paramCount, &paramData, nullptr, nullptr) == napi_ok;
+  const bool isTyped = napi_get_typedarray_info(env, argv[kParams], &type, &paramCount, &paramData, nullptr, nullptr) == napi_ok;
   if (!isTyped || type != napi_float64_array || paramCount < kParamCount || paramData == nullptr) {
     char message[120];
     std::snprintf(message, sizeof message, "fused-bce: native: params must be a Float64Array of length %d", static_cast<int>(kParamCount));
@@ -168,20 +177,50 @@ bool readCall(napi_env env, const napi_value* argv, Call* call) {
   // An empty posWeight/weight (n = 0) has no data pointer; the kernel returns before reading it.
   call->params = params;
   call->threads = static_cast<unsigned>(threadsNumber);
-  const View* views[7] = {&logits, &targets, &posWeight, &weight, &lossOut, &gradOut, &gradOutput};
   for (int k = 0; k < 7; ++k) {
-    if (views[k]->present) call->arrays[call->arrayCount++] = argv[k];
+    if (in.views[k].present) call->arrays[call->arrayCount++] = argv[k];
   }
-  call->arrays[call->arrayCount++] = argv[7];
+  call->arrays[call->arrayCount++] = argv[kParams];
   return true;
 }
 
-bool readArgv(napi_env env, napi_callback_info info, napi_value* argv, const IsaEntry** isa) {
-  size_t argc = kArgCount;
+// (logits, targets, posWeight, weight, lossOut, gradOut, gradOutput, params), params a Float64Array of
+// [classes, smoothScale, smoothShift, gradScale, threads, wantLossSum, lossSum]. Returns false after throwing.
+bool readCall(napi_env env, const napi_value* argv, Call* call) {
+  CallViews in;
+  View* v = in.views;
+  for (int k = 0; k < 8; ++k) in.values[k] = argv[k];
+  if (!readView(env, argv[kLogits], "logits", false, false, &v[kLogits])) return false;
+  if (!readView(env, argv[kTargets], "targets", false, true, &v[kTargets])) return false;
+  if (!readView(env, argv[kPosWeight], "posWeight", true, false, &v[kPosWeight])) return false;
+  if (!readView(env, argv[kWeight], "weight", true, false, &v[kWeight])) return false;
+  if (!readView(env, argv[kLossOut], "lossOut", true, false, &v[kLossOut])) return false;
+  if (!readView(env, argv[kGradOut], "gradOut", true, false, &v[kGradOut])) return false;
+  if (!readView(env, argv[kGradOutput], "gradOutput", true, false, &v[kGradOutput])) return false;
+  return checkCall(env, in, call);
+}
+
+// The common shape, (logits, targets, gradOut, params): no posWeight, weight, lossOut or per-element
+// gradOutput, so a call reads four arguments instead of eight. gradOut may be null (the loss alone).
+bool readCommonCall(napi_env env, const napi_value* argv, Call* call) {
+  CallViews in;
+  View* v = in.views;
+  in.values[kLogits] = argv[0];
+  in.values[kTargets] = argv[1];
+  in.values[kGradOut] = argv[2];
+  in.values[kParams] = argv[3];
+  if (!readView(env, argv[0], "logits", false, false, &v[kLogits])) return false;
+  if (!readView(env, argv[1], "targets", false, true, &v[kTargets])) return false;
+  if (!readView(env, argv[2], "gradOut", true, false, &v[kGradOut])) return false;
+  return checkCall(env, in, call);
+}
+
+bool readArgv(napi_env env, napi_callback_info info, size_t expected, napi_value* argv, const IsaEntry** isa) {
+  size_t argc = expected;
   void* data = nullptr;
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return false;
-  if (argc != kArgCount) {
-    throwError(env, false, "fused-bce: native: expected 8 arguments");
+  if (argc != expected) {
+    throwError(env, false, expected == kArgCount ? "fused-bce: native: expected 8 arguments" : "fused-bce: native: expected 4 arguments");
     return false;
   }
   *isa = static_cast<const IsaEntry*>(data);
@@ -194,7 +233,18 @@ napi_value Run(napi_env env, napi_callback_info info) {
   napi_value argv[kArgCount];
   const IsaEntry* isa;
   Call call;
-  if (!readArgv(env, info, argv, &isa) || !readCall(env, argv, &call)) return nullptr;
+  if (!readArgv(env, info, kArgCount, argv, &isa) || !readCall(env, argv, &call)) return nullptr;
+  const double sum = fused_bce::runBlocked(isa->run, call.args, call.threads);
+  if (call.args.wantLossSum) call.params[kLossSum] = sum;
+  return nullptr;
+}
+
+// The synchronous entry point of the common shape: (logits, targets, gradOut or null, params).
+napi_value RunCommon(napi_env env, napi_callback_info info) {
+  napi_value argv[kCommonArgCount];
+  const IsaEntry* isa;
+  Call call;
+  if (!readArgv(env, info, kCommonArgCount, argv, &isa) || !readCommonCall(env, argv, &call)) return nullptr;
   const double sum = fused_bce::runBlocked(isa->run, call.args, call.threads);
   if (call.args.wantLossSum) call.params[kLossSum] = sum;
   return nullptr;
@@ -217,6 +267,57 @@ struct AsyncCall {
   napi_async_work work = nullptr;
   double sum = 0;
 };
+
+// What one environment (the main thread, or a worker) keeps between asynchronous calls: the async resource name
+// (a string created once) and a few finished call records, so that a call above the inline threshold allocates
+// neither (Node-API's own work object and the promise remain). Freed with the environment.
+struct EnvData {
+  napi_ref resourceName = nullptr;  // a one-element array holding the name string
+  AsyncCall* spare[8] = {};
+  size_t spareCount = 0;
+};
+
+// (The reference to the name is not deleted here: the environment frees its references as it tears down.)
+void freeEnvData(napi_env, void* data, void*) {
+  auto* d = static_cast<EnvData*>(data);
+  for (size_t k = 0; k < d->spareCount; ++k) delete d->spare[k];
+  delete d;
+}
+
+EnvData* envData(napi_env env) {
+  void* data = nullptr;
+  return napi_get_instance_data(env, &data) == napi_ok ? static_cast<EnvData*>(data) : nullptr;
+}
+
+// The async resource name, "fused-bce": created once per environment and kept in a one-element array (before
+// Node-API 10 a reference can only hold an object).
+napi_value resourceName(napi_env env, EnvData* d) {
+  napi_value holder = nullptr, name = nullptr;
+  if (d != nullptr && d->resourceName != nullptr && napi_get_reference_value(env, d->resourceName, &holder) == napi_ok &&
+      holder != nullptr && napi_get_element(env, holder, 0, &name) == napi_ok) {
+    return name;
+  }
+  if (napi_create_string_utf8(env, "fused-bce", NAPI_AUTO_LENGTH, &name) != napi_ok) return nullptr;
+  if (d != nullptr && d->resourceName == nullptr && napi_create_array_with_length(env, 1, &holder) == napi_ok &&
+      napi_set_element(env, holder, 0, name) == napi_ok) {
+    napi_create_reference(env, holder, 1, &d->resourceName);
+  }
+  return name;
+}
+
+AsyncCall* takeCallRecord(EnvData* d) {
+  if (d != nullptr && d->spareCount > 0) {
+    AsyncCall* a = d->spare[--d->spareCount];
+    *a = AsyncCall{};
+    return a;
+  }
+  return new AsyncCall;
+}
+
+void returnCallRecord(EnvData* d, AsyncCall* a) {
+  if (d != nullptr && d->spareCount < sizeof d->spare / sizeof d->spare[0]) d->spare[d->spareCount++] = a;
+  else delete a;
+}
 
 // Owned blocks are reused: a fresh block costs a page fault per 4 KiB on first touch (about 10 us each on these
 // VMs), more than the copy itself at large sizes. Blocks are taken and returned on the JavaScript thread of
@@ -360,7 +461,7 @@ void completeAsync(napi_env env, napi_status status, void* data) {
   for (size_t k = 0; k < a->call.arrayCount; ++k) napi_delete_reference(env, a->refs[k]);
   napi_delete_async_work(env, a->work);
   returnBlock(a->owned, a->ownedBytes);
-  delete a;
+  returnCallRecord(envData(env), a);
 }
 
 // Whether the buffer behind a typed array can change length (a resizable ArrayBuffer, a growable
@@ -386,22 +487,22 @@ napi_value RunAsync(napi_env env, napi_callback_info info) {
   napi_value argv[kArgCount];
   const IsaEntry* isa;
   Call call;
-  if (!readArgv(env, info, argv, &isa) || !readCall(env, argv, &call)) return nullptr;
+  if (!readArgv(env, info, kArgCount, argv, &isa) || !readCall(env, argv, &call)) return nullptr;
   for (size_t k = 0; k < call.arrayCount; ++k) {
     if (onResizableBuffer(env, call.arrays[k])) {
       return throwError(env, false, "fused-bce: native: an asynchronous call takes fixed-length arrays; an argument is on a resizable or growable buffer");
     }
   }
-  auto* a = new AsyncCall;
+  EnvData* data = envData(env);
+  AsyncCall* a = takeCallRecord(data);
   a->call = call;
   a->isa = isa;
   if (!ownMemory(a)) {
-    delete a;
+    returnCallRecord(data, a);
     return throwError(env, true, "fused-bce: native: could not allocate the asynchronous call's copy of its arrays");
   }
-  napi_value promise, name;
-  bool ok = napi_create_promise(env, &a->deferred, &promise) == napi_ok &&
-            napi_create_string_utf8(env, "fused-bce", NAPI_AUTO_LENGTH, &name) == napi_ok &&
+  napi_value promise, name = resourceName(env, data);
+  bool ok = name != nullptr && napi_create_promise(env, &a->deferred, &promise) == napi_ok &&
             napi_create_async_work(env, nullptr, name, executeAsync, completeAsync, a, &a->work) == napi_ok;
   size_t referenced = 0;
   for (; ok && referenced < call.arrayCount; ++referenced) {
@@ -420,7 +521,7 @@ napi_value RunAsync(napi_env env, napi_callback_info info) {
     for (size_t k = 0; k < referenced; ++k) napi_delete_reference(env, a->refs[k]);
     if (a->work != nullptr) napi_delete_async_work(env, a->work);
     returnBlock(a->owned, a->ownedBytes);
-    delete a;  // the promise (if created) is dropped unsettled; the caller gets the exception instead
+    returnCallRecord(data, a);  // the promise (if created) is dropped unsettled; the caller gets the exception instead
     bool pending = false;
     napi_is_exception_pending(env, &pending);
     if (!pending) throwError(env, false, "fused-bce: native: could not start the asynchronous call");
@@ -430,11 +531,13 @@ napi_value RunAsync(napi_env env, napi_callback_info info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  if (envData(env) == nullptr) napi_set_instance_data(env, new EnvData, freeEnvData, nullptr);
   const IsaEntry* entries;
   const size_t count = fused_bce::compiledIsas(&entries);
   Napi::Array runnable = Napi::Array::New(env);
   Napi::Object kernels = Napi::Object::New(env);
   Napi::Object kernelsAsync = Napi::Object::New(env);
+  Napi::Object kernelsCommon = Napi::Object::New(env);
   uint32_t runnableCount = 0;
   for (size_t k = 0; k < count; ++k) {
     if (!fused_bce::cpuSupports(entries[k].isa)) continue;
@@ -445,11 +548,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     kernels.Set(entries[k].name, Napi::Value(env, fn));
     napi_create_function(env, entries[k].name, NAPI_AUTO_LENGTH, RunAsync, const_cast<IsaEntry*>(&entries[k]), &fn);
     kernelsAsync.Set(entries[k].name, Napi::Value(env, fn));
+    napi_create_function(env, entries[k].name, NAPI_AUTO_LENGTH, RunCommon, const_cast<IsaEntry*>(&entries[k]), &fn);
+    kernelsCommon.Set(entries[k].name, Napi::Value(env, fn));
   }
   // In the table's best-first order: isas[0] is the best this CPU runs.
   exports.Set("isas", runnable);
   exports.Set("kernels", kernels);
   exports.Set("kernelsAsync", kernelsAsync);
+  exports.Set("kernelsCommon", kernelsCommon);
   // The parameter block's layout, so that a test holds src/types.ts Param against it.
   Napi::Object slots = Napi::Object::New(env);
   const struct {
