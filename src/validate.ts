@@ -66,9 +66,7 @@ function isDetached(array: Float32Array | Uint8Array): boolean {
   const buffer = array.buffer as ArrayBuffer & { detached?: boolean };
   if (typeof buffer.detached === 'boolean') return buffer.detached;
   if (buffer.byteLength !== 0) return false;
-  // A call into a builtin that refuses detached buffers. (Not `new Uint8Array(buffer)`: once optimised, V8 11
-  // (Node 20) can drop that unused allocation, and its throw with it; the fuzz tests caught detached outputs
-  // accepted that way.)
+  // A call into a builtin that refuses detached buffers (a call with a result, which no optimiser can drop).
   try {
     buffer.slice(0);
     return false;

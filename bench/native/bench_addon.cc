@@ -3,6 +3,7 @@
 //   kernels[<kernel>][<isa>](logits, labels, gradOut, labelSmoothing) -> mean loss
 //        <kernel>: current (this package's kernel), v010 (the 0.1.0 kernel), sketch (a careless float sketch)
 //   noopRead8(...8 arguments)              reads what a fused call's 8 arguments need (typeof, typed array info)
+//   noopRead4(a, b, c, d)                  reads four typed arrays (the common entry point's arguments)
 //   noopRead3(a, b, c)                     reads three typed arrays
 //   noopAsync(): Promise                   a no-op trip through the libuv pool
 // Each call reads its typed arrays once and returns a double: the same thin layer for every kernel row.
@@ -134,6 +135,20 @@ napi_value NoopRead8(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// What the common entry point's 4 arguments (logits, targets, gradOut, params) cost to read.
+napi_value NoopRead4(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  for (size_t k = 0; k < argc; ++k) {
+    napi_typedarray_type type;
+    size_t length;
+    void* p;
+    napi_get_typedarray_info(env, argv[k], &type, &length, &p, nullptr, nullptr);
+  }
+  return nullptr;
+}
+
 napi_value NoopRead3(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -188,6 +203,7 @@ napi_value Init(napi_env env, napi_value exports) {
   setFunction(env, exports, "bandwidthBaseline", BandwidthBaseline, nullptr);
   setFunction(env, exports, "noopRead8", NoopRead8, nullptr);
   setFunction(env, exports, "noopRead3", NoopRead3, nullptr);
+  setFunction(env, exports, "noopRead4", NoopRead4, nullptr);
   setFunction(env, exports, "noopAsync", NoopAsync, nullptr);
   napi_value kernels, current, v010, sketch;
   napi_create_object(env, &kernels);
