@@ -77,12 +77,99 @@ export const runJs: KernelRun = (logits, targets, posWeight, weight, lossOut, gr
  * The unweighted fast path (p = w = 1), as in native/kernel/bce_kernel.inl (softplus weight (1 - y') + y'):
  *   x >= 0: loss = (1 - y') x + log1p(e),  grad = ((1 - y') - y' e) / (1 + e) * scale
  *   x < 0:  loss = -y' x + log1p(e),       grad = ((1 - y') e - y') / (1 + e) * scale
- * each in float64, rounded once when stored. One branch per element, on the sign of x (a sign is as good as
- * random, and V8 compiles each ?: to a branch: three of them cost twice the time); the limit 0 * inf = 0 is
- * tested only where x is infinite. Hard labels are 0 or 1, so y' comes from the same arithmetic for both target
- * types. Returns the float64 sum of the losses (0 without wantLoss).
+ * each in float64, rounded once when stored. Hard labels are 0 or 1, so y' comes from the same arithmetic for
+ * both target types. Returns the float64 sum of the losses (0 without wantLoss).
+ * As the C++ kernel picks runAll<kLoss, kGrad>, one loop per combination of outputs (loss and gradient, loss,
+ * gradient), each with one branch per element, on the sign of x (a sign is as good as random; V8 compiles each
+ * ?: and each test of an option inside a loop to a branch, and they cost as much as the arithmetic). The limit
+ * 0 * inf = 0 of the linear term at an infinite logit is not tested per element: such an element makes the sum
+ * NaN, and then the pass is run again by carefulPath, which tests it (the same bits everywhere else).
  */
 function fastPath(
+  logits: Float32Array, targets: Float32Array | Uint8Array, lossOut: Float32Array | null, gradOut: Float32Array | null,
+  wantLoss: boolean, smoothScale: number, smoothShift: number, gradScale: number,
+): number {
+  if (!wantLoss) {
+    if (gradOut !== null) gradientLoop(logits, targets, gradOut, smoothScale, smoothShift, gradScale);
+    return 0;
+  }
+  // In place (gradOut is logits) the logits are gone after one pass: no second pass, so the careful one now; and
+  // for a few elements, where the careful loop costs less than finding out (two .buffer reads).
+  const careful = logits.length < 16 || (gradOut !== null && gradOut.buffer === logits.buffer && gradOut.byteOffset === logits.byteOffset);
+  if (!careful) {
+    const sum = gradOut === null
+      ? lossLoop(logits, targets, lossOut, smoothScale, smoothShift)
+      : lossGradientLoop(logits, targets, lossOut, gradOut, smoothScale, smoothShift, gradScale);
+    if (sum === sum) return sum;
+  }
+  return carefulPath(logits, targets, lossOut, gradOut, wantLoss, smoothScale, smoothShift, gradScale);
+}
+
+function lossGradientLoop(
+  logits: Float32Array, targets: Float32Array | Uint8Array, lossOut: Float32Array | null, gradOut: Float32Array,
+  smoothScale: number, smoothShift: number, gradScale: number,
+): number {
+  let lossSum = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const x = logits[i];
+    const y = targets[i];
+    const smoothedTarget = y * smoothScale + smoothShift;
+    const negTarget = (1 - y) * smoothScale + smoothShift;
+    const expNegAbs = Math.exp(-Math.abs(x));
+    let linear: number;
+    let core: number;
+    if (x >= 0) {
+      linear = negTarget * x;
+      core = negTarget - smoothedTarget * expNegAbs;
+    } else {
+      linear = -smoothedTarget * x;
+      core = negTarget * expNegAbs - smoothedTarget;
+    }
+    // The softplus weight is 1 up to float64 rounding, but NaN for an infinite target (inf - inf), as in the
+    // general formula and the native kernel's double path: so it is computed, not assumed.
+    const loss = linear + (negTarget + smoothedTarget) * Math.log1p(expNegAbs);
+    if (lossOut !== null) lossOut[i] = loss;
+    lossSum += loss;
+    gradOut[i] = (core / (1 + expNegAbs)) * gradScale;
+  }
+  return lossSum;
+}
+
+function lossLoop(
+  logits: Float32Array, targets: Float32Array | Uint8Array, lossOut: Float32Array | null, smoothScale: number, smoothShift: number,
+): number {
+  let lossSum = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const x = logits[i];
+    const y = targets[i];
+    const smoothedTarget = y * smoothScale + smoothShift;
+    const negTarget = (1 - y) * smoothScale + smoothShift;
+    const linear = x >= 0 ? negTarget * x : -smoothedTarget * x;
+    const loss = linear + (negTarget + smoothedTarget) * Math.log1p(Math.exp(-Math.abs(x)));
+    if (lossOut !== null) lossOut[i] = loss;
+    lossSum += loss;
+  }
+  return lossSum;
+}
+
+function gradientLoop(
+  logits: Float32Array, targets: Float32Array | Uint8Array, gradOut: Float32Array, smoothScale: number, smoothShift: number,
+  gradScale: number,
+): void {
+  for (let i = 0; i < logits.length; i++) {
+    const x = logits[i];
+    const y = targets[i];
+    const smoothedTarget = y * smoothScale + smoothShift;
+    const negTarget = (1 - y) * smoothScale + smoothShift;
+    const expNegAbs = Math.exp(-Math.abs(x));
+    const core = x >= 0 ? negTarget - smoothedTarget * expNegAbs : negTarget * expNegAbs - smoothedTarget;
+    gradOut[i] = (core / (1 + expNegAbs)) * gradScale;
+  }
+}
+
+// The same formulas in one loop that also takes the limit 0 * inf = 0 of the linear term at infinite logits
+// (tested only where x is infinite); for sums that came out NaN, and for the gradient in place.
+function carefulPath(
   logits: Float32Array, targets: Float32Array | Uint8Array, lossOut: Float32Array | null, gradOut: Float32Array | null,
   wantLoss: boolean, smoothScale: number, smoothShift: number, gradScale: number,
 ): number {
@@ -103,8 +190,6 @@ function fastPath(
       core = negTarget * expNegAbs - smoothedTarget;
     }
     if (wantLoss) {
-      // The softplus weight is 1 up to float64 rounding, but NaN for an infinite target (inf - inf), as in the
-      // general formula and the native kernel's double path: so it is computed, not assumed.
       const loss = linear + (negTarget + smoothedTarget) * Math.log1p(expNegAbs);
       if (lossOut !== null) lossOut[i] = loss;
       lossSum += loss;

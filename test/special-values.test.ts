@@ -55,6 +55,34 @@ forEachBackend('special values', () => {
     }
   });
 
+  test('special values inside long arrays (the loops that do not test for them) give the same as alone', () => {
+    // Element i of a 40-element call equals the same element computed alone, for every row of the table,
+    // reduction 'none' and 'mean', out of place and with the gradient in place.
+    for (const [x, y, a] of TABLE) {
+      const n = 40;
+      const logits = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 5);
+      const targets = Float32Array.from({ length: n }, (_, i) => (i % 4) / 3);
+      const at = 17;
+      logits[at] = x;
+      targets[at] = y;
+      const options = { labelSmoothing: a, reduction: 'none' as const };
+      const label = `x=${x} y=${y} a=${a}`;
+      const whole = bceWithLogitsFused(logits, targets, options);
+      for (let i = 0; i < n; i++) {
+        const alone = bceWithLogitsFused(logits.subarray(i, i + 1), targets.subarray(i, i + 1), options);
+        assert.ok(Object.is(whole.loss[i], alone.loss[0]) && Object.is(whole.grad[i], alone.grad[0]), `${label}: element ${i}`);
+      }
+      assert.ok(Object.is(bceWithLogits(logits, targets, options)[at], whole.loss[at]), `${label}: forward alone`);
+      const sum = whole.loss.reduce((p, q) => p + q, 0);
+      const mean = bceWithLogits(logits, targets, { labelSmoothing: a });
+      assert.ok(Number.isNaN(sum) ? Number.isNaN(mean) : Math.abs(mean - sum / n) <= 1e-6 * Math.abs(sum / n) || mean === sum / n, `${label}: mean ${mean}`);
+      const inPlace = logits.slice();
+      const r = bceWithLogitsFused(inPlace, targets, { ...options, gradOut: inPlace });
+      assert.ok(Object.is(r.loss[at], whole.loss[at]), `${label}: in place, loss ${r.loss[at]} vs ${whole.loss[at]}`);
+      assert.ok(Object.is(inPlace[at], whole.grad[at]), `${label}: in place, grad`);
+    }
+  });
+
   test('NaN in any element makes the reduced loss NaN; an infinite loss makes it +inf', () => {
     const logits = Float32Array.of(0.5, NaN, -1);
     const targets = Float32Array.of(1, 0, 0);
