@@ -3,6 +3,7 @@
 import { Param } from './types';
 import type { KernelRun } from './types';
 import { firstInvalidLabel, invalidLabelError } from './validate';
+import { expNonPositive, log1pUnit } from './math-js';
 
 /**
  * Per element, with y' = y * smoothScale + smoothShift, p = posWeight[c], w = weight:
@@ -49,13 +50,13 @@ export const runJs: KernelRun = (logits, targets, posWeight, weight, lossOut, gr
       const posTarget = p * smoothedTarget;
       const softplusWeight = negTarget + posTarget;
       const absLogit = Math.abs(x);
-      const expNegAbs = Math.exp(-absLogit);
+      const expNegAbs = expNonPositive(-absLogit);
 
       const recip = 1 / (1 + expNegAbs);
       const nonNegative = x >= 0;
 
       if (wantLoss) {
-        const log1pExp = Math.log1p(expNegAbs);
+        const log1pExp = log1pUnit(expNegAbs);
         const linearTarget = nonNegative ? negTarget : smoothedTarget;
         const linearScale = nonNegative ? 1 : p;
         const linear = linearTarget === 0 || linearScale === 0 ? 0 : linearTarget * absLogit * linearScale;
@@ -115,7 +116,7 @@ function lossGradientLoop(
     const y = targets[i];
     const smoothedTarget = y * smoothScale + smoothShift;
     const negTarget = (1 - y) * smoothScale + smoothShift;
-    const expNegAbs = Math.exp(-Math.abs(x));
+    const expNegAbs = expNonPositive(-Math.abs(x));
     let linear: number;
     let core: number;
     if (x >= 0) {
@@ -127,7 +128,7 @@ function lossGradientLoop(
     }
     // The softplus weight is 1 up to float64 rounding, but NaN for an infinite target (inf - inf), as in the
     // general formula and the native kernel's double path: so it is computed, not assumed.
-    const loss = linear + (negTarget + smoothedTarget) * Math.log1p(expNegAbs);
+    const loss = linear + (negTarget + smoothedTarget) * log1pUnit(expNegAbs);
     if (lossOut !== null) lossOut[i] = loss;
     lossSum += loss;
     gradOut[i] = (core / (1 + expNegAbs)) * gradScale;
@@ -145,7 +146,7 @@ function lossLoop(
     const smoothedTarget = y * smoothScale + smoothShift;
     const negTarget = (1 - y) * smoothScale + smoothShift;
     const linear = x >= 0 ? negTarget * x : -smoothedTarget * x;
-    const loss = linear + (negTarget + smoothedTarget) * Math.log1p(Math.exp(-Math.abs(x)));
+    const loss = linear + (negTarget + smoothedTarget) * log1pUnit(expNonPositive(-Math.abs(x)));
     if (lossOut !== null) lossOut[i] = loss;
     lossSum += loss;
   }
@@ -161,7 +162,7 @@ function gradientLoop(
     const y = targets[i];
     const smoothedTarget = y * smoothScale + smoothShift;
     const negTarget = (1 - y) * smoothScale + smoothShift;
-    const expNegAbs = Math.exp(-Math.abs(x));
+    const expNegAbs = expNonPositive(-Math.abs(x));
     const core = x >= 0 ? negTarget - smoothedTarget * expNegAbs : negTarget * expNegAbs - smoothedTarget;
     gradOut[i] = (core / (1 + expNegAbs)) * gradScale;
   }
@@ -179,7 +180,7 @@ function carefulPath(
     const y = targets[i];
     const smoothedTarget = y * smoothScale + smoothShift;
     const negTarget = (1 - y) * smoothScale + smoothShift;
-    const expNegAbs = Math.exp(-Math.abs(x));
+    const expNegAbs = expNonPositive(-Math.abs(x));
     let linear: number;
     let core: number;
     if (x >= 0) {
@@ -190,7 +191,7 @@ function carefulPath(
       core = negTarget * expNegAbs - smoothedTarget;
     }
     if (wantLoss) {
-      const loss = linear + (negTarget + smoothedTarget) * Math.log1p(expNegAbs);
+      const loss = linear + (negTarget + smoothedTarget) * log1pUnit(expNegAbs);
       if (lossOut !== null) lossOut[i] = loss;
       lossSum += loss;
     }

@@ -1,0 +1,47 @@
+// Float64 e^t and log1p for the TypeScript kernel, table-driven like the C++ kernel's (native/kernel/bce_math.inl):
+// in V8, Math.exp and Math.log1p call out to library code, and these cost about half as much. Each is within
+// 2 ulp (float64) of V8's Math.exp / Math.log1p (test/math-js.test.ts), far below the float32 rounding that
+// follows: the kernel's float32 results are those of the library functions except where a value lies within
+// about 2^-51 (relative) of a float32 rounding boundary. Tables: src/math-tables.ts (native/tools/gen_js_tables.py).
+import { EXP2_STEPS, INVERSE_POINTS, LOG_POINTS } from './math-tables';
+
+// ln 2 / 256 as hi + lo: hi has 32 significant bits, so k * hi is exact for |k| < 2^21 (fdlibm's split of ln 2).
+const LN2_STEP_HI = 6.93147180369123816490e-01 / 256;
+const LN2_STEP_LO = 1.90821492927058770002e-10 / 256;
+const STEPS_OVER_LN2 = 256 / Math.LN2;
+// Adding and subtracting 1.5 * 2^52 rounds a double of magnitude below 2^51 to an integer (ties to even).
+const ROUND_MAGIC = 6755399441055744;
+
+// 2^m for m = -1022..0, exact (powers of two in the normal range).
+const POW2 = new Float64Array(1023);
+POW2[1022] = 1;
+for (let m = 1021; m >= 0; m--) POW2[m] = POW2[m + 1] / 2;
+
+/**
+ * e^t for t <= 0 (and NaN, -inf). t = k ln2/256 + r with |r| <= ln2/512: e^t = 2^(k >> 8) * 2^((k & 255)/256) * e^r,
+ * e^r - 1 by its Taylor polynomial to r^5 (truncation below 1e-20 relative). Below -708 (results near or in the
+ * subnormal range) and for NaN, Math.exp.
+ */
+export function expNonPositive(t: number): number {
+  if (!(t >= -708)) return Math.exp(t);
+  const k = t * STEPS_OVER_LN2 + ROUND_MAGIC - ROUND_MAGIC;
+  const r = t - k * LN2_STEP_HI - k * LN2_STEP_LO;
+  const expm1 = r * (1 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120)))));
+  const table = EXP2_STEPS[k & 255];
+  return (table + table * expm1) * POW2[(k >> 8) + 1022];
+}
+
+/**
+ * log1p(e) for e in [0, 1] (NaN propagates). u = 1 + e rounded, with its rounding error e - (u - 1) exactly;
+ * log(u) = log(c_j) + log1p(r) with c_j = 1 + j/256 <= u < c_j + 1/256 and r = (u - c_j) / c_j in [0, 1/256),
+ * log1p(r) by its Taylor polynomial to r^7 (truncation below 3e-18 relative); then + (rounding error) / u. For
+ * small e (j = 0) c_j is 1 and r is u - 1 exactly, so tiny arguments keep their relative accuracy.
+ */
+export function log1pUnit(e: number): number {
+  const u = 1 + e;
+  const j = ((u - 1) * 256) | 0;
+  const lost = e - (u - 1);
+  const r = (u - (1 + j / 256)) * INVERSE_POINTS[j];
+  const series = r * (1 + r * (-1 / 2 + r * (1 / 3 + r * (-1 / 4 + r * (1 / 5 + r * (-1 / 6 + r * (1 / 7)))))));
+  return LOG_POINTS[j] + series + lost * INVERSE_POINTS[j];
+}
