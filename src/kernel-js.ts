@@ -31,8 +31,8 @@ export const runJs: KernelRun = (logits, targets, posWeight, weight, lossOut, gr
   const wantLoss = wantLossSum || lossOut !== null;
   // The fast path, as the C++ kernel's: no posWeight or weight, a scalar upstream gradient.
   if (posWeight === null && weight === null && gradOutput === null) {
-    const lossSum = fastPath(logits, targets, lossOut, gradOut, wantLoss, smoothScale, smoothShift, gradScale);
-    if (wantLossSum) params[Param.LossSum] = lossSum;
+    fastPath(logits, targets, lossOut, gradOut, wantLoss, smoothScale, smoothShift, gradScale);
+    if (wantLossSum) params[Param.LossSum] = loopSum[0];
     return;
   }
   const weightPerElement = weight !== null && weight.length === n;
@@ -79,37 +79,42 @@ export const runJs: KernelRun = (logits, targets, posWeight, weight, lossOut, gr
  *   x >= 0: loss = (1 - y') x + log1p(e),  grad = ((1 - y') - y' e) / (1 + e) * scale
  *   x < 0:  loss = -y' x + log1p(e),       grad = ((1 - y') e - y') / (1 + e) * scale
  * each in float64, rounded once when stored. Hard labels are 0 or 1, so y' comes from the same arithmetic for
- * both target types. Returns the float64 sum of the losses (0 without wantLoss).
+ * both target types.
  * As the C++ kernel picks runAll<kLoss, kGrad>, one loop per combination of outputs (loss and gradient, loss,
  * gradient), each with one branch per element, on the sign of x (a sign is as good as random; V8 compiles each
  * ?: and each test of an option inside a loop to a branch, and they cost as much as the arithmetic). The limit
  * 0 * inf = 0 of the linear term at an infinite logit is not tested per element: such an element makes the sum
  * NaN, and then the pass is run again by carefulPath, which tests it (the same bits everywhere else).
+ * Each loop leaves its float64 sum in loopSum[0] (0 without a loss): a number returned from a call that V8 does
+ * not inline is boxed, an allocation per call.
  */
+const loopSum = new Float64Array(1);
+
 function fastPath(
   logits: Float32Array, targets: Float32Array | Uint8Array, lossOut: Float32Array | null, gradOut: Float32Array | null,
   wantLoss: boolean, smoothScale: number, smoothShift: number, gradScale: number,
-): number {
+): void {
+  loopSum[0] = 0;
   if (!wantLoss) {
     if (gradOut !== null) gradientLoop(logits, targets, gradOut, smoothScale, smoothShift, gradScale);
-    return 0;
+    return;
   }
-  // In place (gradOut is logits) the logits are gone after one pass: no second pass, so the careful one now; and
-  // for a few elements, where the careful loop costs less than finding out (two .buffer reads).
-  const careful = logits.length < 16 || (gradOut !== null && gradOut.buffer === logits.buffer && gradOut.byteOffset === logits.byteOffset);
+  // In place (gradOut is logits: the public functions pass logits itself then, see gradOutForKernel in plan.ts)
+  // the logits are gone after one pass: no second pass, so the careful one now; and for a few elements.
+  const careful = logits.length < 16 || gradOut === logits;
   if (!careful) {
-    const sum = gradOut === null
-      ? lossLoop(logits, targets, lossOut, smoothScale, smoothShift)
-      : lossGradientLoop(logits, targets, lossOut, gradOut, smoothScale, smoothShift, gradScale);
-    if (sum === sum) return sum;
+    if (gradOut === null) lossLoop(logits, targets, lossOut, smoothScale, smoothShift);
+    else lossGradientLoop(logits, targets, lossOut, gradOut, smoothScale, smoothShift, gradScale);
+    const sum = loopSum[0];
+    if (sum === sum) return;
   }
-  return carefulPath(logits, targets, lossOut, gradOut, wantLoss, smoothScale, smoothShift, gradScale);
+  carefulPath(logits, targets, lossOut, gradOut, wantLoss, smoothScale, smoothShift, gradScale);
 }
 
 function lossGradientLoop(
   logits: Float32Array, targets: Float32Array | Uint8Array, lossOut: Float32Array | null, gradOut: Float32Array,
   smoothScale: number, smoothShift: number, gradScale: number,
-): number {
+): void {
   let lossSum = 0;
   for (let i = 0; i < logits.length; i++) {
     const x = logits[i];
@@ -133,12 +138,12 @@ function lossGradientLoop(
     lossSum += loss;
     gradOut[i] = (core / (1 + expNegAbs)) * gradScale;
   }
-  return lossSum;
+  loopSum[0] = lossSum;
 }
 
 function lossLoop(
   logits: Float32Array, targets: Float32Array | Uint8Array, lossOut: Float32Array | null, smoothScale: number, smoothShift: number,
-): number {
+): void {
   let lossSum = 0;
   for (let i = 0; i < logits.length; i++) {
     const x = logits[i];
@@ -150,7 +155,7 @@ function lossLoop(
     if (lossOut !== null) lossOut[i] = loss;
     lossSum += loss;
   }
-  return lossSum;
+  loopSum[0] = lossSum;
 }
 
 function gradientLoop(
@@ -173,7 +178,7 @@ function gradientLoop(
 function carefulPath(
   logits: Float32Array, targets: Float32Array | Uint8Array, lossOut: Float32Array | null, gradOut: Float32Array | null,
   wantLoss: boolean, smoothScale: number, smoothShift: number, gradScale: number,
-): number {
+): void {
   let lossSum = 0;
   for (let i = 0; i < logits.length; i++) {
     const x = logits[i];
@@ -197,5 +202,5 @@ function carefulPath(
     }
     if (gradOut !== null) gradOut[i] = (core / (1 + expNegAbs)) * gradScale;
   }
-  return lossSum;
+  loopSum[0] = lossSum;
 }

@@ -1,7 +1,7 @@
 // The functional API: forward, backward and fused forward+backward, each one pass through the kernel.
 import { Param } from './types';
 import type { BackwardOptions, ForwardOptions, FusedOptions, FusedResult, Targets } from './types';
-import { Op, prepareSharedPlan } from './plan';
+import { Op, gradOutForKernel, prepareSharedPlan } from './plan';
 import { kernelFor } from './backend';
 import type { Plan } from './plan';
 
@@ -35,7 +35,8 @@ export function bceWithLogits(logits: Float32Array, targets: Targets, options?: 
     kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, null, null, plan.params);
     return lossOut;
   }
-  return reducedLoss(plan, null);
+  runReduced(plan, null);
+  return reducedValue(plan);
 }
 
 /** d(loss)/d(logits) for the given reduction, times options.gradOutput. Writes into options.gradOut if given. */
@@ -43,8 +44,9 @@ export function bceWithLogitsBackward(logits: Float32Array, targets: Targets, op
   const plan = prepareSharedPlan('bceWithLogitsBackward', Op.Backward, logits, targets, options);
   const gradOut = plan.gradOut ?? new Float32Array(plan.n);
   const kernel = kernelFor(plan.n);
-  if (plan.posWeight === null && plan.weight === null && plan.gradOutput === null) kernel.runCommon(plan.logits, plan.targets, gradOut, plan.params);
-  else kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, plan.gradOutput, plan.params);
+  const into = gradOutForKernel(plan, gradOut);
+  if (plan.posWeight === null && plan.weight === null && plan.gradOutput === null) kernel.runCommon(plan.logits, plan.targets, into, plan.params);
+  else kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, into, plan.gradOutput, plan.params);
   return gradOut;
 }
 
@@ -60,29 +62,36 @@ export function bceWithLogitsFused(logits: Float32Array, targets: Targets, optio
     runFused(plan, lossOut, gradOut);
     return { loss: lossOut, grad: gradOut };
   }
-  return { loss: runFused(plan, null, gradOut), grad: gradOut };
+  runFused(plan, null, gradOut);
+  return { loss: reducedValue(plan), grad: gradOut };
 }
 
 /**
- * The fused pass of a prepared plan into the given arrays: the reduced loss (NaN for reduction 'none', where
- * the losses go to lossOut). No allocation: BCEWithLogitsLoss runs its training steps through this.
+ * The fused pass of a prepared plan into the given arrays; for 'mean' and 'sum' the sum goes to the plan's
+ * parameter block (reducedValue reads it). No allocation: BCEWithLogitsLoss runs its training steps through this.
+ * (It returns nothing: a number returned from a call that V8 does not inline is boxed, an allocation per step.)
  */
-export function runFused(plan: Plan, lossOut: Float32Array | null, gradOut: Float32Array): number {
+export function runFused(plan: Plan, lossOut: Float32Array | null, gradOut: Float32Array): void {
   if (plan.reduction === 'none') {
-    kernelFor(plan.n).run(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, gradOut, plan.gradOutput, plan.params);
-    return NaN;
+    kernelFor(plan.n).run(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, gradOutForKernel(plan, gradOut), plan.gradOutput, plan.params);
+  } else {
+    runReduced(plan, gradOutForKernel(plan, gradOut));
   }
-  return reducedLoss(plan, gradOut);
 }
 
-// The mean or sum, with the gradient into gradOut if given; the sum comes back in the parameter block.
-function reducedLoss(plan: Plan, gradOut: Float32Array | null): number {
+/** The mean or sum of the last reduced pass of a plan. */
+export function reducedValue(plan: Plan): number {
+  const sum = plan.params[Param.LossSum];
+  return plan.reduction === 'mean' ? sum / plan.n : sum;
+}
+
+// The pass for the mean or sum, with the gradient into gradOut if given; the sum comes back in the parameter block.
+function runReduced(plan: Plan, gradOut: Float32Array | null): void {
   const params = plan.params;
   params[Param.WantLossSum] = 1;
   const kernel = kernelFor(plan.n);
   if (plan.posWeight === null && plan.weight === null) kernel.runCommon(plan.logits, plan.targets, gradOut, params);
   else kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, null, params);
-  return plan.reduction === 'mean' ? params[Param.LossSum] / plan.n : params[Param.LossSum];
 }
 
 /**
@@ -116,7 +125,8 @@ export async function bceWithLogitsFusedAsync(logits: Float32Array, targets: Tar
       runFused(plan, lossOut, gradOut);
       return { loss: lossOut, grad: gradOut };
     }
-    return { loss: runFused(plan, null, gradOut), grad: gradOut };
+    runFused(plan, null, gradOut);
+    return { loss: reducedValue(plan), grad: gradOut };
   }
   // Each call in flight has its own parameter block and sum (from a small pool: no allocation per call).
   const params = spareParams.pop() ?? new Float64Array(Param.Count);
@@ -124,11 +134,11 @@ export async function bceWithLogitsFusedAsync(logits: Float32Array, targets: Tar
   try {
     if (reduction === 'none') {
       const lossOut = plan.lossOut ?? new Float32Array(n);
-      await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, gradOut, plan.gradOutput, params);
+      await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, gradOutForKernel(plan, gradOut), plan.gradOutput, params);
       return { loss: lossOut, grad: gradOut };
     }
     params[Param.WantLossSum] = 1;
-    const sum = await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, null, params);
+    const sum = await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOutForKernel(plan, gradOut), null, params);
     return { loss: reduction === 'mean' ? sum / n : sum, grad: gradOut };
   } finally {
     if (spareParams.length < 16) spareParams.push(params);

@@ -1,5 +1,5 @@
 // A PyTorch-style loss object: forward() runs the fused pass and keeps the gradient for backward().
-import { LOSS_OPTION_KEYS } from './types';
+import { LOSS_OPTION_KEYS, Param } from './types';
 import type { LossOptions, Reduction, Targets } from './types';
 import { bceWithLogitsBackward, runFused } from './loss';
 import { createPlan, planFixed } from './plan';
@@ -37,6 +37,9 @@ export class BCEWithLogitsLoss<R extends Reduction = 'mean'> {
   private losses: Float32Array | null = null;
   private gradReady = false;
   private gradScaled = false;
+  // The last reduced loss (NaN for reduction 'none'), in a Float64Array: a number stored into an object field
+  // (here a class field) can allocate a box on every store.
+  private readonly lastLoss = new Float64Array(1);
 
   constructor(options: LossOptions & { reduction?: R } = {}) {
     if (options === null || typeof options !== 'object') {
@@ -64,6 +67,13 @@ export class BCEWithLogitsLoss<R extends Reduction = 'mean'> {
 
   /** The loss (number, or per-element Float32Array for reduction 'none'); the gradient is kept for backward(). */
   forward(logits: Float32Array, targets: Targets): LossValue<R> {
+    // Small enough for V8 to inline where it is called: a number returned from a call that is not inlined is
+    // boxed (an allocation per step); a number field is updated in place.
+    this.step(logits, targets);
+    return (this.fixed.reduction === 'none' ? this.losses : this.lastLoss[0]) as LossValue<R>;
+  }
+
+  private step(logits: Float32Array, targets: Targets): void {
     checkLogits(FORWARD, logits);
     const n = logits.length;
     if (this.grad === null || this.grad.length !== n) this.grad = new Float32Array(n);
@@ -72,12 +82,19 @@ export class BCEWithLogitsLoss<R extends Reduction = 'mean'> {
     this.gradReady = false;
     const plan = planFixed(FORWARD, this.fixed, logits, targets, none ? this.losses : null, this.grad, this.plan);
     // The gradient is ready only once the pass has run (it throws on a bad label before writing anything).
-    const loss = runFused(plan, plan.reduction === 'none' ? this.losses : null, this.grad);
+    runFused(plan, plan.reduction === 'none' ? this.losses : null, this.grad);
     this.gradReady = true;
     this.gradScaled = false;
     this.lastLogits = logits;
     this.lastTargets = targets;
-    return (plan.reduction === 'none' ? (this.losses as Float32Array) : loss) as LossValue<R>;
+    // (Not through reducedValue(): a number returned from a call V8 does not inline is boxed. And NaN is stored
+    // in a branch of its own: as one arm of a conditional with float64 arms, the constant made V8 box them.)
+    if (plan.reduction === 'none') {
+      this.lastLoss[0] = NaN;
+    } else {
+      const sum = plan.params[Param.LossSum];
+      this.lastLoss[0] = plan.reduction === 'mean' ? sum / plan.n : sum;
+    }
   }
 
   /**

@@ -32,6 +32,16 @@ export interface Plan {
   params: Float64Array;
   /** The arrays whose overlap this plan last checked. */
   checkedArrays: CheckedArrays;
+  /**
+   * gradOut is logits' memory (an in-place gradient), maybe through another view object: the kernel is then
+   * given logits itself as its output, so that it can tell by identity (see gradOutForKernel).
+   */
+  gradInPlace: boolean;
+}
+
+/** The gradient output to hand the kernel: logits itself for an in-place gradient. */
+export function gradOutForKernel(plan: Plan, gradOut: Float32Array | null): Float32Array | null {
+  return plan.gradInPlace && gradOut !== null ? plan.logits : gradOut;
 }
 
 // The functional API's plan: one object shared by every call, refilled by prepareSharedPlan (so a step
@@ -39,7 +49,7 @@ export interface Plan {
 const sharedPlan: Plan = {
   logits: new Float32Array(0), targets: new Float32Array(0), n: 0, classes: 1, posWeight: null, weight: null,
   reduction: 'mean', gradOutput: null, lossOut: null, gradOut: null, params: new Float64Array(Param.Count),
-  checkedArrays: newCheckedArrays(),
+  checkedArrays: newCheckedArrays(), gradInPlace: false,
 };
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -63,211 +73,168 @@ function unknownOption(fn: string, key: string, op: Op): TypeError {
 // Options with a key set to undefined are not kept (a key deleted and an unknown one added could then look
 // the same).
 const READ_KEYS: readonly string[] = [...LOSS_OPTION_KEYS, 'lossOut', 'gradOutput', 'gradOut'];
-
-/** The value of every option a call reads (undefined where absent), in fixed named fields. */
-class OptionValues {
-  labelSmoothing: unknown = undefined;
-  smoothing: unknown = undefined;
-  posWeight: unknown = undefined;
-  weight: unknown = undefined;
-  reduction: unknown = undefined;
-  threads: unknown = undefined;
-  lossOut: unknown = undefined;
-  gradOutput: unknown = undefined;
-  gradOut: unknown = undefined;
-
-  clear(): void {
-    this.labelSmoothing = this.smoothing = this.posWeight = this.weight = this.reduction = undefined;
-    this.threads = this.lossOut = this.gradOutput = this.gradOut = undefined;
-  }
-
-  // By name: a keyed read in a loop would be a megamorphic lookup per key.
-  readFrom(opts: Record<string, unknown>): void {
-    this.labelSmoothing = opts.labelSmoothing;
-    this.smoothing = opts.smoothing;
-    this.posWeight = opts.posWeight;
-    this.weight = opts.weight;
-    this.reduction = opts.reduction;
-    this.threads = opts.threads;
-    this.lossOut = opts.lossOut;
-    this.gradOutput = opts.gradOutput;
-    this.gradOut = opts.gradOut;
-  }
-
-  set(key: string, value: unknown): void {
-    (this as unknown as Record<string, unknown>)[key] = value;
-  }
-
-  copyFrom(o: OptionValues): void {
-    this.labelSmoothing = o.labelSmoothing;
-    this.smoothing = o.smoothing;
-    this.posWeight = o.posWeight;
-    this.weight = o.weight;
-    this.reduction = o.reduction;
-    this.threads = o.threads;
-    this.lossOut = o.lossOut;
-    this.gradOutput = o.gradOutput;
-    this.gradOut = o.gradOut;
-  }
-
-  equals(o: OptionValues): boolean {
-    return this.labelSmoothing === o.labelSmoothing && this.smoothing === o.smoothing && this.posWeight === o.posWeight &&
-      this.weight === o.weight && this.reduction === o.reduction && this.threads === o.threads && this.lossOut === o.lossOut &&
-      this.gradOutput === o.gradOutput && this.gradOut === o.gradOut;
-  }
-
-  definedCount(): number {
-    return (this.labelSmoothing !== undefined ? 1 : 0) + (this.smoothing !== undefined ? 1 : 0) + (this.posWeight !== undefined ? 1 : 0) +
-      (this.weight !== undefined ? 1 : 0) + (this.reduction !== undefined ? 1 : 0) + (this.threads !== undefined ? 1 : 0) +
-      (this.lossOut !== undefined ? 1 : 0) + (this.gradOutput !== undefined ? 1 : 0) + (this.gradOut !== undefined ? 1 : 0);
-  }
-}
-
-const read = new OptionValues();
-const NO_OPTIONS = Object.freeze({});
 const checked = {
-  options: null as object | null, op: 0 as Op, keyCount: 0, values: new OptionValues(),
-  smoothScale: 1, smoothShift: 0, reduction: 'mean' as Reduction, threads: 0,
+  options: null as object | null, op: 0 as Op, keyCount: 0,
+  labelSmoothing: undefined as unknown, smoothing: undefined as unknown, posWeight: undefined as unknown,
+  weight: undefined as unknown, reduction: undefined as unknown, threads: undefined as unknown,
+  lossOut: undefined as unknown, gradOutput: undefined as unknown, gradOut: undefined as unknown,
+  smoothScale: 1, smoothShift: 0, checkedReduction: 'mean' as Reduction, threadCount: 0,
 };
+const NO_OPTIONS = Object.freeze({});
 
 /**
  * Validate a call and fill the shared plan. Throws TypeError/RangeError naming the argument; writes nothing.
- * The Uint8 0/1 label check is left to the kernel's pre-pass (it reads the labels anyway).
+ * The Uint8 0/1 label check is left to the kernel's pre-pass (it reads the labels anyway). Kept short, the
+ * rarely taken work out of line, so that V8 inlines it and what it calls: a number returned from a call that is
+ * not inlined is boxed, an allocation per call.
  */
 export function prepareSharedPlan(fn: string, op: Op, logits: unknown, targets: unknown, options: unknown): Plan {
   checkLogits(fn, logits);
   const n = logits.length;
   checkTargets(fn, targets, n, 'logits');
-
-  read.clear();
-  let keyCount = 0;
-  let allKnown = true;
-  let known = false; // the same options as the last call's, already checked
-  if (options === undefined || options === null) {
-    known = checked.options === NO_OPTIONS && op === checked.op;
-  } else {
-    if (typeof options !== 'object') {
-      throw new TypeError(`fused-bce: ${fn}: options must be an object, got ${describe(options)}`);
-    }
-    const opts = options as Record<string, unknown>;
-    for (const key in opts) if (key !== '') keyCount++;
-    if (opts === checked.options && op === checked.op && keyCount === checked.keyCount) {
-      read.readFrom(opts);
-      known = read.equals(checked.values);
-    }
-    if (!known) {
-      // Allocation-free when every enumerable key is one of ours: read by name. (A for-in loop that reads
-      // opts[key] allocates on every call.) Otherwise the loop below finds the unknown or inherited key.
-      let ownKnown = 0;
-      for (let k = 0; k < READ_KEYS.length; k++) if (hasOwn.call(opts, READ_KEYS[k])) ownKnown++;
-      allKnown = keyCount === ownKnown;
-      if (allKnown) {
-        read.readFrom(opts);
-      } else {
-        read.clear();
-        for (const key in opts) {
-          const value = opts[key];
-          if (value === undefined) continue;
-          if (!READ_KEYS.includes(key)) throw unknownOption(fn, key, op);
-          read.set(key, value);
-        }
-      }
-      if (read.lossOut !== undefined && !(op & Op.Forward)) throw unknownOption(fn, 'lossOut', op);
-      if (read.gradOutput !== undefined && !(op & Op.Backward)) throw unknownOption(fn, 'gradOutput', op);
-      if (read.gradOut !== undefined && !(op & Op.Backward)) throw unknownOption(fn, 'gradOut', op);
-    }
-  }
-
+  if (!isCheckedOptions(op, options)) readOptions(fn, op, options);
   // Reading the options may have run getters; they must not have detached or resized logits or targets. (By
   // byteLength too: see isDetached in validate.ts for a `length` that optimised code can read stale.)
   if (logits.length !== n || targets.length !== n || logits.byteLength !== 4 * n || targets.byteLength !== n * targets.BYTES_PER_ELEMENT) {
     throw new TypeError(`fused-bce: ${fn}: logits or targets was detached or resized while the options were read (by a getter)`);
   }
+  const plan = sharedPlan;
+  fillArrays(fn, plan, n, logits, targets, checked.posWeight, checked.weight, checked.lossOut, checked.gradOut);
+  const params = plan.params;
+  const mean = checked.checkedReduction === 'mean';
+  // (The scale is written in each branch: a variable that is 1 or a number option would be a boxed value, and
+  // dividing it an allocation per call.)
+  params[Param.GradScale] = mean ? 1 / n : 1;
+  const gradOutput = checked.gradOutput;
+  plan.gradOutput = null;
+  if (typeof gradOutput === 'number') params[Param.GradScale] = mean ? gradOutput / n : gradOutput;
+  else if (gradOutput !== undefined) plan.gradOutput = checkGradOutputArray(fn, gradOutput, n, plan);
+  params[Param.SmoothScale] = checked.smoothScale;
+  params[Param.SmoothShift] = checked.smoothShift;
+  params[Param.Threads] = checked.threadCount;
+  params[Param.WantLossSum] = 0;
+  plan.reduction = checked.checkedReduction;
+  return plan;
+}
 
-  if (!known) checkScalarOptions(fn, op, options, keyCount, allKnown);
-  const reduction = checked.reduction;
-  const posWeight = read.posWeight;
-  const weight = read.weight;
-  const gradOutput = read.gradOutput;
-  const lossOut = read.lossOut;
-  const gradOut = read.gradOut;
+// Whether the options (each read once here, by name) are those of the last call, already checked.
+function isCheckedOptions(op: Op, options: unknown): boolean {
+  if (op !== checked.op) return false;
+  if (options === undefined || options === null) return checked.options === NO_OPTIONS;
+  if (options !== checked.options) return false;
+  const opts = options as Record<string, unknown>;
+  let keyCount = 0;
+  for (const key in opts) if (key !== '') keyCount++;
+  return keyCount === checked.keyCount && opts.labelSmoothing === checked.labelSmoothing && opts.smoothing === checked.smoothing &&
+    opts.posWeight === checked.posWeight && opts.weight === checked.weight && opts.reduction === checked.reduction &&
+    opts.threads === checked.threads && opts.lossOut === checked.lossOut && opts.gradOutput === checked.gradOutput &&
+    opts.gradOut === checked.gradOut;
+}
 
-  const classes = resolveClasses(fn, n, posWeight, weight);
-
-  let gradScale = 1;
-  let gradOutputArray: Float32Array | null = null;
-  if (gradOutput !== undefined) {
-    if (typeof gradOutput === 'number') {
-      gradScale = gradOutput;
-    } else if (reduction === 'none') {
-      if (!isFloat32Array(gradOutput)) throw typeError(fn, 'options.gradOutput', `a number or a Float32Array of length ${n} (reduction 'none')`, gradOutput);
-      checkFloat32(fn, gradOutput, 'options.gradOutput', '');
-      if (gradOutput.length !== n) throw new RangeError(`fused-bce: ${fn}: options.gradOutput must have length ${n} (the length of logits), got ${describe(gradOutput)}`);
-      gradOutputArray = gradOutput;
-    } else {
-      throw new TypeError(`fused-bce: ${fn}: options.gradOutput must be a number for reduction '${reduction}' (the loss is a scalar), got ${describe(gradOutput)}`);
+// Reads and checks options anew (the checks that do not depend on the arrays) into `checked`. Each option is
+// read once more here (a getter runs again).
+function readOptions(fn: string, op: Op, options: unknown): void {
+  checked.options = null;
+  let labelSmoothing: unknown, smoothing: unknown, posWeight: unknown, weight: unknown, reduction: unknown;
+  let threads: unknown, lossOut: unknown, gradOutput: unknown, gradOut: unknown;
+  let keyCount = 0;
+  let allKnown = true;
+  if (options !== undefined && options !== null) {
+    if (typeof options !== 'object') {
+      throw new TypeError(`fused-bce: ${fn}: options must be an object, got ${describe(options)}`);
     }
+    const opts = options as Record<string, unknown>;
+    for (const key in opts) if (key !== '') keyCount++;
+    let ownKnown = 0;
+    for (let k = 0; k < READ_KEYS.length; k++) if (hasOwn.call(opts, READ_KEYS[k])) ownKnown++;
+    allKnown = keyCount === ownKnown;
+    for (const key in opts) {
+      const value = opts[key];
+      if (value === undefined) continue;
+      switch (key) {
+        case 'labelSmoothing': labelSmoothing = value; break;
+        case 'smoothing': smoothing = value; break;
+        case 'posWeight': posWeight = value; break;
+        case 'weight': weight = value; break;
+        case 'reduction': reduction = value; break;
+        case 'threads': threads = value; break;
+        case 'lossOut': lossOut = value; break;
+        case 'gradOutput': gradOutput = value; break;
+        case 'gradOut': gradOut = value; break;
+        default: throw unknownOption(fn, key, op);
+      }
+    }
+    if (lossOut !== undefined && !(op & Op.Forward)) throw unknownOption(fn, 'lossOut', op);
+    if (gradOutput !== undefined && !(op & Op.Backward)) throw unknownOption(fn, 'gradOutput', op);
+    if (gradOut !== undefined && !(op & Op.Backward)) throw unknownOption(fn, 'gradOut', op);
   }
-  if (reduction === 'mean') gradScale /= n;
+  // (Not `??`: null is a wrong value, reported as such, not a missing one.)
+  const rate = labelSmoothing === undefined ? 0 : labelSmoothing;
+  const convention = smoothing === undefined ? 'symmetric' : smoothing;
+  const reductionOrDefault = reduction === undefined ? 'mean' : reduction;
+  checkSmoothing(fn, convention, 'options.smoothing');
+  checkLabelSmoothing(fn, rate, convention, 'options.labelSmoothing');
+  checkReduction(fn, reductionOrDefault, 'options.reduction');
+  checked.threadCount = checkThreads(fn, threads, 'options.threads');
+  checked.smoothScale = smoothingScale(rate, convention);
+  checked.smoothShift = smoothingShift(rate, convention);
+  checked.checkedReduction = reductionOrDefault;
+  checked.labelSmoothing = labelSmoothing;
+  checked.smoothing = smoothing;
+  checked.posWeight = posWeight;
+  checked.weight = weight;
+  checked.reduction = reduction;
+  checked.threads = threads;
+  checked.lossOut = lossOut;
+  checked.gradOutput = gradOutput;
+  checked.gradOut = gradOut;
+  checked.op = op;
+  checked.keyCount = keyCount;
+  const defined = [labelSmoothing, smoothing, posWeight, weight, reduction, threads, lossOut, gradOutput, gradOut].filter((v) => v !== undefined).length;
+  if (options === undefined || options === null) checked.options = NO_OPTIONS;
+  else if (allKnown && defined === keyCount) checked.options = options as object;
+}
 
+// The per-element gradOutput of reduction 'none' (a number is the scalar upstream gradient).
+function checkGradOutputArray(fn: string, gradOutput: unknown, n: number, plan: Plan): Float32Array {
+  const reduction = checked.checkedReduction;
+  if (reduction !== 'none') {
+    throw new TypeError(`fused-bce: ${fn}: options.gradOutput must be a number for reduction '${reduction}' (the loss is a scalar), got ${describe(gradOutput)}`);
+  }
+  if (!isFloat32Array(gradOutput)) throw typeError(fn, 'options.gradOutput', `a number or a Float32Array of length ${n} (reduction 'none')`, gradOutput);
+  checkFloat32(fn, gradOutput, 'options.gradOutput', '');
+  if (gradOutput.length !== n) throw new RangeError(`fused-bce: ${fn}: options.gradOutput must have length ${n} (the length of logits), got ${describe(gradOutput)}`);
+  if (plan.gradOut !== null && overlaps(plan.gradOut, gradOutput)) throw overlapError(fn, 'options.gradOut', 'options.gradOutput', '');
+  if (plan.lossOut !== null && overlaps(plan.lossOut, gradOutput)) throw overlapError(fn, 'options.lossOut', 'options.gradOutput', '');
+  return gradOutput;
+}
+
+// The arrays of a call into the plan: classes from posWeight/weight, outputs checked and apart from the inputs.
+function fillArrays(
+  fn: string, plan: Plan, n: number, logits: Float32Array, targets: Targets, posWeight: unknown, weight: unknown,
+  lossOut: unknown, gradOut: unknown,
+): void {
+  const classes = resolveClasses(fn, n, posWeight, weight);
   if (lossOut !== undefined) {
+    const reduction = checked.checkedReduction;
     if (reduction !== 'none') throw new TypeError(`fused-bce: ${fn}: options.lossOut is only used with reduction 'none' (got reduction '${reduction}')`);
     checkOutput(fn, lossOut, n, 'options.lossOut');
   }
   if (gradOut !== undefined) checkOutput(fn, gradOut, n, 'options.gradOut');
-
-  const plan = sharedPlan;
   const lossOutArray = (lossOut as Float32Array | undefined) ?? null;
   const gradOutArray = (gradOut as Float32Array | undefined) ?? null;
   const posWeightArray = (posWeight as Float32Array | undefined) ?? null;
   const weightArray = (weight as Float32Array | undefined) ?? null;
-  checkOutputsApart(fn, plan.checkedArrays, n, logits, targets, posWeightArray, weightArray, gradOutputArray, lossOutArray, gradOutArray);
-
+  plan.gradInPlace = checkOutputsApart(fn, plan.checkedArrays, n, logits, targets, posWeightArray, weightArray, null, lossOutArray, gradOutArray);
   plan.logits = logits;
   plan.targets = targets;
   plan.n = n;
   plan.classes = classes;
+  plan.params[Param.Classes] = classes;
   plan.posWeight = posWeightArray;
   plan.weight = weightArray;
-  // Numbers go to the kernel in a Float64Array: passed as arguments, doubles would be boxed on every call.
-  const params = plan.params;
-  params[Param.Classes] = classes;
-  params[Param.SmoothScale] = checked.smoothScale;
-  params[Param.SmoothShift] = checked.smoothShift;
-  params[Param.GradScale] = gradScale;
-  params[Param.Threads] = checked.threads;
-  params[Param.WantLossSum] = 0;
-  plan.reduction = reduction;
-  plan.gradOutput = gradOutputArray;
   plan.lossOut = lossOutArray;
   plan.gradOut = gradOutArray;
-  return plan;
-}
-
-// The checks that do not depend on the arrays, on the values just read; remembered for the next call when they
-// pass (see `checked`).
-function checkScalarOptions(fn: string, op: Op, options: unknown, keyCount: number, allKnown: boolean): void {
-  checked.options = null;
-  // (Not `??`: null is a wrong value, reported as such, not a missing one.)
-  const labelSmoothing = read.labelSmoothing === undefined ? 0 : read.labelSmoothing;
-  const smoothing = read.smoothing === undefined ? 'symmetric' : read.smoothing;
-  const reduction = read.reduction === undefined ? 'mean' : read.reduction;
-  checkSmoothing(fn, smoothing, 'options.smoothing');
-  checkLabelSmoothing(fn, labelSmoothing, smoothing, 'options.labelSmoothing');
-  checkReduction(fn, reduction, 'options.reduction');
-  checked.threads = checkThreads(fn, read.threads, 'options.threads');
-  checked.smoothScale = smoothingScale(labelSmoothing, smoothing);
-  checked.smoothShift = smoothingShift(labelSmoothing, smoothing);
-  checked.reduction = reduction;
-  checked.values.copyFrom(read);
-  if (options === undefined || options === null) {
-    checked.options = NO_OPTIONS;
-    checked.op = op;
-  } else if (allKnown && read.definedCount() === keyCount) {
-    checked.options = options as object;
-    checked.op = op;
-    checked.keyCount = keyCount;
-  }
 }
 
 // The arrays whose overlap a plan last checked, with their length: the same view objects at the same length
@@ -275,29 +242,32 @@ function checkScalarOptions(fn: string, op: Op, options: unknown, keyCount: numb
 interface CheckedArrays {
   n: number;
   arrays: (ArrayBufferView | null)[];
+  inPlace: boolean;
 }
 
 function newCheckedArrays(): CheckedArrays {
-  return { n: -1, arrays: [null, null, null, null, null, null, null] };
+  return { n: -1, arrays: [null, null, null, null, null, null, null], inPlace: false };
 }
 
 // Outputs must not share memory with inputs or each other (gradOut may be exactly logits: in place).
 function checkOutputsApart(
   fn: string, memo: CheckedArrays, n: number, logits: Float32Array, targets: Targets, posWeight: Float32Array | null,
   weight: Float32Array | null, gradOutput: Float32Array | null, lossOut: Float32Array | null, gradOut: Float32Array | null,
-): void {
-  if (lossOut === null && gradOut === null) return;
+): boolean {
+  if (lossOut === null && gradOut === null) return false;
   const a = memo.arrays;
   if (memo.n === n && a[0] === logits && a[1] === targets && a[2] === posWeight && a[3] === weight && a[4] === gradOutput &&
       a[5] === lossOut && a[6] === gradOut) {
-    return;
+    return memo.inPlace;
   }
   memo.n = -1;
   checkNoOverlap(fn, 'options.lossOut', lossOut, logits, targets, posWeight, weight, gradOutput, false);
   checkNoOverlap(fn, 'options.gradOut', gradOut, logits, targets, posWeight, weight, gradOutput, true);
   if (overlaps(lossOut, gradOut)) throw overlapError(fn, 'options.lossOut', 'options.gradOut', '');
   a[0] = logits; a[1] = targets; a[2] = posWeight; a[3] = weight; a[4] = gradOutput; a[5] = lossOut; a[6] = gradOut;
+  memo.inPlace = gradOut !== null && sameView(gradOut, logits);
   memo.n = n;
+  return memo.inPlace;
 }
 
 /**
@@ -332,7 +302,7 @@ export function createPlan(): Plan {
   return {
     logits: new Float32Array(0), targets: new Float32Array(0), n: 0, classes: 1, posWeight: null, weight: null,
     reduction: 'mean', gradOutput: null, lossOut: null, gradOut: null, params: new Float64Array(Param.Count),
-    checkedArrays: newCheckedArrays(),
+    checkedArrays: newCheckedArrays(), gradInPlace: false,
   };
 }
 
@@ -358,7 +328,7 @@ export function planFixed(
   const n = logits.length;
   checkTargets(fn, targets, n, 'logits');
   const classes = resolveClasses(fn, n, fixed.posWeight ?? undefined, fixed.weight ?? undefined);
-  checkOutputsApart(fn, into.checkedArrays, n, logits, targets, fixed.posWeight, fixed.weight, null, lossOut, gradOut);
+  into.gradInPlace = checkOutputsApart(fn, into.checkedArrays, n, logits, targets, fixed.posWeight, fixed.weight, null, lossOut, gradOut);
   into.logits = logits;
   into.targets = targets;
   into.n = n;

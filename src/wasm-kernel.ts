@@ -17,6 +17,16 @@ interface WasmExports {
   ): number;
 }
 
+// (Module-level, not closures made per call: each would be an allocation.)
+function round4(k: number): number {
+  return (k + 3) & ~3;
+}
+
+// The byte address of a part of the block at float `at`, or 0 (null) when the array is absent.
+function pointer(present: boolean, at: number, floatsFromBase: number): number {
+  return present ? (at + floatsFromBase) * 4 : 0;
+}
+
 /** The kernel of a compiled module (instantiated synchronously: it imports nothing). */
 export function wasmKernelFromModule(module: WebAssembly.Module): KernelRun {
   const instance = new WebAssembly.Instance(module, {});
@@ -45,7 +55,6 @@ export function wasmKernelFromModule(module: WebAssembly.Module): KernelRun {
     }
     // Layout, in floats, each part on a 16-byte boundary: logits, targets, posWeight, weight, gradOutput,
     // lossOut, gradOut.
-    const round4 = (k: number) => (k + 3) & ~3;
     const targetFloats = u8Targets ? round4(n) / 4 : n;
     let floats = round4(n) + round4(targetFloats);
     const posAt = floats;
@@ -72,13 +81,12 @@ export function wasmKernelFromModule(module: WebAssembly.Module): KernelRun {
     }
     if (posWeight !== null && posWeight.length > 0) f32.set(posWeight, at + posAt);
     if (weight !== null && weight.length > 0) f32.set(weight, at + weightAt);
-    const pointer = (present: boolean, floatsFromBase: number) => (present ? (at + floatsFromBase) * 4 : 0);
     const sum = wasm.run(
       at * 4, u8Targets ? 0 : targetsAt * 4, u8Targets ? targetsAt * 4 : 0,
-      pointer(posWeight !== null, posAt), pointer(weight !== null, weightAt), weight !== null && weight.length === n ? 1 : 0,
+      pointer(posWeight !== null, at, posAt), pointer(weight !== null, at, weightAt), weight !== null && weight.length === n ? 1 : 0,
       n, params[Param.Classes], params[Param.SmoothScale], params[Param.SmoothShift],
-      pointer(lossOut !== null, lossAt), pointer(gradOut !== null, gradAt), params[Param.GradScale],
-      pointer(gradOutput !== null, upstreamAt), params[Param.WantLossSum],
+      pointer(lossOut !== null, at, lossAt), pointer(gradOut !== null, at, gradAt), params[Param.GradScale],
+      pointer(gradOutput !== null, at, upstreamAt), params[Param.WantLossSum],
     );
     if (lossOut !== null) copyOut(lossOut, at + lossAt);
     if (gradOut !== null) copyOut(gradOut, at + gradAt);

@@ -23,7 +23,7 @@ function randomInputs(n: number, seed: number) {
 }
 
 test('backend reports what is running, and every available backend is listed', () => {
-  assert.ok(backend.name === 'js' || backend.name === 'native');
+  assert.ok(backend.name === 'js' || backend.name === 'native' || backend.name === 'wasm');
   assert.equal(backend.name === 'js', backend.isa === null);
   const list = availableBackends();
   assert.deepEqual(list[list.length - 1], { name: 'js', isa: null }, 'js is always available, listed last');

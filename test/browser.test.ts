@@ -58,13 +58,22 @@ test('in headless Chromium: wasm after ready(), the reference cases bit for bit,
     } finally {
       useBackend('auto');
     }
-    // fused-bce/tfjs in the page gives Node's value and gradient (tfjs cpu backend on both sides).
+    // fused-bce/tfjs in the page gives Node's value and gradient (tfjs cpu backend on both sides; the TS kernel on
+    // both sides too: the page routes these six elements to it, and the suite may run with a backend forced).
     const tfNode = optional('@tensorflow/tfjs');
+    const distIndex = optional(join(root, 'dist', 'index.js'));
     const { sigmoidCrossEntropy } = optional(join(root, 'dist', 'tfjs.js'));
     await tfNode.setBackend('cpu');
-    const { value, grad } = tfNode.valueAndGrad((x: unknown) => sigmoidCrossEntropy(tfNode.tensor2d([[1, 0, 0], [0, 1, 1]]), x, { labelSmoothing: 0.1 }))(
-      tfNode.tensor2d([[2.5, -1, 0.3], [-0.7, 4, -2]]),
-    );
+    distIndex.useBackend('js');
+    let value: { dataSync(): Float32Array };
+    let grad: { dataSync(): Float32Array };
+    try {
+      ({ value, grad } = tfNode.valueAndGrad((x: unknown) => sigmoidCrossEntropy(tfNode.tensor2d([[1, 0, 0], [0, 1, 1]]), x, { labelSmoothing: 0.1 }))(
+        tfNode.tensor2d([[2.5, -1, 0.3], [-0.7, 4, -2]]),
+      ));
+    } finally {
+      distIndex.useBackend('auto');
+    }
     assert.equal(result.tfjs.loss, value.dataSync()[0], 'fused-bce/tfjs loss in the browser');
     assert.deepEqual(result.tfjs.grad, Array.from(grad.dataSync() as Float32Array), 'fused-bce/tfjs gradient in the browser');
     for (const [n, s] of Object.entries(result.speed)) {

@@ -80,6 +80,15 @@ forEachBackend('special values', () => {
       const r = bceWithLogitsFused(inPlace, targets, { ...options, gradOut: inPlace });
       assert.ok(Object.is(r.loss[at], whole.loss[at]), `${label}: in place, loss ${r.loss[at]} vs ${whole.loss[at]}`);
       assert.ok(Object.is(inPlace[at], whole.grad[at]), `${label}: in place, grad`);
+      // In place through another view object of the same memory.
+      const inPlaceView = logits.slice();
+      const otherView = new Float32Array(inPlaceView.buffer, inPlaceView.byteOffset, n);
+      const v = bceWithLogitsFused(inPlaceView, targets, { ...options, gradOut: otherView });
+      assert.equal(v.grad, otherView, `${label}: the caller's gradOut is returned`);
+      assert.ok(Object.is(v.loss[at], whole.loss[at]) && Object.is(otherView[at], whole.grad[at]), `${label}: in place through another view`);
+      const meanView = logits.slice();
+      const m = bceWithLogitsFused(meanView, targets, { labelSmoothing: a, gradOut: new Float32Array(meanView.buffer) });
+      assert.ok(Object.is(m.loss, bceWithLogits(logits, targets, { labelSmoothing: a })), `${label}: mean, in place through another view: ${m.loss}`);
     }
   });
 
