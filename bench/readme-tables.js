@@ -29,6 +29,9 @@ const variantOps = [...new Set(rows.map((r) => r.op))].filter((op) => !/^(fused 
 for (const op of variantOps) table(op, `Variant: ${op}, ns per element:`);
 table('call boundary, n = 1 (own process)', 'The call boundary at n = 1 in a process of its own (bench/call-boundary.js: one backend, one options object, one target type, as in a trainer), ns per call:');
 table('kernel only (bench addon)', 'The kernels alone (the bench addon\'s thin call; fused mean, uint8 labels, one thread), ns per element:');
+for (const op of [...new Set(rows.map((r) => r.op))].filter((o) => o.startsWith('kernel only, variant: '))) {
+  table(op, `The kernels alone, ${op.slice('kernel only, variant: '.length)} (fused mean, one thread), ns per element:`);
+}
 table('headless Chromium', 'In headless Chromium (the same page), ns per element:');
 const training = rows.filter((r) => r.op.startsWith('tfjs training step'));
 if (training.length > 0) {

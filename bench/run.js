@@ -84,7 +84,8 @@ function makeData(n, seed) {
     logits[i] = (random() - 0.5) * 8;
     labels[i] = random() < 0.1 ? 1 : 0;
   }
-  return { logits, labels, soft: Float32Array.from(labels), grad: new Float32Array(n), posWeight: Float32Array.of(3) };
+  const weight = Float32Array.from({ length: n }, (_, i) => 0.5 + (i % 11) / 10);
+  return { logits, labels, soft: Float32Array.from(labels), grad: new Float32Array(n), posWeight: Float32Array.of(3), weight };
 }
 
 function nativeIsas() {
@@ -147,11 +148,13 @@ function variantImpls(d) {
     const setup = () => select(name, isa);
     const fusedF32 = { labelSmoothing, gradOut: d.grad, threads: 1 };
     const withPos = { labelSmoothing, gradOut: d.grad, posWeight: d.posWeight, threads: 1 };
+    const withWeight = { labelSmoothing, gradOut: d.grad, weight: d.weight, threads: 1 };
     const back = { labelSmoothing, gradOut: d.grad, threads: 1 };
     const fwd = { labelSmoothing, threads: 1 };
     const maxN = name === 'js' && quick ? 1024 : Infinity;
     list.push({ op: 'fused, float32 targets', impl: label, setup, maxN, fn: () => f.bceWithLogitsFused(d.logits, d.soft, fusedF32).loss });
     list.push({ op: 'fused, uint8 targets + posWeight', impl: label, setup, maxN, fn: () => f.bceWithLogitsFused(d.logits, d.labels, withPos).loss });
+    list.push({ op: 'fused, uint8 targets + weight (per element)', impl: label, setup, maxN, fn: () => f.bceWithLogitsFused(d.logits, d.labels, withWeight).loss });
     list.push({ op: 'forward only (mean)', impl: label, setup, maxN, fn: () => f.bceWithLogits(d.logits, d.labels, fwd) });
     list.push({ op: 'backward only', impl: label, setup, maxN, fn: () => f.bceWithLogitsBackward(d.logits, d.labels, back) });
   }
@@ -161,6 +164,7 @@ function variantImpls(d) {
 // The kernels alone through the bench addon's thin call (fused, uint8 labels, mean, one thread): this package's
 // kernel per ISA, the 0.1.0 kernel, and a careless float sketch of the same formula (bench/native).
 const KERNEL_OP = 'kernel only (bench addon)';
+const KERNEL_VARIANT_OP = 'kernel only, variant: ';
 function kernelImpls(d) {
   const list = [];
   const addon = anchors.benchAddon;
@@ -169,6 +173,21 @@ function kernelImpls(d) {
   for (const [kind, label] of Object.entries(names)) {
     for (const [isa, run] of Object.entries(addon.kernels[kind])) {
       list.push({ op: KERNEL_OP, impl: `${label} ${isa}`, fn: () => run(d.logits, d.labels, d.grad, labelSmoothing), minN: 1024, maxN: 1048576 });
+    }
+  }
+  // Float32 targets, posWeight and weight against the 0.1.0 kernel (issue 11), on the best ISA both have.
+  const best = ['avx512', 'avx2', 'scalar'].find((isa) => addon.variants.current[isa] && addon.variants.v010[isa]);
+  if (best) {
+    const variants = {
+      'float32 targets': [d.soft, null, null],
+      'uint8 targets + posWeight': [d.labels, d.posWeight, null],
+      'uint8 targets + weight (per element)': [d.labels, null, d.weight],
+    };
+    for (const [variant, [targets, posWeight, weight]] of Object.entries(variants)) {
+      for (const [kind, label] of [['current', 'kernel'], ['v010', 'kernel 0.1.0']]) {
+        const run = addon.variants[kind][best];
+        list.push({ op: `${KERNEL_VARIANT_OP}${variant}`, impl: `${label} ${best}`, fn: () => run(d.logits, targets, d.grad, labelSmoothing, posWeight, weight), minN: 65536, maxN: 1048576 });
+      }
     }
   }
   return list;
@@ -419,6 +438,14 @@ function targetChecks(rows, allocation) {
     const w = rows.find((r) => r.op === 'headless Chromium' && r.impl.startsWith('fused-bce wasm') && r.n === n);
     const hand = rows.find((r) => r.op === 'headless Chromium' && r.impl.startsWith('hand-fused') && r.n === n);
     if (w && hand) out.push({ met: hand.nsPerCall >= 5 * w.nsPerCall, text: `headless Chromium, n=${n}: wasm ${(hand.nsPerCall / w.nsPerCall).toFixed(2)}x the hand-written one-pass JS loop in the same page (target >= 5x)` });
+  }
+  // Float32 targets, posWeight and weight: no slower than the 0.1.0 kernel (issue 11; 5% noise allowed).
+  for (const op of [...new Set(rows.map((r) => r.op))].filter((o) => o.startsWith(KERNEL_VARIANT_OP))) {
+    for (const n of [65536, 1048576]) {
+      const now = rows.find((r) => r.op === op && r.n === n && r.impl.startsWith('kernel ') && !r.impl.includes('0.1.0'));
+      const old = rows.find((r) => r.op === op && r.n === n && r.impl.includes('0.1.0'));
+      if (now && old) out.push({ met: now.nsPerCall <= 1.05 * old.nsPerCall, text: `${op.slice(KERNEL_VARIANT_OP.length)}, ${now.impl.split(' ').pop()}, n=${n}: ${(old.nsPerCall / now.nsPerCall).toFixed(2)}x the 0.1.0 kernel's throughput (${now.nsPerElement.toFixed(3)} vs ${old.nsPerElement.toFixed(3)} ns/element; target: no slower)` });
+    }
   }
   const slower = [];
   for (const n of [...new Set(rows.map((r) => r.n))]) {

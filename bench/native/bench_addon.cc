@@ -3,6 +3,7 @@
 //   kernels[<kernel>][<isa>](logits, labels, gradOut, labelSmoothing) -> mean loss
 //        <kernel>: current (this package's kernel), v010 (the 0.1.0 kernel), sketch (a careless float sketch)
 //   noopRead8(...8 arguments)              reads what a fused call's 8 arguments need (typeof, typed array info)
+//   variants.{current,v010}.<isa>(logits, targets, gradOut, a, posWeight | null, weight | null)   the kernels on float32 targets, posWeight, weight
 //   noopRead4(a, b, c, d)                  reads four typed arrays (the common entry point's arguments)
 //   noopRead3(a, b, c)                     reads three typed arrays
 //   noopAsync(): Promise                   a no-op trip through the libuv pool
@@ -83,6 +84,48 @@ napi_value RunRow(napi_env env, napi_callback_info info) {
   args.logits = logits;
   args.targetsU8 = labels;
   args.n = n;
+  args.smoothScale = 1 - 2 * a;
+  args.smoothShift = a;
+  args.gradOut = grad;
+  args.gradScale = 1.0 / n;
+  args.wantLossSum = true;
+  return number(env, row->kernel(args) / n);
+}
+
+// The variants, kernel only: (logits, targets: Float32Array | Uint8Array, gradOut, labelSmoothing, posWeight | null,
+// weight | null) -> mean loss; fused, symmetric smoothing, reduction mean; classes = posWeight's length (else 1),
+// weight per element (length n) or per class.
+napi_value RunVariant(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  void* data;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  const Row* row = static_cast<const Row*>(data);
+  float *logits = nullptr, *grad = nullptr, *posWeight = nullptr, *weight = nullptr;
+  void* targets = nullptr;
+  size_t n = 0, nTargets = 0, nGrad = 0, classes = 1, nWeight = 0;
+  napi_typedarray_type targetType;
+  double a = 0;
+  napi_valuetype kind;
+  bool ok = argc == 6 && typed(env, argv[0], &logits, &n) &&
+            napi_get_typedarray_info(env, argv[1], &targetType, &nTargets, &targets, nullptr, nullptr) == napi_ok &&
+            typed(env, argv[2], &grad, &nGrad) && nTargets == n && nGrad == n && napi_get_value_double(env, argv[3], &a) == napi_ok;
+  if (ok && napi_typeof(env, argv[4], &kind) == napi_ok && kind != napi_null) ok = typed(env, argv[4], &posWeight, &classes) && classes >= 1;
+  if (ok && napi_typeof(env, argv[5], &kind) == napi_ok && kind != napi_null) ok = typed(env, argv[5], &weight, &nWeight) && (nWeight == n || nWeight == classes);
+  if (!ok || n % classes != 0 || row->kernel == nullptr) {
+    napi_throw_type_error(env, nullptr, "bench: (logits, targets, gradOut, a, posWeight | null, weight | null) of matching lengths");
+    return nullptr;
+  }
+  if (n == 0) return number(env, 0);
+  fused_bce::KernelArgs args;
+  args.logits = logits;
+  if (targetType == napi_uint8_array) args.targetsU8 = static_cast<const uint8_t*>(targets);
+  else args.targetsF32 = static_cast<const float*>(targets);
+  args.posWeight = posWeight;
+  args.weight = weight;
+  args.weightPerElement = weight != nullptr && nWeight == n;
+  args.n = n;
+  args.classes = classes;
   args.smoothScale = 1 - 2 * a;
   args.smoothShift = a;
   args.gradOut = grad;
@@ -205,7 +248,24 @@ napi_value Init(napi_env env, napi_value exports) {
   setFunction(env, exports, "noopRead3", NoopRead3, nullptr);
   setFunction(env, exports, "noopRead4", NoopRead4, nullptr);
   setFunction(env, exports, "noopAsync", NoopAsync, nullptr);
-  napi_value kernels, current, v010, sketch;
+  napi_value kernels, current, v010, sketch, variants, currentVariants, v010Variants;
+  napi_create_object(env, &variants);
+  napi_create_object(env, &currentVariants);
+  napi_create_object(env, &v010Variants);
+  const struct {
+    const char* isa;
+    const Row* current;
+    const Row* v010;
+  } kVariantRows[] = {{"avx512", &kCurrentAvx512, &kV010Avx512}, {"avx2", &kCurrentAvx2, &kV010Avx2}, {"scalar", &kCurrentScalar, &kV010Scalar}};
+  for (const auto& r : kVariantRows) {
+    if (!isaRuns(r.isa)) continue;
+    setFunction(env, currentVariants, r.isa, RunVariant, const_cast<Row*>(r.current));
+    setFunction(env, v010Variants, r.isa, RunVariant, const_cast<Row*>(r.v010));
+  }
+  setFunction(env, currentVariants, "sse2", RunVariant, const_cast<Row*>(&kCurrentSse2));
+  napi_set_named_property(env, variants, "current", currentVariants);
+  napi_set_named_property(env, variants, "v010", v010Variants);
+  napi_set_named_property(env, exports, "variants", variants);
   napi_create_object(env, &kernels);
   napi_create_object(env, &current);
   napi_create_object(env, &v010);
