@@ -1,6 +1,6 @@
 // The functional API: forward, backward and fused forward+backward, each one pass through the kernel.
 import { Param } from './types';
-import type { BackwardOptions, ForwardOptions, FusedOptions, FusedResult, Targets } from './types';
+import type { BackwardOptions, ForwardOptions, FusedOptions, FusedResult, Reduction, Targets } from './types';
 import { Op, gradOutForKernel, prepareSharedPlan } from './plan';
 import { kernelFor } from './backend';
 import type { Plan } from './plan';
@@ -81,8 +81,12 @@ export function runFused(plan: Plan, lossOut: Float32Array | null, gradOut: Floa
 
 /** The mean or sum of the last reduced pass of a plan. */
 export function reducedValue(plan: Plan): number {
-  const sum = plan.params[Param.LossSum];
-  return plan.reduction === 'mean' ? sum / plan.n : sum;
+  return reduce(plan.params[Param.LossSum], plan.reduction, plan.n);
+}
+
+// The one reduction step of the sync and async calls: the float64 sum, or the mean from it.
+function reduce(sum: number, reduction: Reduction, n: number): number {
+  return reduction === 'mean' ? sum / n : sum;
 }
 
 // The pass for the mean or sum, with the gradient into gradOut if given; the sum comes back in the parameter block.
@@ -139,7 +143,7 @@ export async function bceWithLogitsFusedAsync(logits: Float32Array, targets: Tar
     }
     params[Param.WantLossSum] = 1;
     const sum = await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOutForKernel(plan, gradOut), null, params);
-    return { loss: reduction === 'mean' ? sum / n : sum, grad: gradOut };
+    return { loss: reduce(sum, reduction, n), grad: gradOut };
   } finally {
     if (spareParams.length < 16) spareParams.push(params);
   }
