@@ -425,6 +425,16 @@ function targetChecks(rows, allocation) {
   if (noop && native1) out.push({ met: native1.nsPerCall <= 1.5 * noop.nsPerCall, text: `native fused call at n=1: ${(native1.nsPerCall / noop.nsPerCall).toFixed(2)}x a no-op Node-API call reading the same 8 arguments (${native1.nsPerCall.toFixed(0)} vs ${noop.nsPerCall.toFixed(0)} ns; ${noop4 ? `${(native1.nsPerCall / noop4.nsPerCall).toFixed(2)}x one reading the 4 it reads now; ` : ''}target <= 1.5x${mixed(mixed1)})` });
   if (noop && module1) out.push({ met: module1.nsPerCall <= 1.5 * noop.nsPerCall, text: `BCEWithLogitsLoss forward+backward at n=1: ${(module1.nsPerCall / noop.nsPerCall).toFixed(2)}x the no-op call (${module1.nsPerCall.toFixed(0)} ns; target <= 1.5x${mixed(mixedModule1)})` });
   if (noopAsync && async1) out.push({ met: async1.nsPerCall <= 0.2 * noopAsync.nsPerCall, text: `async at n=1: ${(async1.nsPerCall / noopAsync.nsPerCall).toFixed(2)}x a no-op async round trip (${async1.nsPerCall.toFixed(0)} vs ${noopAsync.nsPerCall.toFixed(0)} ns; target <= 0.2x: inline)` });
+  // Above the inline threshold: what an async call adds to the sync call (threads auto both), against a no-op
+  // async round trip (target: within 1.2x of it).
+  for (const n of [65536, 1048576]) {
+    const a = rows.find((r) => r.op.startsWith(head) && r.impl.includes('async') && r.impl.startsWith('fused-bce') && r.n === n);
+    const sync = rows.find((r) => r.op.startsWith(head) && r.impl.includes('threads auto') && !r.impl.includes('async') && r.n === n);
+    if (a && sync && noopAsync) {
+      const added = a.nsPerCall - sync.nsPerCall;
+      out.push({ met: added <= 1.2 * noopAsync.nsPerCall, text: `async at n=${n}: adds ${(added / 1000).toFixed(1)} us to the sync call, ${(added / noopAsync.nsPerCall).toFixed(1)}x a no-op async round trip (target <= 1.2x; the copies of the ownership rule)` });
+    }
+  }
   for (const n of [65536, 1048576]) {
     const fallback = find(head, 'fused-bce js fallback', n), hand = find(head, 'hand-fused JS', n);
     if (fallback && hand) out.push({ met: fallback.nsPerCall <= hand.nsPerCall, text: `TS fallback at n=${n}: ${(hand.nsPerCall / fallback.nsPerCall).toFixed(2)}x the hand-written one-pass JS loop's speed (target >= 1.0x)` });
