@@ -227,28 +227,25 @@ bool readArgv(napi_env env, napi_callback_info info, size_t expected, napi_value
   return true;
 }
 
-// The synchronous entry point: writes the loss sum into params[lossSum] and returns undefined, so that a call
-// with caller-provided arrays allocates nothing on the JavaScript heap (a returned double would be boxed).
-napi_value Run(napi_env env, napi_callback_info info) {
-  napi_value argv[kArgCount];
+// A synchronous entry point reading kArgs arguments with kRead: writes the loss sum into params[lossSum] and
+// returns undefined, so that a call with caller-provided arrays allocates nothing on the JavaScript heap (a
+// returned double would be boxed).
+template <size_t kArgs, bool (*kRead)(napi_env, const napi_value*, Call*)>
+napi_value RunSync(napi_env env, napi_callback_info info) {
+  napi_value argv[kArgs];
   const IsaEntry* isa;
   Call call;
-  if (!readArgv(env, info, kArgCount, argv, &isa) || !readCall(env, argv, &call)) return nullptr;
+  if (!readArgv(env, info, kArgs, argv, &isa) || !kRead(env, argv, &call)) return nullptr;
   const double sum = fused_bce::runBlocked(isa->run, call.args, call.threads);
   if (call.args.wantLossSum) call.params[kLossSum] = sum;
   return nullptr;
 }
 
-// The synchronous entry point of the common shape: (logits, targets, gradOut or null, params).
-napi_value RunCommon(napi_env env, napi_callback_info info) {
-  napi_value argv[kCommonArgCount];
-  const IsaEntry* isa;
-  Call call;
-  if (!readArgv(env, info, kCommonArgCount, argv, &isa) || !readCommonCall(env, argv, &call)) return nullptr;
-  const double sum = fused_bce::runBlocked(isa->run, call.args, call.threads);
-  if (call.args.wantLossSum) call.params[kLossSum] = sum;
-  return nullptr;
-}
+// (logits, targets, posWeight, weight, lossOut, gradOut, gradOutput, params)
+napi_value Run(napi_env env, napi_callback_info info) { return RunSync<kArgCount, readCall>(env, info); }
+
+// The common shape: (logits, targets, gradOut or null, params).
+napi_value RunCommon(napi_env env, napi_callback_info info) { return RunSync<kCommonArgCount, readCommonCall>(env, info); }
 
 // An asynchronous call in flight. It computes on memory it owns: copies of its inputs, and outputs that are
 // copied into the caller's arrays on the main thread when it completes. So no JavaScript operation on the arrays
