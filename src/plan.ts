@@ -99,16 +99,14 @@ export function prepareSharedPlan(fn: string, op: Op, logits: unknown, targets: 
     throw new TypeError(`fused-bce: ${fn}: logits or targets was detached or resized while the options were read (by a getter)`);
   }
   const plan = sharedPlan;
-  fillArrays(fn, plan, n, logits, targets, checked.posWeight, checked.weight, checked.lossOut, checked.gradOut);
+  fillArrays(fn, plan, n, logits, targets, checked.posWeight, checked.weight, checked.gradOutput, checked.lossOut, checked.gradOut);
   const params = plan.params;
   const mean = checked.checkedReduction === 'mean';
   // (The scale is written in each branch: a variable that is 1 or a number option would be a boxed value, and
   // dividing it an allocation per call.)
   params[Param.GradScale] = mean ? 1 / n : 1;
   const gradOutput = checked.gradOutput;
-  plan.gradOutput = null;
   if (typeof gradOutput === 'number') params[Param.GradScale] = mean ? gradOutput / n : gradOutput;
-  else if (gradOutput !== undefined) plan.gradOutput = checkGradOutputArray(fn, gradOutput, n, plan);
   params[Param.SmoothScale] = checked.smoothScale;
   params[Param.SmoothShift] = checked.smoothShift;
   params[Param.Threads] = checked.threadCount;
@@ -195,8 +193,9 @@ function readOptions(fn: string, op: Op, options: unknown): void {
   else if (allKnown && defined === keyCount) checked.options = options as object;
 }
 
-// The per-element gradOutput of reduction 'none' (a number is the scalar upstream gradient).
-function checkGradOutputArray(fn: string, gradOutput: unknown, n: number, plan: Plan): Float32Array {
+// The per-element gradOutput of reduction 'none', or null (absent, or a number: the scalar upstream gradient).
+function gradOutputArray(fn: string, gradOutput: unknown, n: number): Float32Array | null {
+  if (gradOutput === undefined || typeof gradOutput === 'number') return null;
   const reduction = checked.checkedReduction;
   if (reduction !== 'none') {
     throw new TypeError(`fused-bce: ${fn}: options.gradOutput must be a number for reduction '${reduction}' (the loss is a scalar), got ${describe(gradOutput)}`);
@@ -204,17 +203,17 @@ function checkGradOutputArray(fn: string, gradOutput: unknown, n: number, plan: 
   if (!isFloat32Array(gradOutput)) throw typeError(fn, 'options.gradOutput', `a number or a Float32Array of length ${n} (reduction 'none')`, gradOutput);
   checkFloat32(fn, gradOutput, 'options.gradOutput', '');
   if (gradOutput.length !== n) throw new RangeError(`fused-bce: ${fn}: options.gradOutput must have length ${n} (the length of logits), got ${describe(gradOutput)}`);
-  if (plan.gradOut !== null && overlaps(plan.gradOut, gradOutput)) throw overlapError(fn, 'options.gradOut', 'options.gradOutput', '');
-  if (plan.lossOut !== null && overlaps(plan.lossOut, gradOutput)) throw overlapError(fn, 'options.lossOut', 'options.gradOutput', '');
   return gradOutput;
 }
 
-// The arrays of a call into the plan: classes from posWeight/weight, outputs checked and apart from the inputs.
+// The arrays of a call into the plan: classes from posWeight/weight, the per-element gradOutput, outputs checked
+// and apart from the inputs.
 function fillArrays(
   fn: string, plan: Plan, n: number, logits: Float32Array, targets: Targets, posWeight: unknown, weight: unknown,
-  lossOut: unknown, gradOut: unknown,
+  gradOutput: unknown, lossOut: unknown, gradOut: unknown,
 ): void {
   const classes = resolveClasses(fn, n, posWeight, weight);
+  const upstream = gradOutputArray(fn, gradOutput, n);
   if (lossOut !== undefined) {
     const reduction = checked.checkedReduction;
     if (reduction !== 'none') throw new TypeError(`fused-bce: ${fn}: options.lossOut is only used with reduction 'none' (got reduction '${reduction}')`);
@@ -225,7 +224,8 @@ function fillArrays(
   const gradOutArray = (gradOut as Float32Array | undefined) ?? null;
   const posWeightArray = (posWeight as Float32Array | undefined) ?? null;
   const weightArray = (weight as Float32Array | undefined) ?? null;
-  plan.gradInPlace = checkOutputsApart(fn, plan.checkedArrays, n, logits, targets, posWeightArray, weightArray, null, lossOutArray, gradOutArray);
+  plan.gradInPlace = checkOutputsApart(fn, plan.checkedArrays, n, logits, targets, posWeightArray, weightArray, upstream, lossOutArray, gradOutArray);
+  plan.gradOutput = upstream;
   plan.logits = logits;
   plan.targets = targets;
   plan.n = n;
