@@ -29,10 +29,9 @@ export function bceWithLogits(logits: Float32Array, targets: Targets, options?: 
 export function bceWithLogits(logits: Float32Array, targets: Targets, options?: ForwardOptions): number | Float32Array;
 export function bceWithLogits(logits: Float32Array, targets: Targets, options?: ForwardOptions): number | Float32Array {
   const plan = prepareSharedPlan('bceWithLogits', Op.Forward, logits, targets, options);
-  const kernel = kernelFor(plan.n);
   if (plan.reduction === 'none') {
     const lossOut = plan.lossOut ?? new Float32Array(plan.n);
-    kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, null, null, plan.params);
+    runPass(plan, lossOut, null, null);
     return lossOut;
   }
   runReduced(plan, null);
@@ -43,10 +42,7 @@ export function bceWithLogits(logits: Float32Array, targets: Targets, options?: 
 export function bceWithLogitsBackward(logits: Float32Array, targets: Targets, options?: BackwardOptions): Float32Array {
   const plan = prepareSharedPlan('bceWithLogitsBackward', Op.Backward, logits, targets, options);
   const gradOut = plan.gradOut ?? new Float32Array(plan.n);
-  const kernel = kernelFor(plan.n);
-  const into = gradOutForKernel(plan, gradOut);
-  if (plan.posWeight === null && plan.weight === null && plan.gradOutput === null) kernel.runCommon(plan.logits, plan.targets, into, plan.params);
-  else kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, into, plan.gradOutput, plan.params);
+  runPass(plan, null, gradOut, plan.gradOutput);
   return gradOut;
 }
 
@@ -72,11 +68,8 @@ export function bceWithLogitsFused(logits: Float32Array, targets: Targets, optio
  * (It returns nothing: a number returned from a call that V8 does not inline is boxed, an allocation per step.)
  */
 export function runFused(plan: Plan, lossOut: Float32Array | null, gradOut: Float32Array): void {
-  if (plan.reduction === 'none') {
-    kernelFor(plan.n).run(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, gradOutForKernel(plan, gradOut), plan.gradOutput, plan.params);
-  } else {
-    runReduced(plan, gradOutForKernel(plan, gradOut));
-  }
+  if (plan.reduction === 'none') runPass(plan, lossOut, gradOut, plan.gradOutput);
+  else runReduced(plan, gradOut);
 }
 
 /** The mean or sum of the last reduced pass of a plan. */
@@ -91,11 +84,20 @@ function reduce(sum: number, reduction: Reduction, n: number): number {
 
 // The pass for the mean or sum, with the gradient into gradOut if given; the sum comes back in the parameter block.
 function runReduced(plan: Plan, gradOut: Float32Array | null): void {
-  const params = plan.params;
-  params[Param.WantLossSum] = 1;
+  plan.params[Param.WantLossSum] = 1;
+  runPass(plan, null, gradOut, null);
+}
+
+// One pass of a plan through the kernel for its size. Unweighted calls with no lossOut and no per-element
+// gradOutput take the kernel's four-argument entry point; an in-place gradient is handed over as logits itself.
+function runPass(plan: Plan, lossOut: Float32Array | null, gradOut: Float32Array | null, gradOutput: Float32Array | null): void {
   const kernel = kernelFor(plan.n);
-  if (plan.posWeight === null && plan.weight === null) kernel.runCommon(plan.logits, plan.targets, gradOut, params);
-  else kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOut, null, params);
+  const into = gradOutForKernel(plan, gradOut);
+  if (lossOut === null && gradOutput === null && plan.posWeight === null && plan.weight === null) {
+    kernel.runCommon(plan.logits, plan.targets, into, plan.params);
+  } else {
+    kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, into, gradOutput, plan.params);
+  }
 }
 
 /**

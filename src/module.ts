@@ -68,7 +68,7 @@ export class BCEWithLogitsLoss<R extends Reduction = 'mean'> {
   /** The loss (number, or per-element Float32Array for reduction 'none'); the gradient is kept for backward(). */
   forward(logits: Float32Array, targets: Targets): LossValue<R> {
     // Small enough for V8 to inline where it is called: a number returned from a call that is not inlined is
-    // boxed (an allocation per step); a number field is updated in place.
+    // boxed (an allocation per step); the loss waits in a Float64Array slot.
     this.step(logits, targets);
     return (this.fixed.reduction === 'none' ? this.losses : this.lastLoss[0]) as LossValue<R>;
   }
