@@ -4,9 +4,11 @@
 //     e^t = 2^(k/16) (1 + q), q = r + c2 r^2 + c3 r^3, 2^(j/16) from a 16-entry table in registers. Relative
 //     error: the table's rounding (<= 0.8 x 2^-24), the polynomial's (0.03 x 2^-24) and the final rounding;
 //     subnormal results are rounded once. t is clamped at -104.5, where e^t rounds to 0.
-//   log1pOfExp(e), e in [0, 1]: j = round(31 e), r = c_j e + (c_j - 1) in one fma (exactly e for j = 0),
-//     log1p(e) = -log(c_j) + r + r^2 (a2 + a3 r + a4 r^2); polynomial error 0.04 x 2^-24 (relative), then
-//     two roundings. No 1 + e is formed, so nothing needs a rounding correction.
+//   log1pOfExp(e), e in [0, 1]: j = round(N e), r = c_j e + (c_j - 1) in one fma (exactly e for j = 0),
+//     log1p(e) = -log(c_j) + r + r^2 P(r); the table size is the vector type's (V::kLog1pTableSize): N = 31 and
+//     P of degree 2, or N = 15 and P of degree 3 where a 32-entry lookup costs twice a 16-entry one (AVX2);
+//     polynomial error 0.04 or 0.01 x 2^-24 (relative), then two roundings. No 1 + e is formed, so nothing
+//     needs a rounding correction.
 //   The gradient's 1/(1 + e) starts from V::reciprocalEstimate (relative error <= 2^-14: vrcp14ps, or an
 //     estimate refined by Newton steps) and the kernel folds the estimate's error and the rounding of 1 + e
 //     into its final rounding (bce_kernel.inl).
@@ -14,23 +16,46 @@
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
+// The registers of a log1p table (16 or 32 entries): picked by specialisation, since a vector type (__m512 as
+// Table16) cannot be a template argument of std::conditional without losing its attributes.
+template <class V, bool kSixteen>
+struct LogRegistersOf {
+  using Type = typename V::Table32;
+};
+template <class V>
+struct LogRegistersOf<V, true> {
+  using Type = typename V::Table16;
+};
+
 template <class V>
 struct BceMath {
   using F = typename V::F;
   using D = typename V::D;
+  static constexpr bool kLog16 = V::kLog1pTableSize == 16;
+  static_assert(kLog16 || V::kLog1pTableSize == 32, "log1p tables come in 16 and 32 points");
+  using Log1pTable = std::conditional_t<kLog16, tables::Log1pTable16, tables::Log1pTable32>;
+  using LogRegisters = typename LogRegistersOf<V, kLog16>::Type;
 
   // The tables, loaded into registers (or pointed at) once per span.
   struct Tables {
     typename V::Table16 exp2;
     typename V::Table16 exp2LessIndex;
-    typename V::Table32 logPoint;
-    typename V::Table32 negLogPoint;
+    LogRegisters logPoint;
+    LogRegisters negLogPoint;
     FUSED_BCE_INLINE Tables()
         : exp2(V::loadTable16(tables::kExp2Table)),
           exp2LessIndex(V::loadTable16(tables::kExp2TableLessIndex)),
-          logPoint(V::loadTable32(tables::kLogPoint)),
-          negLogPoint(V::loadTable32(tables::kNegLogPoint)) {}
+          logPoint(loadLogTable(Log1pTable::kPoint)),
+          negLogPoint(loadLogTable(Log1pTable::kNegLogPoint)) {}
   };
+  static FUSED_BCE_INLINE LogRegisters loadLogTable(const float* t) {
+    if constexpr (kLog16) return V::loadTable16(t);
+    else return V::loadTable32(t);
+  }
+  static FUSED_BCE_INLINE F lookupLog(const LogRegisters& t, F index) {
+    if constexpr (kLog16) return V::lookup16(t, index);
+    else return V::lookup32(t, index);
+  }
 
   // Round to the nearest integer for |x| < 2^22, as a float whose pattern also holds it in its low bits.
   // (Which integer a product just below a half rounds to does not matter to the callers: any k gives an exact
@@ -78,13 +103,16 @@ struct BceMath {
     F negLogPoint; // -log(c_j), within 7e-11 relative
   };
   static FUSED_BCE_INLINE LogReduced logReduce(const Tables& tab, F e) {
-    const F index = withRoundedInLowBits(e, V::set1(tables::kLogIndexScale));  // low bits: round(31 e)
-    const F point = V::lookup32(tab.logPoint, index);
-    return {V::fma(point, e, V::sub(point, V::set1(1.0f))), V::lookup32(tab.negLogPoint, index)};
+    const F index = withRoundedInLowBits(e, V::set1(Log1pTable::kIndexScale));  // low bits: round(N e)
+    const F point = lookupLog(tab.logPoint, index);
+    return {V::fma(point, e, V::sub(point, V::set1(1.0f))), lookupLog(tab.negLogPoint, index)};
   }
 
-  static FUSED_BCE_INLINE F log1pPolynomialTail(F r) {  // a2 + a3 r + a4 r^2
-    return V::mulAdd(V::mulAdd(V::set1(tables::kLog1pA4), r, V::set1(tables::kLog1pA3)), r, V::set1(tables::kLog1pA2));
+  static FUSED_BCE_INLINE F log1pPolynomialTail(F r) {  // P(r) = a2 + a3 r + a4 r^2 (+ a5 r^3)
+    F p;
+    if constexpr (kLog16) p = V::mulAdd(V::mulAdd(V::set1(Log1pTable::kA5), r, V::set1(Log1pTable::kA4)), r, V::set1(Log1pTable::kA3));
+    else p = V::mulAdd(V::set1(Log1pTable::kA4), r, V::set1(Log1pTable::kA3));
+    return V::mulAdd(p, r, V::set1(Log1pTable::kA2));
   }
 
   // log(1 + e) for e in [0, 1] (NaN propagates).
@@ -97,13 +125,16 @@ struct BceMath {
   // The same in double from the same reduction (r is within half an ulp; the polynomial's error is far below
   // float's), for the precise path: within about 0.1 float ulp.
   static FUSED_BCE_INLINE D log1pOfExpPrecise(const Tables& tab, F e) {
-    const F index = withRoundedInLowBits(e, V::set1(tables::kLogIndexScale));
-    const F point = V::lookup32(tab.logPoint, index);
+    const F index = withRoundedInLowBits(e, V::set1(Log1pTable::kIndexScale));
+    const F point = lookupLog(tab.logPoint, index);
     const D pointD = V::widen(point);
     // c e + (c - 1) is exact in double (a 48-bit product and a sum of nearby magnitudes).
     const D r = V::dfma(pointD, V::widen(e), V::dsub(pointD, V::dset1(1.0)));
-    const D tail = V::dfma(V::dfma(V::dset1(tables::kLog1pA4), r, V::dset1(tables::kLog1pA3)), r, V::dset1(tables::kLog1pA2));
-    return V::dadd(V::dfma(V::dmul(r, r), tail, r), V::widen(V::lookup32(tab.negLogPoint, index)));
+    D tail;
+    if constexpr (kLog16) tail = V::dfma(V::dfma(V::dset1(Log1pTable::kA5), r, V::dset1(Log1pTable::kA4)), r, V::dset1(Log1pTable::kA3));
+    else tail = V::dfma(V::dset1(Log1pTable::kA4), r, V::dset1(Log1pTable::kA3));
+    tail = V::dfma(tail, r, V::dset1(Log1pTable::kA2));
+    return V::dadd(V::dfma(V::dmul(r, r), tail, r), V::widen(lookupLog(tab.negLogPoint, index)));
   }
 
   // 1 / x in double from a float estimate with relative error <= 2^-14: two Newton steps (2^-28, then 2^-56).

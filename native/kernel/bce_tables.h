@@ -37,33 +37,65 @@ alignas(64) constexpr float kExp2TableLessIndex[16] = {
 // e^t is subnormal below this t (k < -2000): there the exponent can no longer be added to the bits.
 constexpr float kExpNormalLimit = -0x1.5ap+6f;  // -86.5
 
-// log1p(e), e in [0, 1]: j = round(31 e) (e * 31 + kRoundMagic leaves j in the low bits), r = c_j e + (c_j - 1),
-// log1p(e) = -log(c_j) + r + r^2 (a2 + a3 r + a4 r^2). c_0 = 1, so for e < 1/62 the result keeps e's relative
-// accuracy. Each -log(c_j) is within 6.9e-11 (relative) of its float, so one float carries it.
-// r in [-0.0157632, 0.0161452]; max relative error of the polynomial against log1p(r): 2.45e-09 (0.041 x 2^-24).
-constexpr float kLogIndexScale = 31.0f;
-constexpr float kLog1pA2 = -0x1p-1f;
-constexpr float kLog1pA3 = 0x1.55606p-2f;
-constexpr float kLog1pA4 = -0x1.ffc78ep-3f;
-alignas(64) constexpr float kLogPoint[32] = {
-    0x1p+0f, 0x1.eff034p-1f, 0x1.e0f1cep-1f, 0x1.d2d5aap-1f,
-    0x1.c57914p-1f, 0x1.b8dfacp-1f, 0x1.acf76ep-1f, 0x1.a1b172p-1f,
-    0x1.96eb86p-1f, 0x1.8cd918p-1f, 0x1.8321b2p-1f, 0x1.79e7a8p-1f,
-    0x1.712746p-1f, 0x1.68bc32p-1f, 0x1.60bde6p-1f, 0x1.58fe2p-1f,
-    0x1.51ab7ap-1f, 0x1.4ab10cp-1f, 0x1.43e584p-1f, 0x1.3d6992p-1f,
-    0x1.37404p-1f, 0x1.3136bep-1f, 0x1.2b85eep-1f, 0x1.25eec8p-1f,
-    0x1.2090e2p-1f, 0x1.1b7774p-1f, 0x1.1672d6p-1f, 0x1.11b5c4p-1f,
-    0x1.0d1364p-1f, 0x1.088a0ap-1f, 0x1.042d8p-1f, 0x1.fff7eap-2f,
+// log1p(e), e in [0, 1], from a table of N + 1 points: j = round(N e) (e * N + kRoundMagic leaves j in the low
+// bits), r = c_j e + (c_j - 1), log1p(e) = -log(c_j) + r + r^2 P(r). c_0 = 1, so for e < 1/(2N) the result keeps
+// e's relative accuracy. Two sizes, one per cost of a lookup (an ISA's vector type picks one, V::kLog1pTableSize):
+// 32 points where a 32-entry lookup costs what a 16-entry one does (one permute, or loads), 16 points and a
+// polynomial one degree higher where each 8 entries cost a permute (AVX2).
+// 32 points: j = round(31 e), r in [-0.0157632, 0.0161452], log1p(r) = r + r^2 (a2 + a3 r + a4 r^2);
+// max relative error of the polynomial against log1p(r): 2.45e-09 (0.041 x 2^-24); each -log(c_j) is
+// within 6.9e-11 (relative) of its float, so one float carries it.
+struct Log1pTable32 {
+  static constexpr unsigned kSize = 32;
+  static constexpr float kIndexScale = 31.0f;
+  static constexpr int kDegree = 4;
+  static constexpr float kA2 = -0x1p-1f;
+  static constexpr float kA3 = 0x1.55606p-2f;
+  static constexpr float kA4 = -0x1.ffc78ep-3f;
+  alignas(64) static constexpr float kPoint[32] = {
+      0x1p+0f, 0x1.eff034p-1f, 0x1.e0f1cep-1f, 0x1.d2d5aap-1f,
+      0x1.c57914p-1f, 0x1.b8dfacp-1f, 0x1.acf76ep-1f, 0x1.a1b172p-1f,
+      0x1.96eb86p-1f, 0x1.8cd918p-1f, 0x1.8321b2p-1f, 0x1.79e7a8p-1f,
+      0x1.712746p-1f, 0x1.68bc32p-1f, 0x1.60bde6p-1f, 0x1.58fe2p-1f,
+      0x1.51ab7ap-1f, 0x1.4ab10cp-1f, 0x1.43e584p-1f, 0x1.3d6992p-1f,
+      0x1.37404p-1f, 0x1.3136bep-1f, 0x1.2b85eep-1f, 0x1.25eec8p-1f,
+      0x1.2090e2p-1f, 0x1.1b7774p-1f, 0x1.1672d6p-1f, 0x1.11b5c4p-1f,
+      0x1.0d1364p-1f, 0x1.088a0ap-1f, 0x1.042d8p-1f, 0x1.fff7eap-2f,
+  };
+  alignas(64) static constexpr float kNegLogPoint[32] = {
+      0x0p+0f, 0x1.051ac4p-5f, 0x1.004c2cp-4f, 0x1.7a4386p-4f,
+      0x1.f13592p-4f, 0x1.324fbcp-3f, 0x1.6a6288p-3f, 0x1.a0ed46p-3f,
+      0x1.d67124p-3f, 0x1.04e2cp-2f, 0x1.1e44f2p-2f, 0x1.36f86cp-2f,
+      0x1.4ef688p-2f, 0x1.6695cp-2f, 0x1.7d87cap-2f, 0x1.9446d4p-2f,
+      0x1.aa3f06p-2f, 0x1.bfa138p-2f, 0x1.d4e3dcp-2f, 0x1.e99906p-2f,
+      0x1.fdaba2p-2f, 0x1.08dd1ep-1f, 0x1.128002p-1f, 0x1.1c2582p-1f,
+      0x1.2594dp-1f, 0x1.2eb5bcp-1f, 0x1.37dacep-1f, 0x1.40a48cp-1f,
+      0x1.4962c6p-1f, 0x1.521772p-1f, 0x1.5a9a74p-1f, 0x1.62ec46p-1f,
+  };
 };
-alignas(64) constexpr float kNegLogPoint[32] = {
-    0x0p+0f, 0x1.051ac4p-5f, 0x1.004c2cp-4f, 0x1.7a4386p-4f,
-    0x1.f13592p-4f, 0x1.324fbcp-3f, 0x1.6a6288p-3f, 0x1.a0ed46p-3f,
-    0x1.d67124p-3f, 0x1.04e2cp-2f, 0x1.1e44f2p-2f, 0x1.36f86cp-2f,
-    0x1.4ef688p-2f, 0x1.6695cp-2f, 0x1.7d87cap-2f, 0x1.9446d4p-2f,
-    0x1.aa3f06p-2f, 0x1.bfa138p-2f, 0x1.d4e3dcp-2f, 0x1.e99906p-2f,
-    0x1.fdaba2p-2f, 0x1.08dd1ep-1f, 0x1.128002p-1f, 0x1.1c2582p-1f,
-    0x1.2594dp-1f, 0x1.2eb5bcp-1f, 0x1.37dacep-1f, 0x1.40a48cp-1f,
-    0x1.4962c6p-1f, 0x1.521772p-1f, 0x1.5a9a74p-1f, 0x1.62ec46p-1f,
+// 16 points: j = round(15 e), r in [-0.0313723, 0.0333667], log1p(r) = r + r^2 (a2 + a3 r + a4 r^2 + a5 r^3);
+// max relative error of the polynomial against log1p(r): 5.7e-10 (0.010 x 2^-24); each -log(c_j) is
+// within 8.2e-11 (relative) of its float, so one float carries it.
+struct Log1pTable16 {
+  static constexpr unsigned kSize = 16;
+  static constexpr float kIndexScale = 15.0f;
+  static constexpr int kDegree = 5;
+  static constexpr float kA2 = -0x1.fffffcp-2f;
+  static constexpr float kA3 = 0x1.555572p-2f;
+  static constexpr float kA4 = -0x1.00380cp-2f;
+  static constexpr float kA5 = 0x1.987cacp-3f;
+  alignas(64) static constexpr float kPoint[16] = {
+      0x1p+0f, 0x1.dff476p-1f, 0x1.c3cdfap-1f, 0x1.aaae7cp-1f,
+      0x1.9440d6p-1f, 0x1.7ff762p-1f, 0x1.6db3eep-1f, 0x1.5d0df8p-1f,
+      0x1.4de872p-1f, 0x1.3ff3ap-1f, 0x1.3327f2p-1f, 0x1.275bf2p-1f,
+      0x1.1c80e2p-1f, 0x1.1239b2p-1f, 0x1.08dedap-1f, 0x1.fff7eap-2f,
+  };
+  alignas(64) static constexpr float kNegLogPoint[16] = {
+      0x0p+0f, 0x1.08bc04p-4f, 0x1.00273ep-3f, 0x1.7552aep-3f,
+      0x1.e3e85ep-3f, 0x1.26ad1cp-2f, 0x1.58946p-2f, 0x1.884a6ap-2f,
+      0x1.b5b7dap-2f, 0x1.e1703cp-2f, 0x1.059db2p-1f, 0x1.19aaf8p-1f,
+      0x1.2cd73p-1f, 0x1.3fadfep-1f, 0x1.517366p-1f, 0x1.62ec46p-1f,
+  };
 };
 
 }  // namespace tables

@@ -10,6 +10,7 @@ struct ScalarVec {
   using M = bool;
   static constexpr size_t kWidth = 1;
   static constexpr bool kHasScaleFloor = false;
+  static constexpr unsigned kLog1pTableSize = 32;  // a lookup is a load whatever the size
 
   static FUSED_BCE_INLINE F load(const float* p) { return *p; }
   static FUSED_BCE_INLINE void store(float* p, F v) { *p = v; }

@@ -10,6 +10,7 @@ struct WasmVec {
   using M = v128_t;
   static constexpr size_t kWidth = 4;
   static constexpr bool kHasScaleFloor = false;
+  static constexpr unsigned kLog1pTableSize = 32;  // 16 points measured no faster in V8
 
   static FUSED_BCE_INLINE F load(const float* p) { return wasm_v128_load(p); }
   static FUSED_BCE_INLINE void store(float* p, F v) { wasm_v128_store(p, v); }

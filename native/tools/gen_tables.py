@@ -5,9 +5,10 @@
 
 exp(t) = 2^(k/16) * e^r, k = round(16 t / ln 2), |r| <= ln 2 / 32: a 16-entry table of 2^(j/16) and
   e^r - 1 = r + c2 r^2 + c3 r^3.
-log1p(e), e in [0, 1]: j = round(31 e), a 32-entry table of points c_j near 1 / (1 + j / 31) chosen so that
+log1p(e), e in [0, 1]: j = round(N e), a table of N + 1 points c_j near 1 / (1 + j / N) chosen so that
   -log(c_j) is within a small fraction of an ulp of a float, r = c_j e + (c_j - 1) (exactly e for j = 0), and
-  log1p(r) = r + r^2 (a2 + a3 r + a4 r^2); log1p(e) = -log(c_j) + log1p(r).
+  log1p(r) = r + r^2 P(r); log1p(e) = -log(c_j) + log1p(r). Two tables: N = 31 with P of degree 2, N = 15 with
+  P of degree 3 (AVX2, where a lookup costs a permute per 8 entries).
 Coefficients are fitted for minimax error by Lawson's iteratively reweighted least squares, then rounded to
 float; the errors printed in the header are measured on the rounded coefficients against mpmath.
 """
@@ -78,42 +79,73 @@ assert abs(LN2_16_HI - float(mpmath.log(2) / 16)) < 2.0 ** -16
 exp2_table = [f32(mpmath.power(2, mpmath.mpf(j) / 16)) for j in range(16)]
 exp2_err = max(abs(float((exp2_table[j] - mpmath.power(2, mpmath.mpf(j) / 16)) / mpmath.power(2, mpmath.mpf(j) / 16))) for j in range(16))
 
-# ---- log1p table points c_j and -log(c_j)
-LOG_POINTS = 31
-log_c, log_neg_log = [1.0], [0.0]
-worst_log_rel = 0.0
-for j in range(1, 32):
-    target = 1 / (1 + j / LOG_POINTS)
-    centre = bits(target)
-    best = None
-    for b in range(centre - 2048, centre + 2049):
-        c = struct.unpack("<f", struct.pack("<I", b))[0]
-        v = -mpmath.log(mpmath.mpf(c))
-        rounded = f32(float(v))
-        ulp = 2.0 ** (int(mpmath.floor(mpmath.log(abs(rounded), 2))) - 23)
-        miss = abs(float(v - rounded)) / ulp
-        if best is None or miss < best[0]:
-            best = (miss, c, rounded, float(v))
-    miss, c, rounded, exact = best
-    log_c.append(c)
-    log_neg_log.append(rounded)
-    worst_log_rel = max(worst_log_rel, abs(rounded - exact) / exact)
-
-# the reduced argument's range: e in [(j - 1/2)/31, (j + 1/2)/31] (clipped to [0, 1]), r = c_j (1 + e) - 1
-r_lo, r_hi = 0.0, 0.0
-for j in range(32):
-    e_lo = max(0.0, (j - 0.5) / LOG_POINTS)
-    e_hi = min(1.0, (j + 0.5) / LOG_POINTS)
-    r_lo = min(r_lo, log_c[j] * (1 + e_lo) - 1)
-    r_hi = max(r_hi, log_c[j] * (1 + e_hi) - 1)
-r_lo *= 1.001
-r_hi *= 1.001
-xs = [x for x in cheb_nodes(r_lo, r_hi, 600) if abs(x) > 1e-12]
-log_target = lambda r: float((mpmath.log1p(r) - r) / (r * r))
-a2, a3, a4 = lawson([lambda r: 1.0, lambda r: r, lambda r: r * r], log_target, lambda r: r * r / abs(float(mpmath.log1p(r))), xs)
-a2, a3, a4 = f32(a2), f32(a3), f32(a4)
-log_err = max(abs(float((r + r * r * (a2 + a3 * r + a4 * r * r) - mpmath.log1p(r)) / mpmath.log1p(r)))
+# ---- log1p tables: points c_j and -log(c_j), and the polynomial on the reduced argument
+def log1p_table(points, degree):
+    """points + 1 table points c_j near 1 / (1 + j / points) (c_0 = 1) whose -log(c_j) is within a small fraction
+    of an ulp of a float, and log1p(r) = r + r^2 (a2 + a3 r + ...) of the given degree fitted on the reduced
+    argument's range. Returns a dict of the table, the coefficients and the measured errors."""
+    log_c, log_neg_log = [1.0], [0.0]
+    worst_log_rel = 0.0
+    for j in range(1, points + 1):
+        target = 1 / (1 + j / points)
+        centre = bits(target)
+        best = None
+        for b in range(centre - 2048, centre + 2049):
+            c = struct.unpack("<f", struct.pack("<I", b))[0]
+            v = -mpmath.log(mpmath.mpf(c))
+            rounded = f32(float(v))
+            ulp = 2.0 ** (int(mpmath.floor(mpmath.log(abs(rounded), 2))) - 23)
+            miss = abs(float(v - rounded)) / ulp
+            if best is None or miss < best[0]:
+                best = (miss, c, rounded, float(v))
+        miss, c, rounded, exact = best
+        log_c.append(c)
+        log_neg_log.append(rounded)
+        worst_log_rel = max(worst_log_rel, abs(rounded - exact) / exact)
+    # the reduced argument's range: e in [(j - 1/2)/points, (j + 1/2)/points] (clipped to [0, 1]), r = c_j (1 + e) - 1
+    r_lo, r_hi = 0.0, 0.0
+    for j in range(points + 1):
+        e_lo = max(0.0, (j - 0.5) / points)
+        e_hi = min(1.0, (j + 0.5) / points)
+        r_lo = min(r_lo, log_c[j] * (1 + e_lo) - 1)
+        r_hi = max(r_hi, log_c[j] * (1 + e_hi) - 1)
+    r_lo *= 1.001
+    r_hi *= 1.001
+    xs = [x for x in cheb_nodes(r_lo, r_hi, 600) if abs(x) > 1e-12]
+    target = lambda r: float((mpmath.log1p(r) - r) / (r * r))
+    basis = [(lambda k: (lambda r: r ** k))(k) for k in range(degree - 1)]
+    coef = [f32(a) for a in lawson(basis, target, lambda r: r * r / abs(float(mpmath.log1p(r))), xs)]
+    tail = lambda r: sum(a * r ** k for k, a in enumerate(coef))
+    err = max(abs(float((r + r * r * tail(r) - mpmath.log1p(r)) / mpmath.log1p(r)))
               for r in np.linspace(r_lo, r_hi, 20001) if abs(r) > 1e-12)
+    return dict(points=points, degree=degree, c=log_c, neg_log=log_neg_log, worst_log_rel=worst_log_rel,
+                r_lo=r_lo, r_hi=r_hi, coef=coef, err=err)
+
+
+LOG1P_TABLES = [log1p_table(31, 4), log1p_table(15, 5)]
+
+
+def write_log1p_table(out, t):
+    size = t["points"] + 1
+    terms = " + ".join(["a2"] + [f"a{k + 2} r{'^' + str(k) if k > 1 else ''}" for k in range(1, t["degree"] - 1)])
+    out.write(f"""// {size} points: j = round({t['points']} e), r in [{t['r_lo']:.6g}, {t['r_hi']:.6g}], log1p(r) = r + r^2 ({terms});
+// max relative error of the polynomial against log1p(r): {t['err']:.3g} ({t['err'] / 2**-24:.3f} x 2^-24); each -log(c_j) is
+// within {t['worst_log_rel']:.2g} (relative) of its float, so one float carries it.
+struct Log1pTable{size} {{
+  static constexpr unsigned kSize = {size};
+  static constexpr float kIndexScale = {t['points']}.0f;
+  static constexpr int kDegree = {t['degree']};
+""")
+    for k, a in enumerate(t["coef"]):
+        out.write(f"  static constexpr float kA{k + 2} = {_hexf(a)};\n")
+    out.write(f"  alignas(64) static constexpr float kPoint[{size}] = {{\n")
+    for j in range(0, size, 4):
+        out.write("      " + ", ".join(_hexf(v) for v in t["c"][j:j + 4]) + ",\n")
+    out.write(f"  }};\n  alignas(64) static constexpr float kNegLogPoint[{size}] = {{\n")
+    for j in range(0, size, 4):
+        out.write("      " + ", ".join(_hexf(v) for v in t["neg_log"][j:j + 4]) + ",\n")
+    out.write("  };\n};\n")
+
 
 out = sys.stdout
 out.write(f"""// Generated by native/tools/gen_tables.py: do not edit by hand. Plain float arrays and constants only (no SIMD
@@ -154,19 +186,15 @@ out.write(f"""}};
 // e^t is subnormal below this t (k < -2000): there the exponent can no longer be added to the bits.
 constexpr float kExpNormalLimit = -0x1.5ap+6f;  // -86.5
 
-// log1p(e), e in [0, 1]: j = round(31 e) (e * 31 + kRoundMagic leaves j in the low bits), r = c_j e + (c_j - 1),
-// log1p(e) = -log(c_j) + r + r^2 (a2 + a3 r + a4 r^2). c_0 = 1, so for e < 1/62 the result keeps e's relative
-// accuracy. Each -log(c_j) is within {worst_log_rel:.2g} (relative) of its float, so one float carries it.
-// r in [{r_lo:.6g}, {r_hi:.6g}]; max relative error of the polynomial against log1p(r): {log_err:.3g} ({log_err / 2**-24:.3f} x 2^-24).
-constexpr float kLogIndexScale = 31.0f;
-constexpr float kLog1pA2 = {_hexf(a2)};
-constexpr float kLog1pA3 = {_hexf(a3)};
-constexpr float kLog1pA4 = {_hexf(a4)};
-alignas(64) constexpr float kLogPoint[32] = {{
+// log1p(e), e in [0, 1], from a table of N + 1 points: j = round(N e) (e * N + kRoundMagic leaves j in the low
+// bits), r = c_j e + (c_j - 1), log1p(e) = -log(c_j) + r + r^2 P(r). c_0 = 1, so for e < 1/(2N) the result keeps
+// e's relative accuracy. Two sizes, one per cost of a lookup (an ISA's vector type picks one, V::kLog1pTableSize):
+// 32 points where a 32-entry lookup costs what a 16-entry one does (one permute, or loads), 16 points and a
+// polynomial one degree higher where each 8 entries cost a permute (AVX2).
 """)
-for j in range(0, 32, 4):
-    out.write("    " + ", ".join(_hexf(v) for v in log_c[j:j + 4]) + ",\n")
-out.write("};\nalignas(64) constexpr float kNegLogPoint[32] = {\n")
-for j in range(0, 32, 4):
-    out.write("    " + ", ".join(_hexf(v) for v in log_neg_log[j:j + 4]) + ",\n")
-out.write("};\n\n}  // namespace tables\n}  // namespace fused_bce\n")
+for t in LOG1P_TABLES:
+    write_log1p_table(out, t)
+out.write("""
+}  // namespace tables
+}  // namespace fused_bce
+""")
