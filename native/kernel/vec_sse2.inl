@@ -11,6 +11,7 @@ struct Sse2Vec {
   static constexpr size_t kWidth = 4;
   static constexpr bool kHasScaleFloor = false;
   static constexpr unsigned kLog1pTableSize = 32;  // lookups are four loads whatever the size
+  static constexpr bool kExpFirst = true;  // runSpan: 1.07x
 
   static FUSED_BCE_INLINE F load(const float* p) { return _mm_loadu_ps(p); }
   static FUSED_BCE_INLINE void store(float* p, F v) { _mm_storeu_ps(p, v); }

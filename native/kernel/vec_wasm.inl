@@ -11,6 +11,7 @@ struct WasmVec {
   static constexpr size_t kWidth = 4;
   static constexpr bool kHasScaleFloor = false;
   static constexpr unsigned kLog1pTableSize = 32;  // 16 points measured no faster in V8
+  static constexpr bool kExpFirst = false;  // runSpan: 5% slower in V8
 
   static FUSED_BCE_INLINE F load(const float* p) { return wasm_v128_load(p); }
   static FUSED_BCE_INLINE void store(float* p, F v) { wasm_v128_store(p, v); }
