@@ -6,7 +6,7 @@
 //     subnormal results are rounded once. t is clamped at -104.5, where e^t rounds to 0.
 //   log1pOfExp(e), e in [0, 1]: j = round(N e), r = c_j e + (c_j - 1) in one fma (exactly e for j = 0),
 //     log1p(e) = -log(c_j) + r + r^2 P(r); the table size is the vector type's (V::kLog1pTableSize): N = 31 and
-//     P of degree 2, or N = 15 and P of degree 3 where a 32-entry lookup costs twice a 16-entry one (AVX2);
+//     P of degree 2, or N = 15 and P of degree 3 where each 8 entries of a lookup cost a permute (AVX2);
 //     polynomial error 0.04 or 0.01 x 2^-24 (relative), then two roundings. No 1 + e is formed, so nothing
 //     needs a rounding correction.
 //   The gradient's 1/(1 + e) starts from V::reciprocalEstimate (relative error <= 2^-14: vrcp14ps, or an
@@ -100,7 +100,7 @@ struct BceMath {
   // The pieces of log1p(e) shared by the float and the double evaluation.
   struct LogReduced {
     F reduced;     // r = c_j e + (c_j - 1), one rounding (exactly e for j = 0)
-    F negLogPoint; // -log(c_j), within 7e-11 relative
+    F negLogPoint; // -log(c_j), within 1e-10 relative
   };
   static FUSED_BCE_INLINE LogReduced logReduce(const Tables& tab, F e) {
     const F index = withRoundedInLowBits(e, V::set1(Log1pTable::kIndexScale));  // low bits: round(N e)
