@@ -111,32 +111,47 @@ function fastPath(
   carefulPath(logits, targets, lossOut, gradOut, wantLoss, smoothScale, smoothShift, gradScale);
 }
 
+// As the C++ kernel's runSpan (kExpFirst), each loop runs in two passes over chunks: e^-|x| into a buffer, then
+// the rest; one element's work is a long chain of dependent operations, and split in two, the loops overlap
+// more of them (in the benchmark: 1.03-1.18x the hand-written loop, against 0.97-0.99x in one pass). The same
+// values either way.
+const EXP_CHUNK = 1024;
+const expFirst = new Float64Array(EXP_CHUNK);
+
+function expFirstPass(logits: Float32Array, begin: number, end: number): void {
+  for (let i = begin; i < end; i++) expFirst[i - begin] = expNonPositive(-Math.abs(logits[i]));
+}
+
 function lossGradientLoop(
   logits: Float32Array, targets: Float32Array | Uint8Array, lossOut: Float32Array | null, gradOut: Float32Array,
   smoothScale: number, smoothShift: number, gradScale: number,
 ): void {
   let lossSum = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const x = logits[i];
-    const y = targets[i];
-    const smoothedTarget = y * smoothScale + smoothShift;
-    const negTarget = (1 - y) * smoothScale + smoothShift;
-    const expNegAbs = expNonPositive(-Math.abs(x));
-    let linear: number;
-    let core: number;
-    if (x >= 0) {
-      linear = negTarget * x;
-      core = negTarget - smoothedTarget * expNegAbs;
-    } else {
-      linear = -smoothedTarget * x;
-      core = negTarget * expNegAbs - smoothedTarget;
+  for (let begin = 0; begin < logits.length; begin += EXP_CHUNK) {
+    const end = Math.min(logits.length, begin + EXP_CHUNK);
+    expFirstPass(logits, begin, end);
+    for (let i = begin; i < end; i++) {
+      const x = logits[i];
+      const y = targets[i];
+      const smoothedTarget = y * smoothScale + smoothShift;
+      const negTarget = (1 - y) * smoothScale + smoothShift;
+      const expNegAbs = expFirst[i - begin];
+      let linear: number;
+      let core: number;
+      if (x >= 0) {
+        linear = negTarget * x;
+        core = negTarget - smoothedTarget * expNegAbs;
+      } else {
+        linear = -smoothedTarget * x;
+        core = negTarget * expNegAbs - smoothedTarget;
+      }
+      // The softplus weight is 1 up to float64 rounding, but NaN for an infinite target (inf - inf), as in the
+      // general formula and the native kernel's double path: so it is computed, not assumed.
+      const loss = linear + (negTarget + smoothedTarget) * log1pUnit(expNegAbs);
+      if (lossOut !== null) lossOut[i] = loss;
+      lossSum += loss;
+      gradOut[i] = (core / (1 + expNegAbs)) * gradScale;
     }
-    // The softplus weight is 1 up to float64 rounding, but NaN for an infinite target (inf - inf), as in the
-    // general formula and the native kernel's double path: so it is computed, not assumed.
-    const loss = linear + (negTarget + smoothedTarget) * log1pUnit(expNegAbs);
-    if (lossOut !== null) lossOut[i] = loss;
-    lossSum += loss;
-    gradOut[i] = (core / (1 + expNegAbs)) * gradScale;
   }
   loopSum[0] = lossSum;
 }
@@ -145,15 +160,19 @@ function lossLoop(
   logits: Float32Array, targets: Float32Array | Uint8Array, lossOut: Float32Array | null, smoothScale: number, smoothShift: number,
 ): void {
   let lossSum = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const x = logits[i];
-    const y = targets[i];
-    const smoothedTarget = y * smoothScale + smoothShift;
-    const negTarget = (1 - y) * smoothScale + smoothShift;
-    const linear = x >= 0 ? negTarget * x : -smoothedTarget * x;
-    const loss = linear + (negTarget + smoothedTarget) * log1pUnit(expNonPositive(-Math.abs(x)));
-    if (lossOut !== null) lossOut[i] = loss;
-    lossSum += loss;
+  for (let begin = 0; begin < logits.length; begin += EXP_CHUNK) {
+    const end = Math.min(logits.length, begin + EXP_CHUNK);
+    expFirstPass(logits, begin, end);
+    for (let i = begin; i < end; i++) {
+      const x = logits[i];
+      const y = targets[i];
+      const smoothedTarget = y * smoothScale + smoothShift;
+      const negTarget = (1 - y) * smoothScale + smoothShift;
+      const linear = x >= 0 ? negTarget * x : -smoothedTarget * x;
+      const loss = linear + (negTarget + smoothedTarget) * log1pUnit(expFirst[i - begin]);
+      if (lossOut !== null) lossOut[i] = loss;
+      lossSum += loss;
+    }
   }
   loopSum[0] = lossSum;
 }
@@ -162,14 +181,18 @@ function gradientLoop(
   logits: Float32Array, targets: Float32Array | Uint8Array, gradOut: Float32Array, smoothScale: number, smoothShift: number,
   gradScale: number,
 ): void {
-  for (let i = 0; i < logits.length; i++) {
-    const x = logits[i];
-    const y = targets[i];
-    const smoothedTarget = y * smoothScale + smoothShift;
-    const negTarget = (1 - y) * smoothScale + smoothShift;
-    const expNegAbs = expNonPositive(-Math.abs(x));
-    const core = x >= 0 ? negTarget - smoothedTarget * expNegAbs : negTarget * expNegAbs - smoothedTarget;
-    gradOut[i] = (core / (1 + expNegAbs)) * gradScale;
+  for (let begin = 0; begin < logits.length; begin += EXP_CHUNK) {
+    const end = Math.min(logits.length, begin + EXP_CHUNK);
+    expFirstPass(logits, begin, end);
+    for (let i = begin; i < end; i++) {
+      const x = logits[i];
+      const y = targets[i];
+      const smoothedTarget = y * smoothScale + smoothShift;
+      const negTarget = (1 - y) * smoothScale + smoothShift;
+      const expNegAbs = expFirst[i - begin];
+      const core = x >= 0 ? negTarget - smoothedTarget * expNegAbs : negTarget * expNegAbs - smoothedTarget;
+      gradOut[i] = (core / (1 + expNegAbs)) * gradScale;
+    }
   }
 }
 
