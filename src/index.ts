@@ -1,10 +1,8 @@
 // fused-bce: label-smoothed binary cross-entropy with logits, forward and backward in one pass.
-export { bceWithLogits, bceWithLogitsBackward, bceWithLogitsFused, bceWithLogitsFusedAsync } from './loss';
-export { smoothTargets, smoothingCoefficients } from './smoothing';
-export { BCEWithLogitsLoss } from './module';
-export { backend, useBackend, availableBackends, nativeLoadError, wasmLoadError, parallelism, ready } from './backend';
-export type {
-  BackendInfo, ParallelInfo, BackwardOptions, ForwardOptions, FusedOptions, FusedResult, LossOptions, Reduction, Smoothing, Targets,
-} from './types';
-export type { SmoothingCoefficients } from './smoothing';
-export type { LossValue } from './module';
+export { bceWithLogits, bceWithLogitsBackward, bceWithLogitsFused, bceWithLogitsFusedAsync } from './api/bce';
+export { smoothTargets, smoothingCoefficients } from './api/smoothing';
+export { BCEWithLogitsLoss } from './api/bce-loss';
+export { backend, useBackend, availableBackends, nativeLoadError, wasmLoadError, parallelism, ready } from './backends/select';
+export type { BackendInfo, ParallelInfo, BackwardOptions, ForwardOptions, FusedOptions, FusedResult, LossOptions, Reduction, Smoothing, Targets } from './api/types';
+export type { SmoothingCoefficients } from './api/smoothing';
+export type { LossValue } from './api/bce-loss';

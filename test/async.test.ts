@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bceWithLogitsFused, bceWithLogitsFusedAsync, bceWithLogits, BCEWithLogitsLoss, backend, parallelism } from '../src/index';
-import { ASYNC_INLINE_BELOW } from '../src/loss';
+import { ASYNC_INLINE_BELOW } from '../src/api/bce';
 import { forEachBackend } from './helpers/backends';
 import { rng, normal } from './helpers/reference';
 

@@ -2,13 +2,13 @@
 // drift alone: the parameter block's slots, and the message for an invalid Uint8 label.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Param } from '../src/types';
-import { loadNative } from '../src/native-loader';
-import { runJs } from '../src/kernel-js';
+import { Param } from '../src/backends/kernel';
+import { loadNative } from '../src/backends/native-loader';
+import { runJs } from '../src/backends/js/bce-kernel';
 
 const native = loadNative().binding;
 
-test('the parameter block: src/types.ts Param and the addon number the slots alike', { skip: native === null && 'no native build' }, () => {
+test('the parameter block: src/backends/kernel.ts Param and the addon number the slots alike', { skip: native === null && 'no native build' }, () => {
   assert.deepEqual({ ...native!.paramSlots }, {
     classes: Param.Classes, smoothScale: Param.SmoothScale, smoothShift: Param.SmoothShift, gradScale: Param.GradScale,
     threads: Param.Threads, wantLossSum: Param.WantLossSum, lossSum: Param.LossSum, count: Param.Count,

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { readEnvironment } from '../src/environment';
+import { readEnvironment } from '../src/backends/environment';
 
 test('readEnvironment: set, empty and unset variables, and an environment that throws when read', () => {
   const saved = Object.getOwnPropertyDescriptor(process, 'env')!;

@@ -1,8 +1,8 @@
-// The TypeScript kernel's float64 exp and log1p (src/math-js.ts) against V8's Math.exp and Math.log1p (each
+// The TypeScript kernel's float64 exp and log1p (src/backends/js/math.ts) against V8's Math.exp and Math.log1p (each
 // within 1 ulp of the truth): within 2 ulp of them over their whole domain here, exact at the special values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expNonPositive, log1pUnit } from '../src/math-js';
+import { expNonPositive, log1pUnit } from '../src/backends/js/math';
 import { rng } from './helpers/reference';
 
 function ulpsApart(a: number, b: number): number {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { availableBackends, bceWithLogitsFused, useBackend, backend } from '../src/index';
-import { TINY_INPUT, kernelFor } from '../src/backend';
+import { TINY_INPUT, kernelFor } from '../src/backends/select';
 import { rng, normal } from './helpers/reference';
 
 const natives = availableBackends().filter((b) => b.name === 'native');

@@ -4,7 +4,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 
-import { sigmoidCrossEntropy } from '../src/tfjs';
+import { sigmoidCrossEntropy } from '../src/tfjs/sigmoid-cross-entropy';
 import { rng, normal } from './helpers/reference';
 
 before(async () => {

@@ -11,7 +11,7 @@
 
 #include "../kernel/portable.h"
 #include "../kernel/kernel_api.h"
-#include "../kernel/bce_tables.h"
+#include "../generated/bce_tables.h"
 
 #if defined(FUSED_BCE_TARGET_FLAGS)
 #if defined(__clang__)

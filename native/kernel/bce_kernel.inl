@@ -1,5 +1,5 @@
 // The fused kernel, written once over a vector type V: label smoothing, loss, gradient and the float64 loss sum
-// in one pass. The structure and names mirror src/kernel-js.ts:
+// in one pass. The structure and names mirror src/backends/js/bce-kernel.ts:
 //   smoothedTarget y' = y * scale + shift        negTarget = (1 - y) * scale + shift   (= 1 - y', no cancellation)
 //   posTarget = p * y'                           softplusWeight = negTarget + posTarget (= 1 + (p - 1) y')
 //   loss = w * (linear + softplusWeight * log1p(e)),  e = e^-|x|,

@@ -58,6 +58,7 @@ double runAvx2(const KernelArgs& args);
 double runAvx512(const KernelArgs& args);
 double runSse2(const KernelArgs& args);
 double runNeon(const KernelArgs& args);
+double runWasm(const KernelArgs& args);
 
 // The ISAs compiled into this binary, best first (native/dispatch/dispatch.cc).
 size_t compiledIsas(const IsaEntry** entries);
@@ -67,8 +68,5 @@ bool cpuSupports(Isa isa);
 // The loss sum in float64 throughout (scalar, libm), used when the float32 lanes overflow or meet NaN
 // (native/kernel/loss_sum_f64.cc).
 double lossSumFloat64(const KernelArgs& args);
-
-// Index of the first Uint8 label other than 0 or 1, or n when all are valid (native/dispatch/labels.cc).
-size_t firstInvalidLabel(const uint8_t* labels, size_t n);
 
 }  // namespace fused_bce

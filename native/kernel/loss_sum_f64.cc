@@ -1,5 +1,5 @@
 // The float64 loss sum: the slow, exact reduction behind every ISA, used only when the float32 lanes give a
-// sum that is not finite. It follows the same steps as the kernels (and src/kernel-js.ts) in double.
+// sum that is not finite. It follows the same steps as the kernels (and src/backends/js/bce-kernel.ts) in double.
 #include <cmath>
 
 #include "kernel_api.h"

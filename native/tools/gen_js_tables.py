@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Generates src/math-tables.ts: the tables of the TypeScript kernel's float64 exp and log1p (src/math-js.ts).
+"""Generates src/generated/math-tables.ts: the tables of the TypeScript kernel's float64 exp and log1p (src/backends/js/math.ts).
 
-  python3 native/tools/gen_js_tables.py > src/math-tables.ts      (needs mpmath)
+  python3 native/tools/gen_js_tables.py > src/generated/math-tables.ts      (needs mpmath)
 
 Each value is the double nearest the exact one (mpmath at 200 bits), printed as the shortest decimal that reads
 back as that same double.

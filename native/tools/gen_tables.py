@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Generates native/kernel/bce_tables.h: the tables and polynomial coefficients of the kernel's exp and log1p.
+"""Generates native/generated/bce_tables.h: the tables and polynomial coefficients of the kernel's exp and log1p.
 
-  python3 native/tools/gen_tables.py > native/kernel/bce_tables.h      (needs numpy and mpmath)
+  python3 native/tools/gen_tables.py > native/generated/bce_tables.h      (needs numpy and mpmath)
 
 exp(t) = 2^(k/16) * e^r, k = round(16 t / ln 2), |r| <= ln 2 / 32: a 16-entry table of 2^(j/16) and
   e^r - 1 = r + c2 r^2 + c3 r^3.

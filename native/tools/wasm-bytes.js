@@ -1,4 +1,4 @@
-// Writes src/wasm-bytes.ts: native/wasm/fused_bce.wasm as a base64 string, for the browser build, which embeds
+// Writes src/generated/wasm-bytes.ts: native/wasm/fused_bce.wasm as a base64 string, for the browser build, which embeds
 // the module (no loader or asset setting needed in a bundler). Run by native/tools/build-wasm.sh.
 //   node native/tools/wasm-bytes.js [module.wasm] [output.ts]
 'use strict';

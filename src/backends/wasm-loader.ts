@@ -1,5 +1,5 @@
 // Loads the WebAssembly backend in Node, Deno and Bun from the package's file, synchronously (a few ms).
-// Browsers get src/wasm-backend.browser.ts instead (package.json "browser"), which embeds the module.
+// Browsers get src/backends/wasm-loader.browser.ts instead (package.json "browser"), which embeds the module.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from './native-loader';

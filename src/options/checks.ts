@@ -1,6 +1,6 @@
 // Argument checks at the public boundary: every message names the argument and what was expected.
 // Nothing here writes to a caller's array, so a call that throws leaves its outputs untouched.
-import type { Reduction, Smoothing, Targets } from './types';
+import type { Reduction, Smoothing, Targets } from '../api/types';
 
 const PREFIX = 'fused-bce: ';
 /** The smallest non-zero |labelSmoothing|: 2^-126, the smallest normal float32. */

@@ -2,8 +2,8 @@
 // in V8, Math.exp and Math.log1p call out to library code, and these cost about half as much. Each is within
 // 2 ulp (float64) of V8's Math.exp / Math.log1p (test/math-js.test.ts), far below the float32 rounding that
 // follows: the kernel's float32 results are those of the library functions except where a value lies within
-// about 2^-51 (relative) of a float32 rounding boundary. Tables: src/math-tables.ts (native/tools/gen_js_tables.py).
-import { EXP2_STEPS, INVERSE_POINTS, LOG_POINTS } from './math-tables';
+// about 2^-51 (relative) of a float32 rounding boundary. Tables: src/generated/math-tables.ts (native/tools/gen_js_tables.py).
+import { EXP2_STEPS, INVERSE_POINTS, LOG_POINTS } from '../../generated/math-tables';
 
 // ln 2 / 256 as hi + lo: hi has 32 significant bits, so k * hi is exact for |k| < 2^21 (fdlibm's split of ln 2).
 const LN2_STEP_HI = 6.93147180369123816490e-01 / 256;

@@ -1,13 +1,13 @@
 // Turns (logits, targets, options) into the kernel's positional arguments, validating everything first.
 // The plan object is reused between calls so that a training step allocates nothing here.
-import { Param } from './types';
-import { LOSS_OPTION_KEYS } from './types';
-import type { Reduction, Targets } from './types';
+import { Param } from '../backends/kernel';
+import { LOSS_OPTION_KEYS } from '../api/types';
+import type { Reduction, Targets } from '../api/types';
 import {
   checkFloat32, checkLabelSmoothing, checkLogits, checkOutput, checkReduction, checkSmoothing, checkTargets, checkThreads,
   describe, isFloat32Array, overlapError, overlaps, sameView, typeError,
-} from './validate';
-import { smoothingScale, smoothingShift } from './smoothing';
+} from './checks';
+import { smoothingScale, smoothingShift } from '../api/smoothing';
 
 /** Which entry point is being validated: decides which options apply. */
 export const enum Op {

@@ -1,10 +1,10 @@
 // The WebAssembly backend in browsers (package.json "browser" puts this file in place of wasm-backend.ts): the
-// module's bytes are embedded (src/wasm-bytes.ts, generated with it), so a bundler needs no loader or asset
+// module's bytes are embedded (src/generated/wasm-bytes.ts, generated with it), so a bundler needs no loader or asset
 // setting. Browsers may refuse to compile a module synchronously on the main thread, so it is compiled by
 // ready() (await it once before the first call); until then the package runs its TypeScript backend.
 import { wasmFromBytes } from './wasm-kernel';
 import type { WasmLoad } from './wasm-kernel';
-import { WASM_BASE64 } from './wasm-bytes';
+import { WASM_BASE64 } from '../generated/wasm-bytes';
 
 function decodeBase64(text: string): Uint8Array {
   const binary = atob(text);

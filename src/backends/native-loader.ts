@@ -2,7 +2,7 @@
 // when it does not load.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { KernelRun, KernelRunAsync, KernelRunCommon } from './types';
+import type { KernelRun, KernelRunAsync, KernelRunCommon } from './kernel';
 import { withReadableEnvironment } from './environment';
 
 /** What the native binding (native/binding/addon.cc) exports. */
@@ -15,7 +15,7 @@ export interface NativeBinding {
   readonly kernelsCommon?: Readonly<Record<string, KernelRunCommon>>;
   /** The same, asynchronous (Node-API async work on the libuv pool). */
   readonly kernelsAsync: Readonly<Record<string, KernelRunAsync>>;
-  /** The slots of the parameter block as the addon numbers them (checked against src/types.ts Param by a test). */
+  /** The slots of the parameter block as the addon numbers them (checked against src/backends/kernel.ts Param by a test). */
   readonly paramSlots: Readonly<Record<string, number>>;
   /** The most threads a call can use here: one per CPU this process may use (affinity, cgroup CPU quota). */
   readonly maxThreads: number;

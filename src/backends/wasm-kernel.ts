@@ -2,9 +2,10 @@
 // from the module's bytes, on any runtime. A call copies its arrays into one block of linear memory that the
 // module keeps and reuses (grown when too small), runs the kernel there, and copies the outputs back: once warm,
 // a step allocates nothing on the JavaScript heap.
-import { Param } from './types';
-import type { KernelRun, Targets } from './types';
-import { firstInvalidLabel, invalidLabelError } from './validate';
+import { Param } from './kernel';
+import type { Targets } from '../api/types';
+import type { KernelRun } from './kernel';
+import { firstInvalidLabel, invalidLabelError } from '../options/checks';
 
 interface WasmExports {
   memory: WebAssembly.Memory;

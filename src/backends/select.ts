@@ -1,11 +1,12 @@
 // Chooses the kernel: the native addon (best ISA the CPU has) where it loads, else pure TypeScript.
 // FUSED_BCE_BACKEND=js|native and FUSED_BCE_ISA=<isa> force a choice; useBackend() does so in-process.
-import { Param } from './types';
-import type { BackendInfo, Kernel, KernelRun, KernelRunAsync, KernelRunCommon, ParallelInfo } from './types';
-import { runJs } from './kernel-js';
+import { Param } from './kernel';
+import type { BackendInfo, ParallelInfo } from '../api/types';
+import type { Kernel, KernelRun, KernelRunAsync, KernelRunCommon } from './kernel';
+import { runJs } from './js/bce-kernel';
 import { readEnvironment } from './environment';
 import { loadNative } from './native-loader';
-import { loadWasm, loadWasmAsync } from './wasm-backend';
+import { loadWasm, loadWasmAsync } from './wasm-loader';
 import type { WasmLoad } from './wasm-kernel';
 
 const ISA_NAMES = ['avx512', 'avx2', 'sse2', 'neon', 'scalar'];

@@ -1,5 +1,5 @@
 // The Node-API binding: per runnable ISA, a synchronous and an asynchronous function with the KernelRun
-// signature of src/types.ts, and a synchronous one of the common shape (KernelRunCommon: four arguments). It re-checks every type and length the kernel relies on, so a direct call with
+// signature of src/backends/kernel.ts, and a synchronous one of the common shape (KernelRunCommon: four arguments). It re-checks every type and length the kernel relies on, so a direct call with
 // wrong arguments throws instead of touching memory out of bounds. No C++ exceptions (-fno-exceptions); no
 // allocation per synchronous single-threaded call.
 #include <napi.h>
@@ -12,6 +12,7 @@
 
 #include "../dispatch/parallel.h"
 #include "../kernel/kernel_api.h"
+#include "labels.h"
 
 namespace {
 
@@ -73,7 +74,7 @@ bool checkLength(napi_env env, const View& v, size_t expected, const char* name)
   return false;
 }
 
-// Slots of the parameter block (src/types.ts, Param): numbers travel in a Float64Array, never boxed.
+// Slots of the parameter block (src/backends/kernel.ts, Param): numbers travel in a Float64Array, never boxed.
 enum Param { kClasses = 0, kSmoothScale, kSmoothShift, kGradScale, kThreads, kWantLossSum, kLossSum, kParamCount };
 
 // One call's arguments, read and checked: the kernel arguments, the thread count, where the sum goes, and the
@@ -553,7 +554,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("kernels", kernels);
   exports.Set("kernelsAsync", kernelsAsync);
   exports.Set("kernelsCommon", kernelsCommon);
-  // The parameter block's layout, so that a test holds src/types.ts Param against it.
+  // The parameter block's layout, so that a test holds src/backends/kernel.ts Param against it.
   Napi::Object slots = Napi::Object::New(env);
   const struct {
     const char* name;

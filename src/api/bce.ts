@@ -1,9 +1,9 @@
 // The functional API: forward, backward and fused forward+backward, each one pass through the kernel.
-import { Param } from './types';
+import { Param } from '../backends/kernel';
 import type { BackwardOptions, ForwardOptions, FusedOptions, FusedResult, Reduction, Targets } from './types';
-import { Op, gradOutForKernel, prepareSharedPlan } from './plan';
-import { kernelFor } from './backend';
-import type { Plan } from './plan';
+import { Op, gradOutForKernel, prepareSharedPlan } from '../options/bce-plan';
+import { kernelFor } from '../backends/select';
+import type { Plan } from '../options/bce-plan';
 
 
 // While an asynchronous call runs, JavaScript runs too: a resizable or growable buffer could shrink under it.

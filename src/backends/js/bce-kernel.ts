@@ -1,9 +1,9 @@
 // The pure-TypeScript kernel: the fallback backend and the structure the C++ kernel mirrors
 // (native/kernel/bce_kernel.inl). Every step is computed in float64 and rounded once when stored.
-import { Param } from './types';
-import type { KernelRun } from './types';
-import { firstInvalidLabel, invalidLabelError } from './validate';
-import { expNonPositive, log1pUnit } from './math-js';
+import { Param } from '../kernel';
+import type { KernelRun } from '../kernel';
+import { firstInvalidLabel, invalidLabelError } from '../../options/checks';
+import { expNonPositive, log1pUnit } from './math';
 
 /**
  * Per element, with y' = y * smoothScale + smoothShift, p = posWeight[c], w = weight:

@@ -1,5 +1,5 @@
-// The Uint8 label check the binding runs before any write: every hard label must be 0 or 1.
-#include "../kernel/kernel_api.h"
+// The Uint8 label check the bindings run before any write: every hard label must be 0 or 1.
+#include "labels.h"
 
 namespace fused_bce {
 

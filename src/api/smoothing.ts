@@ -2,7 +2,7 @@
 import type { Smoothing } from './types';
 import {
   checkLabelSmoothing, checkSmoothing, checkTargets, checkOutput, describe, firstInvalidLabel, invalidLabelError, overlaps, sameView,
-} from './validate';
+} from '../options/checks';
 
 export interface SmoothingCoefficients {
   scale: number;

@@ -1,11 +1,12 @@
 // A PyTorch-style loss object: forward() runs the fused pass and keeps the gradient for backward().
-import { LOSS_OPTION_KEYS, Param } from './types';
+import { LOSS_OPTION_KEYS } from './types';
+import { Param } from '../backends/kernel';
 import type { LossOptions, Reduction, Targets } from './types';
-import { bceWithLogitsBackward, runFused } from './loss';
-import { createPlan, planFixed } from './plan';
-import type { FixedOptions, Plan } from './plan';
+import { bceWithLogitsBackward, runFused } from './bce';
+import { createPlan, planFixed } from '../options/bce-plan';
+import type { FixedOptions, Plan } from '../options/bce-plan';
 import { smoothingScale, smoothingShift } from './smoothing';
-import { checkFloat32, checkLabelSmoothing, checkLogits, checkReduction, checkSmoothing, checkThreads, describe } from './validate';
+import { checkFloat32, checkLabelSmoothing, checkLogits, checkReduction, checkSmoothing, checkThreads, describe } from '../options/checks';
 
 const FN = 'BCEWithLogitsLoss';
 // Whole names as constants: a template string in forward() or backward() would allocate on every step.
