@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "../kernel/portable.h"
 #include "../kernel/kernel_api.h"

@@ -406,6 +406,7 @@ FUSED_BCE_NOINLINE double runKernelBody(const KernelArgs& a) {
 // so that no arithmetic (not even the float conversions of the parameters) can be moved before the switch.
 template <class V>
 double runKernel(const KernelArgs& a) {
+  static_assert(RequireVectorType<V>::kChecked, "V provides the operations of vec_requirements.inl");
   if (a.n == 0) return 0;
   const portable::FloatingPointEnvironment environment;  // the caller's FTZ/DAZ or rounding mode must not matter
   return runKernelBody<V>(a);

@@ -1,3 +1,5 @@
-// The kernel written once: the math, then the fused pass, for the vector type the including ISA file chose.
+// The kernels written once, for the vector type the including ISA file chose: the operations a vector type must
+// provide, the math, then each loss's pass.
+#include "vec_requirements.inl"
 #include "bce_math.inl"
 #include "bce_kernel.inl"
