@@ -130,7 +130,7 @@ function headlineImpls(d) {
   }
   const addon = anchors.benchAddon;
   if (addon) {
-    const params = Float64Array.of(1, 0.9, 0.05, 1, 1, 1, 0);
+    const params = Float64Array.of(1, 0.9, 0.05, 1, 1, 1, 0, -1);
     list.push({ impl: 'no-op Node-API call reading the 8 arguments', fn: () => addon.noopRead8(d.logits, d.labels, null, null, null, d.grad, null, params), maxN: 1 });
     list.push({ impl: 'no-op Node-API call reading 4 arguments', fn: () => addon.noopRead4(d.logits, d.labels, d.grad, params), maxN: 1 });
     list.push({ impl: 'no-op Node-API async round trip', fn: () => addon.noopAsync(), isAsync: true, maxN: 1 });

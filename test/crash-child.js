@@ -80,8 +80,8 @@ const cases = {
     const isa = binding.isas[0];
     const buffer = new ArrayBuffer(4 * N, { maxByteLength: 4 * N });
     const logits = new Float32Array(buffer); // length-tracking
-    const params = Float64Array.of(1, 1, 0, 1, 0, 1, 0);
-    assert.throws(() => binding.kernelsAsync[isa](logits, new Float32Array(N), null, null, null, new Float32Array(N), null, params), TypeError);
+    const params = Float64Array.of(1, 1, 0, 1, 0, 1, 0, -1);
+    assert.throws(() => binding.passesAsync[isa](logits, new Float32Array(N), null, null, null, new Float32Array(N), null, params), TypeError);
     buffer.resize(0);
     churn();
   },

@@ -284,12 +284,12 @@ for (const b of availableBackends().filter((x) => x.name !== 'js')) {
 test(`fuzz: the raw native binding throws TypeError/RangeError or succeeds (${RUNS * 4} calls)`, { skip: !availableBackends().some((x) => x.name === 'native') && 'no native build' }, async () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const binding = require('node-gyp-build')(join(__dirname, '..', '..')) as {
-    kernels: Record<string, (...args: unknown[]) => number>;
-    kernelsAsync: Record<string, (...args: unknown[]) => Promise<number>>;
-    kernelsCommon: Record<string, (...args: unknown[]) => number>;
+    passes: Record<string, (...args: unknown[]) => number>;
+    passesAsync: Record<string, (...args: unknown[]) => Promise<number>>;
+    passesUnweighted: Record<string, (...args: unknown[]) => number>;
   };
   const random = rng(SEED + 1);
-  const isas = Object.keys(binding.kernels);
+  const isas = Object.keys(binding.passes);
   for (let k = 0; k < RUNS * 4; k++) {
     const classes = pick(random, [1, 1, 2, 3, 0, -1, 1.5, NaN, 2 ** 53, Infinity]);
     const c = Number.isInteger(classes) && classes >= 1 ? Math.min(classes, 7) : 1;
@@ -297,8 +297,8 @@ test(`fuzz: the raw native binding throws TypeError/RangeError or succeeds (${RU
     const params = random() < 0.9
       ? Float64Array.of(classes, pick(random, [1, 0.9, -17, NaN, Infinity]), pick(random, [0, 0.05, -8, NaN]),
         pick(random, [1, 1 / 3, NaN, -Infinity, 1e300, 1e-300]), pick(random, [0, 1, 2, 3, 16, 1024, 1025, -1, 0.5, NaN]),
-        pick(random, [0, 1, 1, 2, NaN]), 0)
-      : pick(random, [null, new Float64Array(3), new Float32Array(7), [1, 1, 0, 1, 0, 1, 0], 7]);
+        pick(random, [0, 1, 1, 2, NaN]), 0, -1)
+      : pick(random, [null, new Float64Array(3), new Float32Array(8), [1, 1, 0, 1, 0, 1, 0, -1], 8]);
     const args: unknown[] = [
       random() < 0.8 ? floats(random, n) : arrayArg(random, n, 'f32'),
       arrayArg(random, n, 'targets'),
@@ -313,7 +313,7 @@ test(`fuzz: the raw native binding throws TypeError/RangeError or succeeds (${RU
     const isAsync = random() < 0.25;
     // A quarter of the sync calls go to the four-argument entry point (logits, targets, gradOut, params).
     const common = !isAsync && random() < 0.25;
-    const fn = (isAsync ? binding.kernelsAsync : common ? binding.kernelsCommon : binding.kernels)[pick(random, isas)];
+    const fn = (isAsync ? binding.passesAsync : common ? binding.passesUnweighted : binding.passes)[pick(random, isas)];
     try {
       const r = await fn(...(common ? (args.length === 8 ? [args[0], args[1], args[5], args[7]] : args.slice(0, 4)) : args));
       assert.ok(isAsync ? typeof r === 'number' : r === undefined, `call ${k}: result ${String(r)}`);

@@ -51,15 +51,15 @@ for (const b of availableBackends().filter((x) => x.name !== 'js')) {
 test('the raw binding re-checks types and lengths', { skip: natives.length === 0 && 'no native build' }, () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const binding = require('node-gyp-build')(join(__dirname, '..', '..')) as {
-    kernels: Record<string, (...args: unknown[]) => number>;
-    kernelsAsync: Record<string, (...args: unknown[]) => Promise<number>>;
+    passes: Record<string, (...args: unknown[]) => number>;
+    passesAsync: Record<string, (...args: unknown[]) => Promise<number>>;
   };
-  const run = binding.kernels[natives[0].isa as string];
-  const runAsync = binding.kernelsAsync[natives[0].isa as string];
+  const run = binding.passes[natives[0].isa as string];
+  const runAsync = binding.passesAsync[natives[0].isa as string];
   const f = (k: number) => new Float32Array(k);
-  // params: [classes, smoothScale, smoothShift, gradScale, threads, wantLossSum, lossSum]
+  // params: [classes, smoothScale, smoothShift, gradScale, threads, wantLossSum, lossSum, invalidLabelAt]
   const params = (over: Record<number, number> = {}) => {
-    const p = Float64Array.of(1, 1, 0, 1, 0, 1, NaN);
+    const p = Float64Array.of(1, 1, 0, 1, 0, 1, NaN, -1);
     for (const [k, v] of Object.entries(over)) p[Number(k)] = v;
     return p;
   };
@@ -78,9 +78,9 @@ test('the raw binding re-checks types and lengths', { skip: natives.length === 0
     [4, f(5), /lossOut must have length 4/],
     [5, f(400), /gradOut must have length 4/],
     [6, f(1), /gradOutput must have length 4/],
-    [7, null, /params must be a Float64Array of length 7/],
-    [7, new Float64Array(6), /params must be a Float64Array of length 7/],
-    [7, new Float32Array(7), /params must be a Float64Array of length 7/],
+    [7, null, /params must be a Float64Array of length 8/],
+    [7, new Float64Array(7), /params must be a Float64Array of length 8/],
+    [7, new Float32Array(8), /params must be a Float64Array of length 8/],
     [7, params({ 0: 3 }), /multiple of classes/],
     [7, params({ 0: 0 }), /classes must be an integer >= 1/],
     [7, params({ 0: 1.5 }), /classes must be an integer >= 1/],
@@ -103,34 +103,34 @@ test('the raw binding re-checks types and lengths', { skip: natives.length === 0
 test('the raw binding\'s four-argument entry point (logits, targets, gradOut, params) re-checks the same', { skip: natives.length === 0 && 'no native build' }, () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const binding = require('node-gyp-build')(join(__dirname, '..', '..')) as {
-    kernels: Record<string, (...args: unknown[]) => void>;
-    kernelsCommon: Record<string, (...args: unknown[]) => void>;
+    passes: Record<string, (...args: unknown[]) => void>;
+    passesUnweighted: Record<string, (...args: unknown[]) => void>;
   };
   const f = (k: number) => new Float32Array(k);
-  for (const isa of Object.keys(binding.kernels)) {
-    const common = binding.kernelsCommon[isa];
+  for (const isa of Object.keys(binding.passes)) {
+    const common = binding.passesUnweighted[isa];
     // The same bits as the full entry point with the other arguments null, with and without a gradient.
     const logits = Float32Array.from({ length: 37 }, (_, i) => Math.sin(i) * 9);
     const labels = Uint8Array.from({ length: 37 }, (_, i) => i % 3 === 0 ? 1 : 0);
     for (const withGrad of [true, false]) {
       const gradA = f(37), gradB = f(37);
-      const pA = Float64Array.of(1, 0.9, 0.05, 1 / 37, 1, 1, NaN), pB = pA.slice();
+      const pA = Float64Array.of(1, 0.9, 0.05, 1 / 37, 1, 1, NaN, -1), pB = pA.slice();
       common(logits, labels, withGrad ? gradA : null, pA);
-      binding.kernels[isa](logits, labels, null, null, null, withGrad ? gradB : null, null, pB);
+      binding.passes[isa](logits, labels, null, null, null, withGrad ? gradB : null, null, pB);
       assert.equal(pA[6], pB[6], `${isa}: the same sum`);
       assert.deepEqual(gradA, gradB, `${isa}: the same gradient`);
       assert.ok(Number.isFinite(pA[6]) && pA[6] > 0);
     }
-    const okArgs: unknown[] = [f(4), f(4), f(4), Float64Array.of(1, 1, 0, 1, 0, 1, 0)];
+    const okArgs: unknown[] = [f(4), f(4), f(4), Float64Array.of(1, 1, 0, 1, 0, 1, 0, -1)];
     const bad: [number, unknown, RegExp][] = [
       [0, new Float64Array(4), /logits must be a Float32Array/],
       [1, f(3), /targets must have length 4/],
       [1, Uint8Array.of(0, 1, 2, 0), /got 2 at index 2/],
       [2, f(5), /gradOut must have length 4/],
       [2, 'x', /gradOut must be a Float32Array or null/],
-      [3, new Float64Array(6), /params must be a Float64Array of length 7/],
-      [3, Float64Array.of(3, 1, 0, 1, 0, 1, 0), /multiple of classes/],
-      [3, Float64Array.of(1, 1, 0, 1, -1, 1, 0), /threads\] must be an integer from 0/],
+      [3, new Float64Array(7), /params must be a Float64Array of length 8/],
+      [3, Float64Array.of(3, 1, 0, 1, 0, 1, 0, -1), /multiple of classes/],
+      [3, Float64Array.of(1, 1, 0, 1, -1, 1, 0, -1), /threads\] must be an integer from 0/],
     ];
     for (const [index, value, pattern] of bad) {
       const args = okArgs.slice();

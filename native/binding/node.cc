@@ -1,7 +1,8 @@
-// The Node-API binding: per runnable ISA, a synchronous and an asynchronous function with the KernelRun
-// signature of src/backends/kernel.ts, and a synchronous one of the common shape (KernelRunCommon: four arguments). It re-checks every type and length the kernel relies on, so a direct call with
-// wrong arguments throws instead of touching memory out of bounds. No C++ exceptions (-fno-exceptions); no
-// allocation per synchronous single-threaded call.
+// The Node-API binding: per runnable ISA, a synchronous and an asynchronous pass with the contract's argument
+// order (native/contract: KernelPass), and a synchronous unweighted pass (KernelPassUnweighted: four arguments).
+// It re-checks every type and length the kernel relies on, so a direct call with wrong arguments throws instead
+// of touching memory out of bounds. No C++ exceptions (-fno-exceptions); no allocation per synchronous
+// single-threaded call.
 #include <napi.h>
 
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "../dispatch/parallel.h"
+#include "../generated/contract.h"
 #include "../kernel/kernel_api.h"
 #include "labels.h"
 
@@ -18,9 +20,7 @@ namespace {
 
 using fused_bce::IsaEntry;
 using fused_bce::KernelArgs;
-
-constexpr size_t kArgCount = 8;
-constexpr size_t kCommonArgCount = 4;
+using namespace fused_bce::contract;
 
 struct View {
   void* data = nullptr;
@@ -75,8 +75,6 @@ bool checkLength(napi_env env, const View& v, size_t expected, const char* name)
 }
 
 // Slots of the parameter block (src/backends/kernel.ts, Param): numbers travel in a Float64Array, never boxed.
-enum Param { kClasses = 0, kSmoothScale, kSmoothShift, kGradScale, kThreads, kWantLossSum, kLossSum, kParamCount };
-
 // One call's arguments, read and checked: the kernel arguments, the thread count, where the sum goes, and the
 // typed arrays themselves, which an asynchronous call keeps referenced until it settles.
 struct Call {
@@ -87,9 +85,9 @@ struct Call {
   size_t arrayCount = 0;
 };
 
-// The arguments of a call in the order of the full entry point: logits, targets, posWeight, weight, lossOut,
-// gradOut, gradOutput (absent ones not present), and params.
-enum ArgIndex { kLogits = 0, kTargets, kPosWeight, kWeight, kLossOut, kGradOut, kGradOutput, kParams };
+// The arguments of a call in the order of the full pass (contract PassArg: logits, targets, posWeight, weight,
+// lossOut, gradOut, gradOutput, params; absent arrays not present). The parameter block's slots are the
+// contract's Param: numbers travel in a Float64Array, never boxed.
 struct CallViews {
   View views[7];
   napi_value values[8] = {};
@@ -98,18 +96,18 @@ struct CallViews {
 // Checks the parameter block and every length the kernel relies on, and fills the call. Returns false after
 // throwing.
 bool checkCall(napi_env env, const CallViews& in, Call* call) {
-  const View& logits = in.views[kLogits];
-  const View& targets = in.views[kTargets];
-  const View& posWeight = in.views[kPosWeight];
-  const View& weight = in.views[kWeight];
-  const View& lossOut = in.views[kLossOut];
-  const View& gradOut = in.views[kGradOut];
-  const View& gradOutput = in.views[kGradOutput];
+  const View& logits = in.views[kPassLogits];
+  const View& targets = in.views[kPassTargets];
+  const View& posWeight = in.views[kPassPosWeight];
+  const View& weight = in.views[kPassWeight];
+  const View& lossOut = in.views[kPassLossOut];
+  const View& gradOut = in.views[kPassGradOut];
+  const View& gradOutput = in.views[kPassGradOutput];
   const napi_value* argv = in.values;
   napi_typedarray_type type = napi_int8_array;
   size_t paramCount = 0;
   void* paramData = nullptr;
-  const bool isTyped = napi_get_typedarray_info(env, argv[kParams], &type, &paramCount, &paramData, nullptr, nullptr) == napi_ok;
+  const bool isTyped = napi_get_typedarray_info(env, argv[kPassParams], &type, &paramCount, &paramData, nullptr, nullptr) == napi_ok;
   if (!isTyped || type != napi_float64_array || paramCount < kParamCount || paramData == nullptr) {
     char message[120];
     std::snprintf(message, sizeof message, "fused-bce: native: params must be a Float64Array of length %d", static_cast<int>(kParamCount));
@@ -118,8 +116,10 @@ bool checkCall(napi_env env, const CallViews& in, Call* call) {
   }
   double* params = static_cast<double*>(paramData);
   const double classesNumber = params[kClasses], threadsNumber = params[kThreads], want = params[kWantLossSum];
-  if (!(threadsNumber >= 0 && threadsNumber <= 1024 && std::floor(threadsNumber) == threadsNumber)) {
-    throwError(env, true, "fused-bce: native: params[threads] must be an integer from 0 (auto) to 1024");
+  if (!(threadsNumber >= 0 && threadsNumber <= kMaxThreads && std::floor(threadsNumber) == threadsNumber)) {
+    char message[120];
+    std::snprintf(message, sizeof message, "fused-bce: native: params[threads] must be an integer from 0 (auto) to %u", kMaxThreads);
+    throwError(env, true, message);
     return false;
   }
   if (!(want == 0 || want == 1)) {
@@ -153,10 +153,10 @@ bool checkCall(napi_env env, const CallViews& in, Call* call) {
     args.targetsU8 = static_cast<const uint8_t*>(targets.data);
     const size_t bad = fused_bce::firstInvalidLabel(args.targetsU8, n);
     if (bad != n) {
+      // The public API reads the index from the parameter block and names its own function in the message.
+      params[kInvalidLabelAt] = static_cast<double>(bad);
       char message[200];
-      std::snprintf(message, sizeof message,
-                    "fused-bce: targets is a Uint8Array of hard labels, each must be 0 or 1, got %u at index %zu",
-                    static_cast<unsigned>(args.targetsU8[bad]), bad);
+      std::snprintf(message, sizeof message, kInvalidLabelFormat, "native", static_cast<unsigned>(args.targetsU8[bad]), bad);
       throwError(env, true, message);
       return false;
     }
@@ -181,7 +181,7 @@ bool checkCall(napi_env env, const CallViews& in, Call* call) {
   for (int k = 0; k < 7; ++k) {
     if (in.views[k].present) call->arrays[call->arrayCount++] = argv[k];
   }
-  call->arrays[call->arrayCount++] = argv[kParams];
+  call->arrays[call->arrayCount++] = argv[kPassParams];
   return true;
 }
 
@@ -191,13 +191,13 @@ bool readCall(napi_env env, const napi_value* argv, Call* call) {
   CallViews in;
   View* v = in.views;
   for (int k = 0; k < 8; ++k) in.values[k] = argv[k];
-  if (!readView(env, argv[kLogits], "logits", false, false, &v[kLogits])) return false;
-  if (!readView(env, argv[kTargets], "targets", false, true, &v[kTargets])) return false;
-  if (!readView(env, argv[kPosWeight], "posWeight", true, false, &v[kPosWeight])) return false;
-  if (!readView(env, argv[kWeight], "weight", true, false, &v[kWeight])) return false;
-  if (!readView(env, argv[kLossOut], "lossOut", true, false, &v[kLossOut])) return false;
-  if (!readView(env, argv[kGradOut], "gradOut", true, false, &v[kGradOut])) return false;
-  if (!readView(env, argv[kGradOutput], "gradOutput", true, false, &v[kGradOutput])) return false;
+  if (!readView(env, argv[kPassLogits], "logits", false, false, &v[kPassLogits])) return false;
+  if (!readView(env, argv[kPassTargets], "targets", false, true, &v[kPassTargets])) return false;
+  if (!readView(env, argv[kPassPosWeight], "posWeight", true, false, &v[kPassPosWeight])) return false;
+  if (!readView(env, argv[kPassWeight], "weight", true, false, &v[kPassWeight])) return false;
+  if (!readView(env, argv[kPassLossOut], "lossOut", true, false, &v[kPassLossOut])) return false;
+  if (!readView(env, argv[kPassGradOut], "gradOut", true, false, &v[kPassGradOut])) return false;
+  if (!readView(env, argv[kPassGradOutput], "gradOutput", true, false, &v[kPassGradOutput])) return false;
   return checkCall(env, in, call);
 }
 
@@ -206,13 +206,13 @@ bool readCall(napi_env env, const napi_value* argv, Call* call) {
 bool readCommonCall(napi_env env, const napi_value* argv, Call* call) {
   CallViews in;
   View* v = in.views;
-  in.values[kLogits] = argv[0];
-  in.values[kTargets] = argv[1];
-  in.values[kGradOut] = argv[2];
-  in.values[kParams] = argv[3];
-  if (!readView(env, argv[0], "logits", false, false, &v[kLogits])) return false;
-  if (!readView(env, argv[1], "targets", false, true, &v[kTargets])) return false;
-  if (!readView(env, argv[2], "gradOut", true, false, &v[kGradOut])) return false;
+  in.values[kPassLogits] = argv[kPassUnweightedLogits];
+  in.values[kPassTargets] = argv[kPassUnweightedTargets];
+  in.values[kPassGradOut] = argv[kPassUnweightedGradOut];
+  in.values[kPassParams] = argv[kPassUnweightedParams];
+  if (!readView(env, argv[kPassUnweightedLogits], "logits", false, false, &v[kPassLogits])) return false;
+  if (!readView(env, argv[kPassUnweightedTargets], "targets", false, true, &v[kPassTargets])) return false;
+  if (!readView(env, argv[kPassUnweightedGradOut], "gradOut", true, false, &v[kPassGradOut])) return false;
   return checkCall(env, in, call);
 }
 
@@ -221,7 +221,9 @@ bool readArgv(napi_env env, napi_callback_info info, size_t expected, napi_value
   void* data = nullptr;
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return false;
   if (argc != expected) {
-    throwError(env, false, expected == kArgCount ? "fused-bce: native: expected 8 arguments" : "fused-bce: native: expected 4 arguments");
+    char message[80];
+    std::snprintf(message, sizeof message, "fused-bce: native: expected %zu arguments", expected);
+    throwError(env, false, message);
     return false;
   }
   *isa = static_cast<const IsaEntry*>(data);
@@ -243,10 +245,12 @@ napi_value RunSync(napi_env env, napi_callback_info info) {
 }
 
 // (logits, targets, posWeight, weight, lossOut, gradOut, gradOutput, params)
-napi_value Run(napi_env env, napi_callback_info info) { return RunSync<kArgCount, readCall>(env, info); }
+napi_value PassSync(napi_env env, napi_callback_info info) { return RunSync<kPassArgCount, readCall>(env, info); }
 
 // The common shape: (logits, targets, gradOut or null, params).
-napi_value RunCommon(napi_env env, napi_callback_info info) { return RunSync<kCommonArgCount, readCommonCall>(env, info); }
+napi_value PassUnweightedSync(napi_env env, napi_callback_info info) {
+  return RunSync<kPassUnweightedArgCount, readCommonCall>(env, info);
+}
 
 // An asynchronous call in flight. It computes on memory it owns: copies of its inputs, and outputs that are
 // copied into the caller's arrays on the main thread when it completes. So no JavaScript operation on the arrays
@@ -481,11 +485,11 @@ bool onResizableBuffer(napi_env env, napi_value array) {
 
 // The asynchronous entry point: the same arguments; a promise of the loss sum (also written to
 // params[lossSum]), computed on the libuv pool on memory the call owns.
-napi_value RunAsync(napi_env env, napi_callback_info info) {
-  napi_value argv[kArgCount];
+napi_value PassAsync(napi_env env, napi_callback_info info) {
+  napi_value argv[kPassArgCount];
   const IsaEntry* isa;
   Call call;
-  if (!readArgv(env, info, kArgCount, argv, &isa) || !readCall(env, argv, &call)) return nullptr;
+  if (!readArgv(env, info, kPassArgCount, argv, &isa) || !readCall(env, argv, &call)) return nullptr;
   for (size_t k = 0; k < call.arrayCount; ++k) {
     if (onResizableBuffer(env, call.arrays[k])) {
       return throwError(env, false, "fused-bce: native: an asynchronous call takes fixed-length arrays; an argument is on a resizable or growable buffer");
@@ -509,9 +513,9 @@ napi_value RunAsync(napi_env env, napi_callback_info info) {
   if (ok) {
     // Which references are the outputs and the parameter block (the arrays are referenced in argument order).
     for (size_t k = 0; k < call.arrayCount; ++k) {
-      if (call.arrays[k] == argv[4]) a->lossOutRef = a->refs[k];
-      if (call.arrays[k] == argv[5]) a->gradOutRef = a->refs[k];
-      if (call.arrays[k] == argv[7]) a->paramsRef = a->refs[k];
+      if (call.arrays[k] == argv[kPassLossOut]) a->lossOutRef = a->refs[k];
+      if (call.arrays[k] == argv[kPassGradOut]) a->gradOutRef = a->refs[k];
+      if (call.arrays[k] == argv[kPassParams]) a->paramsRef = a->refs[k];
     }
     ok = napi_queue_async_work(env, a->work) == napi_ok;
   }
@@ -533,35 +537,32 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const IsaEntry* entries;
   const size_t count = fused_bce::compiledIsas(&entries);
   Napi::Array runnable = Napi::Array::New(env);
-  Napi::Object kernels = Napi::Object::New(env);
-  Napi::Object kernelsAsync = Napi::Object::New(env);
-  Napi::Object kernelsCommon = Napi::Object::New(env);
+  Napi::Object passes = Napi::Object::New(env);
+  Napi::Object passesAsync = Napi::Object::New(env);
+  Napi::Object passesUnweighted = Napi::Object::New(env);
   uint32_t runnableCount = 0;
+  const auto add = [&env](Napi::Object& to, const IsaEntry& entry, napi_callback callback) {
+    napi_value fn;
+    // The entry is static and immutable: safe to share between contexts and worker threads.
+    napi_create_function(env, entry.name, NAPI_AUTO_LENGTH, callback, const_cast<IsaEntry*>(&entry), &fn);
+    to.Set(entry.name, Napi::Value(env, fn));
+  };
   for (size_t k = 0; k < count; ++k) {
     if (!fused_bce::cpuSupports(entries[k].isa)) continue;
     runnable.Set(runnableCount++, Napi::String::New(env, entries[k].name));
-    napi_value fn;
-    // The entry is static and immutable: safe to share between contexts and worker threads.
-    napi_create_function(env, entries[k].name, NAPI_AUTO_LENGTH, Run, const_cast<IsaEntry*>(&entries[k]), &fn);
-    kernels.Set(entries[k].name, Napi::Value(env, fn));
-    napi_create_function(env, entries[k].name, NAPI_AUTO_LENGTH, RunAsync, const_cast<IsaEntry*>(&entries[k]), &fn);
-    kernelsAsync.Set(entries[k].name, Napi::Value(env, fn));
-    napi_create_function(env, entries[k].name, NAPI_AUTO_LENGTH, RunCommon, const_cast<IsaEntry*>(&entries[k]), &fn);
-    kernelsCommon.Set(entries[k].name, Napi::Value(env, fn));
+    add(passes, entries[k], PassSync);
+    add(passesAsync, entries[k], PassAsync);
+    add(passesUnweighted, entries[k], PassUnweightedSync);
   }
   // In the table's best-first order: isas[0] is the best this CPU runs.
   exports.Set("isas", runnable);
-  exports.Set("kernels", kernels);
-  exports.Set("kernelsAsync", kernelsAsync);
-  exports.Set("kernelsCommon", kernelsCommon);
-  // The parameter block's layout, so that a test holds src/backends/kernel.ts Param against it.
+  exports.Set("passes", passes);
+  exports.Set("passesAsync", passesAsync);
+  exports.Set("passesUnweighted", passesUnweighted);
+  // The parameter block's layout as this binary was built with it, so that a test holds it against the contract.
   Napi::Object slots = Napi::Object::New(env);
-  const struct {
-    const char* name;
-    Param slot;
-  } kSlots[] = {{"classes", kClasses}, {"smoothScale", kSmoothScale}, {"smoothShift", kSmoothShift}, {"gradScale", kGradScale},
-                {"threads", kThreads}, {"wantLossSum", kWantLossSum}, {"lossSum", kLossSum}, {"count", kParamCount}};
-  for (const auto& s : kSlots) slots.Set(s.name, Napi::Number::New(env, s.slot));
+  for (int k = 0; k < kParamCount; ++k) slots.Set(kParamNames[k], Napi::Number::New(env, k));
+  slots.Set("count", Napi::Number::New(env, kParamCount));
   exports.Set("paramSlots", slots);
   exports.Set("maxThreads", Napi::Number::New(env, fused_bce::availableThreads()));
   return exports;

@@ -4,6 +4,7 @@
 #if defined(__wasm__)
 #include <cstdlib>
 
+#include "../generated/contract.h"
 #include "../kernel/kernel_api.h"
 
 namespace {
@@ -13,7 +14,7 @@ size_t gCapacity = 0;
 
 // A block of at least `bytes` in linear memory, reused between calls (grown when too small); 0 if memory cannot
 // grow. The JavaScript side copies a call's arrays into it.
-extern "C" __attribute__((export_name("buffer"))) void* fusedBceBuffer(size_t bytes) {
+extern "C" __attribute__((export_name("buffer"))) FUSED_BCE_WASM_BUFFER_RETURNS fusedBceBuffer(FUSED_BCE_WASM_BUFFER_PARAMS) {
   if (bytes > gCapacity) {
     std::free(gBuffer);
     gBuffer = std::malloc(bytes);
@@ -22,10 +23,7 @@ extern "C" __attribute__((export_name("buffer"))) void* fusedBceBuffer(size_t by
   return gBuffer;
 }
 
-extern "C" __attribute__((export_name("run"))) double fusedBceRun(
-    const float* logits, const float* targetsF32, const uint8_t* targetsU8, const float* posWeight, const float* weight,
-    int weightPerElement, size_t n, size_t classes, double smoothScale, double smoothShift, float* lossOut, float* gradOut,
-    double gradScale, const float* gradOutput, int wantLossSum) {
+extern "C" __attribute__((export_name("run"))) FUSED_BCE_WASM_RUN_RETURNS fusedBceRun(FUSED_BCE_WASM_RUN_PARAMS) {
   fused_bce::KernelArgs a;
   a.logits = logits;
   a.targetsF32 = targetsF32;

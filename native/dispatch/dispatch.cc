@@ -1,5 +1,6 @@
 // The table of compiled ISAs, best first; the binding offers those cpuSupports() accepts, and picks the first.
 #include "../kernel/kernel_api.h"
+#include "../generated/contract.h"
 #include "../kernel/portable.h"
 
 namespace fused_bce {
@@ -7,14 +8,14 @@ namespace fused_bce {
 namespace {
 const IsaEntry kCompiled[] = {
 #if defined(FUSED_BCE_X86_64)
-    {Isa::Avx512, "avx512", runAvx512},
-    {Isa::Avx2, "avx2", runAvx2},
-    {Isa::Sse2, "sse2", runSse2},
+    {Isa::Avx512, contract::kIsaAvx512, runAvx512},
+    {Isa::Avx2, contract::kIsaAvx2, runAvx2},
+    {Isa::Sse2, contract::kIsaSse2, runSse2},
 #endif
 #if defined(FUSED_BCE_ARM64)
-    {Isa::Neon, "neon", runNeon},
+    {Isa::Neon, contract::kIsaNeon, runNeon},
 #endif
-    {Isa::Scalar, "scalar", runScalar},
+    {Isa::Scalar, contract::kIsaScalar, runScalar},
 };
 }  // namespace
 

@@ -8,6 +8,8 @@
 // then smaller (at worst empty, and every call runs on its caller).
 #include "parallel.h"
 
+#include "../generated/contract.h"
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -180,7 +182,7 @@ class Pool {
 
 }  // namespace
 
-unsigned parallelThreadLimit() { return 256; }
+unsigned parallelThreadLimit() { return contract::kMaxThreads; }
 
 unsigned availableThreads() { return Pool::instance().workers() + 1; }
 

@@ -2,11 +2,10 @@
 import { LOSS_OPTION_KEYS } from './types';
 import { Param } from '../backends/kernel';
 import type { LossOptions, Reduction, Targets } from './types';
-import { bceWithLogitsBackward, runFused } from './bce';
-import { createPlan, planFixed } from '../options/bce-plan';
+import { bceWithLogitsBackward, fusedPass } from './bce';
+import { createPlan, fixedOptions, planFixed } from '../options/bce-plan';
 import type { FixedOptions, Plan } from '../options/bce-plan';
-import { smoothingScale, smoothingShift } from './smoothing';
-import { checkFloat32, checkLabelSmoothing, checkLogits, checkReduction, checkSmoothing, checkThreads, describe } from '../options/checks';
+import { checkFloat32, checkLogits, describe } from '../options/checks';
 
 const FN = 'BCEWithLogitsLoss';
 // Whole names as constants: a template string in forward() or backward() would allocate on every step.
@@ -30,7 +29,7 @@ export class BCEWithLogitsLoss<R extends Reduction = 'mean'> {
   readonly options: Readonly<LossOptions>;
   // Validated once here; each step checks only its arrays (planFixed), into this object's own plan.
   private readonly fixed: FixedOptions;
-  private readonly plan: Plan = createPlan();
+  private readonly plan: Plan = createPlan(FORWARD);
   private readonly backwardCall: CallOptions & { gradOutput?: number | Float32Array };
   private lastLogits: Float32Array | null = null;
   private lastTargets: Targets | null = null;
@@ -52,17 +51,11 @@ export class BCEWithLogitsLoss<R extends Reduction = 'mean'> {
         throw new TypeError(`fused-bce: ${FN}: unknown option ${JSON.stringify(key)}; the options are ${LOSS_OPTION_KEYS.join(', ')}`);
       }
     }
-    checkSmoothing(FN, smoothing, 'options.smoothing');
-    checkLabelSmoothing(FN, labelSmoothing, smoothing, 'options.labelSmoothing');
-    checkReduction(FN, reduction, 'options.reduction');
+    const fixed = fixedOptions(FN, labelSmoothing, smoothing, reduction, threads);
     if (posWeight !== undefined) checkFloat32(FN, posWeight, 'options.posWeight', 'a Float32Array with one weight per class');
     if (weight !== undefined) checkFloat32(FN, weight, 'options.weight', 'a Float32Array of length n or C');
-    const threadCount = checkThreads(FN, threads, 'options.threads');
     this.options = Object.freeze({ labelSmoothing, smoothing, posWeight, weight, reduction, threads });
-    this.fixed = {
-      smoothScale: smoothingScale(labelSmoothing, smoothing), smoothShift: smoothingShift(labelSmoothing, smoothing),
-      reduction, threads: threadCount, posWeight: posWeight ?? null, weight: weight ?? null,
-    };
+    this.fixed = { ...fixed, posWeight: posWeight ?? null, weight: weight ?? null };
     this.backwardCall = { labelSmoothing, smoothing, posWeight, weight, reduction, threads, gradOut: undefined, gradOutput: undefined };
   }
 
@@ -83,7 +76,7 @@ export class BCEWithLogitsLoss<R extends Reduction = 'mean'> {
     this.gradReady = false;
     const plan = planFixed(FORWARD, this.fixed, logits, targets, none ? this.losses : null, this.grad, this.plan);
     // The gradient is ready only once the pass has run (it throws on a bad label before writing anything).
-    runFused(plan, plan.reduction === 'none' ? this.losses : null, this.grad);
+    fusedPass(plan, plan.reduction === 'none' ? this.losses : null, this.grad);
     this.gradReady = true;
     this.gradScaled = false;
     this.lastLogits = logits;

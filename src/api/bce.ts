@@ -1,5 +1,6 @@
 // The functional API: forward, backward and fused forward+backward, each one pass through the kernel.
-import { Param } from '../backends/kernel';
+import { Param } from '../generated/contract';
+import { publicError } from '../options/checks';
 import type { BackwardOptions, ForwardOptions, FusedOptions, FusedResult, Reduction, Targets } from './types';
 import { Op, gradOutForKernel, prepareSharedPlan } from '../options/bce-plan';
 import { kernelFor } from '../backends/select';
@@ -31,10 +32,10 @@ export function bceWithLogits(logits: Float32Array, targets: Targets, options?: 
   const plan = prepareSharedPlan('bceWithLogits', Op.Forward, logits, targets, options);
   if (plan.reduction === 'none') {
     const lossOut = plan.lossOut ?? new Float32Array(plan.n);
-    runPass(plan, lossOut, null, null);
+    kernelPass(plan, lossOut, null, null);
     return lossOut;
   }
-  runReduced(plan, null);
+  reducedPass(plan, null);
   return reducedValue(plan);
 }
 
@@ -42,7 +43,7 @@ export function bceWithLogits(logits: Float32Array, targets: Targets, options?: 
 export function bceWithLogitsBackward(logits: Float32Array, targets: Targets, options?: BackwardOptions): Float32Array {
   const plan = prepareSharedPlan('bceWithLogitsBackward', Op.Backward, logits, targets, options);
   const gradOut = plan.gradOut ?? new Float32Array(plan.n);
-  runPass(plan, null, gradOut, plan.gradOutput);
+  kernelPass(plan, null, gradOut, plan.gradOutput);
   return gradOut;
 }
 
@@ -55,10 +56,10 @@ export function bceWithLogitsFused(logits: Float32Array, targets: Targets, optio
   const gradOut = plan.gradOut ?? new Float32Array(plan.n);
   if (plan.reduction === 'none') {
     const lossOut = plan.lossOut ?? new Float32Array(plan.n);
-    runFused(plan, lossOut, gradOut);
+    fusedPass(plan, lossOut, gradOut);
     return { loss: lossOut, grad: gradOut };
   }
-  runFused(plan, null, gradOut);
+  fusedPass(plan, null, gradOut);
   return { loss: reducedValue(plan), grad: gradOut };
 }
 
@@ -67,9 +68,9 @@ export function bceWithLogitsFused(logits: Float32Array, targets: Targets, optio
  * parameter block (reducedValue reads it). No allocation: BCEWithLogitsLoss runs its training steps through this.
  * (It returns nothing: a number returned from a call that V8 does not inline is boxed, an allocation per step.)
  */
-export function runFused(plan: Plan, lossOut: Float32Array | null, gradOut: Float32Array): void {
-  if (plan.reduction === 'none') runPass(plan, lossOut, gradOut, plan.gradOutput);
-  else runReduced(plan, gradOut);
+export function fusedPass(plan: Plan, lossOut: Float32Array | null, gradOut: Float32Array): void {
+  if (plan.reduction === 'none') kernelPass(plan, lossOut, gradOut, plan.gradOutput);
+  else reducedPass(plan, gradOut);
 }
 
 /** The mean or sum of the last reduced pass of a plan. */
@@ -83,20 +84,24 @@ function reduce(sum: number, reduction: Reduction, n: number): number {
 }
 
 // The pass for the mean or sum, with the gradient into gradOut if given; the sum comes back in the parameter block.
-function runReduced(plan: Plan, gradOut: Float32Array | null): void {
+function reducedPass(plan: Plan, gradOut: Float32Array | null): void {
   plan.params[Param.WantLossSum] = 1;
-  runPass(plan, null, gradOut, null);
+  kernelPass(plan, null, gradOut, null);
 }
 
 // One pass of a plan through the kernel for its size. Unweighted calls with no lossOut and no per-element
 // gradOutput take the kernel's four-argument entry point; an in-place gradient is handed over as logits itself.
-function runPass(plan: Plan, lossOut: Float32Array | null, gradOut: Float32Array | null, gradOutput: Float32Array | null): void {
+function kernelPass(plan: Plan, lossOut: Float32Array | null, gradOut: Float32Array | null, gradOutput: Float32Array | null): void {
   const kernel = kernelFor(plan.n);
   const into = gradOutForKernel(plan, gradOut);
-  if (lossOut === null && gradOutput === null && plan.posWeight === null && plan.weight === null) {
-    kernel.runCommon(plan.logits, plan.targets, into, plan.params);
-  } else {
-    kernel.run(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, into, gradOutput, plan.params);
+  try {
+    if (lossOut === null && gradOutput === null && plan.posWeight === null && plan.weight === null) {
+      kernel.passUnweighted(plan.logits, plan.targets, into, plan.params);
+    } else {
+      kernel.pass(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, into, gradOutput, plan.params);
+    }
+  } catch (err) {
+    throw publicError(plan.fn, plan.targets, plan.params, err);
   }
 }
 
@@ -128,24 +133,27 @@ export async function bceWithLogitsFusedAsync(logits: Float32Array, targets: Tar
     // Smaller than the cost of a trip through the libuv pool: computed now, the promise already resolved.
     if (reduction === 'none') {
       const lossOut = plan.lossOut ?? new Float32Array(n);
-      runFused(plan, lossOut, gradOut);
+      fusedPass(plan, lossOut, gradOut);
       return { loss: lossOut, grad: gradOut };
     }
-    runFused(plan, null, gradOut);
+    fusedPass(plan, null, gradOut);
     return { loss: reducedValue(plan), grad: gradOut };
   }
   // Each call in flight has its own parameter block and sum (from a small pool: no allocation per call).
   const params = spareParams.pop() ?? new Float64Array(Param.Count);
   params.set(plan.params);
+  const fn = plan.fn;
   try {
     if (reduction === 'none') {
       const lossOut = plan.lossOut ?? new Float32Array(n);
-      await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, gradOutForKernel(plan, gradOut), plan.gradOutput, params);
+      await kernel.passAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, lossOut, gradOutForKernel(plan, gradOut), plan.gradOutput, params);
       return { loss: lossOut, grad: gradOut };
     }
     params[Param.WantLossSum] = 1;
-    const sum = await kernel.runAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOutForKernel(plan, gradOut), null, params);
+    const sum = await kernel.passAsync(plan.logits, plan.targets, plan.posWeight, plan.weight, null, gradOutForKernel(plan, gradOut), null, params);
     return { loss: reduce(sum, reduction, n), grad: gradOut };
+  } catch (err) {
+    throw publicError(fn, targets as Targets, params, err);
   } finally {
     if (spareParams.length < 16) spareParams.push(params);
   }

@@ -6,7 +6,3 @@ export type { NativeBinding };
 export function loadNative(): { binding: NativeBinding | null; error: string | null } {
   return { binding: null, error: 'native addons do not run in a browser' };
 }
-
-export function packageRoot(): string {
-  return '';
-}

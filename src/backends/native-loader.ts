@@ -2,20 +2,20 @@
 // when it does not load.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { KernelRun, KernelRunAsync, KernelRunCommon } from './kernel';
+import type { KernelPass, KernelPassAsync, KernelPassUnweighted } from './kernel';
 import { withReadableEnvironment } from './environment';
 
 /** What the native binding (native/binding/addon.cc) exports. */
 export interface NativeBinding {
   /** ISAs this CPU (and OS) can run, best first, e.g. ['avx512', 'avx2', 'sse2', 'scalar']. */
   readonly isas: readonly string[];
-  /** One entry point per runnable ISA, each with the KernelRun signature. */
-  readonly kernels: Readonly<Record<string, KernelRun>>;
-  /** The common shape (KernelRunCommon): four arguments, so a small call reads only what it uses. */
-  readonly kernelsCommon?: Readonly<Record<string, KernelRunCommon>>;
+  /** One entry point per runnable ISA, each with the KernelPass signature. */
+  readonly passes: Readonly<Record<string, KernelPass>>;
+  /** The unweighted pass (KernelPassUnweighted): four arguments, so a small call reads only what it uses. */
+  readonly passesUnweighted: Readonly<Record<string, KernelPassUnweighted>>;
   /** The same, asynchronous (Node-API async work on the libuv pool). */
-  readonly kernelsAsync: Readonly<Record<string, KernelRunAsync>>;
-  /** The slots of the parameter block as the addon numbers them (checked against src/backends/kernel.ts Param by a test). */
+  readonly passesAsync: Readonly<Record<string, KernelPassAsync>>;
+  /** The slots of the parameter block as the binary numbers them (a test holds them against the contract's Param). */
   readonly paramSlots: Readonly<Record<string, number>>;
   /** The most threads a call can use here: one per CPU this process may use (affinity, cgroup CPU quota). */
   readonly maxThreads: number;

@@ -1,25 +1,27 @@
-// Chooses the kernel: the native addon (best ISA the CPU has) where it loads, else pure TypeScript.
-// FUSED_BCE_BACKEND=js|native and FUSED_BCE_ISA=<isa> force a choice; useBackend() does so in-process.
+// Chooses the kernel: the native addon (best ISA the CPU has) where it loads, else WebAssembly, else pure
+// TypeScript. FUSED_BCE_BACKEND=js|wasm|native and FUSED_BCE_ISA=<isa> force a choice; useBackend() does so
+// in-process.
+import { NATIVE_ISAS, WASM_ISA } from '../generated/contract';
 import { Param } from './kernel';
 import type { BackendInfo, ParallelInfo } from '../api/types';
-import type { Kernel, KernelRun, KernelRunAsync, KernelRunCommon } from './kernel';
-import { runJs } from './js/bce-kernel';
+import type { Kernel, KernelPass, KernelPassAsync, KernelPassUnweighted } from './kernel';
+import { bcePass } from './js/bce-kernel';
 import { readEnvironment } from './environment';
 import { loadNative } from './native-loader';
 import { loadWasm, loadWasmAsync } from './wasm-loader';
 import type { WasmLoad } from './wasm-kernel';
 
-const ISA_NAMES = ['avx512', 'avx2', 'sse2', 'neon', 'scalar'];
+const ISA_NAMES: readonly string[] = NATIVE_ISAS;
 
 // The js backend's asynchronous form runs on the main thread and resolves with the result (a rejection for
 // bad labels), so that code written for the native backend runs unchanged.
-const runJsAsync: KernelRunAsync = (...args) => resolvedAsync(runJs)(...args);
+const jsPassAsync: KernelPassAsync = (...args) => resolvedAsync(bcePass)(...args);
 
 // The same for any kernel that runs on the calling thread (js, wasm).
-function resolvedAsync(run: KernelRun): KernelRunAsync {
+function resolvedAsync(pass: KernelPass): KernelPassAsync {
   return (...args) => {
     try {
-      run(...args);
+      pass(...args);
       return Promise.resolve(args[7][Param.WantLossSum] === 1 ? args[7][Param.LossSum] : 0);
     } catch (err) {
       return Promise.reject(err);
@@ -27,17 +29,20 @@ function resolvedAsync(run: KernelRun): KernelRunAsync {
   };
 }
 
-// The common shape through the full signature, for kernels without an entry point of their own for it.
-function commonThrough(run: KernelRun): KernelRunCommon {
-  return (logits, targets, gradOut, params) => run(logits, targets, null, null, null, gradOut, null, params);
+// The unweighted pass through the full signature, for kernels without an entry point of their own for it.
+function unweightedThrough(pass: KernelPass): KernelPassUnweighted {
+  return (logits, targets, gradOut, params) => pass(logits, targets, null, null, null, gradOut, null, params);
 }
 
-export const jsKernel: Kernel = Object.freeze({ name: 'js', isa: null, run: runJs, runCommon: commonThrough(runJs), runAsync: runJsAsync });
+export const jsKernel: Kernel = Object.freeze({ name: 'js', isa: null, pass: bcePass, passUnweighted: unweightedThrough(bcePass), passAsync: jsPassAsync });
 
 // The wasm backend, loaded on first need (a few ms to compile), or why it is not available.
 let wasmLoaded: { kernel: Kernel | null; error: string | null } | null = null;
-function wasmStateFrom({ run, error }: WasmLoad): { kernel: Kernel | null; error: string | null } {
-  return { kernel: run === null ? null : Object.freeze({ name: 'wasm' as const, isa: 'simd128', run, runCommon: commonThrough(run), runAsync: resolvedAsync(run) }), error };
+function wasmStateFrom({ pass, error }: WasmLoad): { kernel: Kernel | null; error: string | null } {
+  const kernel = pass === null ? null : Object.freeze({
+    name: 'wasm' as const, isa: WASM_ISA, pass, passUnweighted: unweightedThrough(pass), passAsync: resolvedAsync(pass),
+  });
+  return { kernel, error };
 }
 function wasmState(): { kernel: Kernel | null; error: string | null } {
   if (wasmLoaded === null) wasmLoaded = wasmStateFrom(loadWasm());
@@ -78,15 +83,15 @@ function nativeKernel(isa: string | undefined): Kernel {
   if (!ISA_NAMES.includes(chosen)) {
     throw new RangeError(`fused-bce: unknown ISA ${JSON.stringify(chosen)}; the ISAs are ${ISA_NAMES.join(', ')}`);
   }
-  const run = native.kernels[chosen];
-  if (run === undefined) {
+  const pass = native.passes[chosen];
+  if (pass === undefined) {
     throw new RangeError(
       `fused-bce: ISA ${chosen} is not available on this CPU or in this build; this machine runs ${native.isas.join(', ')}`,
     );
   }
-  // (A binding built before the four-argument entry point existed has none: the full one serves.)
-  const runCommon = native.kernelsCommon?.[chosen] ?? commonThrough(run);
-  return Object.freeze({ name: 'native', isa: chosen, run, runCommon, runAsync: native.kernelsAsync[chosen] });
+  return Object.freeze({
+    name: 'native', isa: chosen, pass, passUnweighted: native.passesUnweighted[chosen], passAsync: native.passesAsync[chosen],
+  });
 }
 
 // The default order: native, then wasm, then js.
@@ -97,9 +102,30 @@ let initial: Kernel =
         : native ? nativeKernel(undefined)
           : wasmState().kernel ?? jsKernel;
 let current = initial;
+// The platforms with a native build: a prebuilt binary, or a source build expected to work (platform-arch).
+const NATIVE_PLATFORMS: readonly string[] = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64'];
+warnIfNativeExpected();
 
-export function currentKernel(): Kernel {
-  return current;
+// One warning in Node when the native addon should have loaded here and did not: without it every call runs on
+// the wasm or js backend, several times slower, and npm hides the install script's notice. Silent where the user
+// chose a backend, in browsers, and on platforms the package has no native build for.
+function warnIfNativeExpected(): void {
+  if (native !== null || forcedBackend !== undefined || forcedIsa !== undefined) return;
+  if (typeof process === 'undefined' || typeof process.emitWarning !== 'function' || process.versions?.node === undefined) return;
+  if (!NATIVE_PLATFORMS.includes(`${process.platform}-${process.arch}`)) return;
+  // Node's warning printer reads the environment: where reading it throws (Deno without --allow-env), printing
+  // the warning would throw in turn, so there is none.
+  try {
+    void process.env.NODE_NO_WARNINGS;
+  } catch {
+    return;
+  }
+  process.emitWarning(
+    `the native addon did not load (${loaded.error}), so every call runs on the ${current.name} backend, several times ` +
+      'slower. Install python3, make and a C++17 compiler and run `npm rebuild fused-bce`, or choose a backend with ' +
+      'FUSED_BCE_BACKEND=wasm (or js) to silence this.',
+    { type: 'FusedBceWarning', code: 'FUSED_BCE_NO_NATIVE' },
+  );
 }
 
 /**
@@ -116,15 +142,27 @@ export function kernelFor(n: number): Kernel {
   return n < TINY_INPUT && routeTinyInputsToJs ? jsKernel : current;
 }
 
-/** What is running: `{ name: 'native' | 'wasm' | 'js', isa }`. Reflects useBackend() calls. */
-export const backend: BackendInfo = Object.freeze({
-  get name() {
+// The live view behind `backend`: its fields follow useBackend(); printed and serialised as a plain object.
+class RunningBackend implements BackendInfo {
+  get name(): BackendInfo['name'] {
     return current.name;
-  },
-  get isa() {
+  }
+  get isa(): string | null {
     return current.isa;
-  },
-});
+  }
+  toJSON(): BackendInfo {
+    return { name: current.name, isa: current.isa };
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): BackendInfo {
+    return this.toJSON();
+  }
+}
+
+/**
+ * What is running: `{ name: 'native' | 'wasm' | 'js', isa }`, e.g. `{ name: 'native', isa: 'avx512' }`. A live
+ * view: it follows useBackend() and ready().
+ */
+export const backend: BackendInfo = Object.freeze(new RunningBackend());
 
 /**
  * Switch backend in-process (tests, benchmarks, or to pin an ISA). `useBackend('native')` picks the best ISA;
@@ -146,7 +184,7 @@ export function useBackend(name: 'js' | 'native' | 'wasm' | 'auto', isa?: string
   } else if (name === 'native') {
     current = nativeKernel(isa);
   } else if (name === 'wasm') {
-    if (isa !== undefined && isa !== null && isa !== 'simd128') throw new RangeError("fused-bce: useBackend: the 'wasm' backend's ISA is simd128");
+    if (isa !== undefined && isa !== null && isa !== WASM_ISA) throw new RangeError(`fused-bce: useBackend: the 'wasm' backend's ISA is ${WASM_ISA}`);
     current = wasmKernel();
   } else {
     throw new RangeError(`fused-bce: useBackend: name must be 'js', 'native', 'wasm' or 'auto', got ${JSON.stringify(name)}`);
@@ -157,7 +195,7 @@ export function useBackend(name: 'js' | 'native' | 'wasm' | 'auto', isa?: string
 /** Every backend this process can run, in the default order: each native ISA the CPU supports, best first, then wasm, then js. */
 export function availableBackends(): BackendInfo[] {
   const list: BackendInfo[] = native ? native.isas.map((isa) => ({ name: 'native' as const, isa })) : [];
-  if (wasmState().kernel !== null) list.push({ name: 'wasm', isa: 'simd128' });
+  if (wasmState().kernel !== null) list.push({ name: 'wasm', isa: WASM_ISA });
   list.push({ name: 'js', isa: null });
   return list;
 }

@@ -1,22 +1,12 @@
-// The WebAssembly kernel (native/wasm/fused_bce.wasm: the same kernel template, over SIMD128) as a KernelRun,
+// The WebAssembly kernel (native/wasm/fused_bce.wasm: the same kernel template, over SIMD128) as a KernelPass,
 // from the module's bytes, on any runtime. A call copies its arrays into one block of linear memory that the
 // module keeps and reuses (grown when too small), runs the kernel there, and copies the outputs back: once warm,
 // a step allocates nothing on the JavaScript heap.
 import { Param } from './kernel';
 import type { Targets } from '../api/types';
-import type { KernelRun } from './kernel';
-import { firstInvalidLabel, invalidLabelError } from '../options/checks';
-
-interface WasmExports {
-  memory: WebAssembly.Memory;
-  _initialize(): void;
-  buffer(bytes: number): number;
-  run(
-    logits: number, targetsF32: number, targetsU8: number, posWeight: number, weight: number, weightPerElement: number,
-    n: number, classes: number, smoothScale: number, smoothShift: number, lossOut: number, gradOut: number,
-    gradScale: number, gradOutput: number, wantLossSum: number,
-  ): number;
-}
+import type { KernelPass } from './kernel';
+import { firstInvalidLabel, refuseLabel } from '../options/checks';
+import type { WasmExports } from '../generated/contract';
 
 // (Module-level, not closures made per call: each would be an allocation.)
 function round4(k: number): number {
@@ -29,7 +19,7 @@ function pointer(present: boolean, at: number, floatsFromBase: number): number {
 }
 
 /** The kernel of a compiled module (instantiated synchronously: it imports nothing). */
-export function wasmKernelFromModule(module: WebAssembly.Module): KernelRun {
+export function wasmKernelFromModule(module: WebAssembly.Module): KernelPass {
   const instance = new WebAssembly.Instance(module, {});
   const wasm = instance.exports as unknown as WasmExports;
   wasm._initialize();
@@ -52,7 +42,7 @@ export function wasmKernelFromModule(module: WebAssembly.Module): KernelRun {
     const u8Targets = targets.BYTES_PER_ELEMENT === 1;
     if (u8Targets) {
       const bad = firstInvalidLabel(targets as Uint8Array);
-      if (bad >= 0) throw invalidLabelError('', targets as Uint8Array, bad);
+      if (bad >= 0) throw refuseLabel('wasm', targets as Uint8Array, bad, params);
     }
     // Layout, in floats, each part on a 16-byte boundary: logits, targets, posWeight, weight, gradOutput,
     // lossOut, gradOut.
@@ -98,17 +88,17 @@ export function wasmKernelFromModule(module: WebAssembly.Module): KernelRun {
 
 /** What a platform's loader reports: the kernel, or why there is none. */
 export interface WasmLoad {
-  run: KernelRun | null;
+  pass: KernelPass | null;
   error: string | null;
 }
 
 /** Compiles and instantiates the module's bytes; never throws. */
 export function wasmFromBytes(bytes: Uint8Array, compile: (b: Uint8Array) => WebAssembly.Module): WasmLoad {
   try {
-    if (typeof WebAssembly !== 'object') return { run: null, error: 'no WebAssembly in this runtime' };
-    if (!WebAssembly.validate(bytes)) return { run: null, error: 'this runtime has no WebAssembly SIMD' };
-    return { run: wasmKernelFromModule(compile(bytes)), error: null };
+    if (typeof WebAssembly !== 'object') return { pass: null, error: 'no WebAssembly in this runtime' };
+    if (!WebAssembly.validate(bytes)) return { pass: null, error: 'this runtime has no WebAssembly SIMD' };
+    return { pass: wasmKernelFromModule(compile(bytes)), error: null };
   } catch (err) {
-    return { run: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+    return { pass: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
   }
 }

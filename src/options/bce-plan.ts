@@ -1,12 +1,14 @@
-// Turns (logits, targets, options) into the kernel's positional arguments, validating everything first.
-// The plan object is reused between calls so that a training step allocates nothing here.
-import { Param } from '../backends/kernel';
+// BCE's options and arrays turned into the kernel's positional arguments, everything validated first. A plan
+// object is reused between calls, so that a training step allocates nothing here.
+import { Param } from '../generated/contract';
 import { LOSS_OPTION_KEYS } from '../api/types';
-import type { Reduction, Targets } from '../api/types';
+import type { Reduction, Smoothing, Targets } from '../api/types';
 import {
   checkFloat32, checkLabelSmoothing, checkLogits, checkOutput, checkReduction, checkSmoothing, checkTargets, checkThreads,
-  describe, isFloat32Array, overlapError, overlaps, sameView, typeError,
+  describe, isFloat32Array, typeError,
 } from './checks';
+import { checkOutputsApart, newCheckedArrays } from './outputs';
+import type { CheckedArrays } from './outputs';
 import { smoothingScale, smoothingShift } from '../api/smoothing';
 
 /** Which entry point is being validated: decides which options apply. */
@@ -18,10 +20,11 @@ export const enum Op {
 }
 
 export interface Plan {
+  /** The public function the plan is for, named in its errors. */
+  fn: string;
   logits: Float32Array;
   targets: Targets;
   n: number;
-  classes: number;
   posWeight: Float32Array | null;
   weight: Float32Array | null;
   reduction: Reduction;
@@ -30,8 +33,9 @@ export interface Plan {
   gradOut: Float32Array | null;
   /** The kernel's numbers: classes, smoothing coefficients, gradient scale (already / n for 'mean'), threads. */
   params: Float64Array;
-  /** The arrays whose overlap this plan last checked. */
+  /** The arrays whose overlap this plan last checked, and the inputs of this call in the order lastOptions. */
   checkedArrays: CheckedArrays;
+  inputs: (Float32Array | Targets | null)[];
   /**
    * gradOut is logits' memory (an in-place gradient), maybe through another view object: the kernel is then
    * given logits itself as its output, so that it can tell by identity (see gradOutForKernel).
@@ -44,13 +48,23 @@ export function gradOutForKernel(plan: Plan, gradOut: Float32Array | null): Floa
   return plan.gradInPlace && gradOut !== null ? plan.logits : gradOut;
 }
 
+/** A plan of its own (with its own parameter block), for a loss object that runs its steps through it. */
+export function createPlan(fn: string): Plan {
+  const params = new Float64Array(Param.Count);
+  params[Param.InvalidLabelAt] = -1;
+  return {
+    fn, logits: new Float32Array(0), targets: new Float32Array(0), n: 0, posWeight: null, weight: null,
+    reduction: 'mean', gradOutput: null, lossOut: null, gradOut: null, params,
+    checkedArrays: newCheckedArrays(INPUT_NAMES.length), inputs: new Array(INPUT_NAMES.length).fill(null), gradInPlace: false,
+  };
+}
+
+// The inputs an output must stay apart from, in the order checked (logits first).
+const INPUT_NAMES: readonly string[] = ['logits', 'targets', 'options.posWeight', 'options.weight', 'options.gradOutput'];
+
 // The functional API's plan: one object shared by every call, refilled by prepareSharedPlan (so a step
 // allocates nothing). A caller that keeps it across an await must copy what it needs first.
-const sharedPlan: Plan = {
-  logits: new Float32Array(0), targets: new Float32Array(0), n: 0, classes: 1, posWeight: null, weight: null,
-  reduction: 'mean', gradOutput: null, lossOut: null, gradOut: null, params: new Float64Array(Param.Count),
-  checkedArrays: newCheckedArrays(), gradInPlace: false,
-};
+const sharedPlan: Plan = createPlan('');
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
@@ -73,12 +87,12 @@ function unknownOption(fn: string, key: string, op: Op): TypeError {
 // Options with a key set to undefined are not kept (a key deleted and an unknown one added could then look
 // the same).
 const READ_KEYS: readonly string[] = [...LOSS_OPTION_KEYS, 'lossOut', 'gradOutput', 'gradOut'];
-const checked = {
+const lastOptions = {
   options: null as object | null, op: 0 as Op, keyCount: 0,
   labelSmoothing: undefined as unknown, smoothing: undefined as unknown, posWeight: undefined as unknown,
   weight: undefined as unknown, reduction: undefined as unknown, threads: undefined as unknown,
   lossOut: undefined as unknown, gradOutput: undefined as unknown, gradOut: undefined as unknown,
-  smoothScale: 1, smoothShift: 0, checkedReduction: 'mean' as Reduction, threadCount: 0,
+  smoothScale: 1, smoothShift: 0, resolvedReduction: 'mean' as Reduction, threadCount: 0,
 };
 const NO_OPTIONS = Object.freeze({});
 
@@ -99,40 +113,40 @@ export function prepareSharedPlan(fn: string, op: Op, logits: unknown, targets: 
     throw new TypeError(`fused-bce: ${fn}: logits or targets was detached or resized while the options were read (by a getter)`);
   }
   const plan = sharedPlan;
-  fillArrays(fn, plan, n, logits, targets, checked.posWeight, checked.weight, checked.gradOutput, checked.lossOut, checked.gradOut);
+  fillArrays(fn, plan, n, logits, targets, lastOptions.posWeight, lastOptions.weight, lastOptions.gradOutput, lastOptions.lossOut, lastOptions.gradOut);
   const params = plan.params;
-  const mean = checked.checkedReduction === 'mean';
+  const mean = lastOptions.resolvedReduction === 'mean';
   // (The scale is written in each branch: a variable that is 1 or a number option would be a boxed value, and
   // dividing it an allocation per call.)
   params[Param.GradScale] = mean ? 1 / n : 1;
-  const gradOutput = checked.gradOutput;
+  const gradOutput = lastOptions.gradOutput;
   if (typeof gradOutput === 'number') params[Param.GradScale] = mean ? gradOutput / n : gradOutput;
-  params[Param.SmoothScale] = checked.smoothScale;
-  params[Param.SmoothShift] = checked.smoothShift;
-  params[Param.Threads] = checked.threadCount;
+  params[Param.SmoothScale] = lastOptions.smoothScale;
+  params[Param.SmoothShift] = lastOptions.smoothShift;
+  params[Param.Threads] = lastOptions.threadCount;
   params[Param.WantLossSum] = 0;
-  plan.reduction = checked.checkedReduction;
+  plan.reduction = lastOptions.resolvedReduction;
   return plan;
 }
 
-// Whether the options (each read once here, by name) are those of the last call, already checked.
+// Whether the options (each read once here, by name) are those of the last call, already lastOptions.
 function isCheckedOptions(op: Op, options: unknown): boolean {
-  if (op !== checked.op) return false;
-  if (options === undefined || options === null) return checked.options === NO_OPTIONS;
-  if (options !== checked.options) return false;
+  if (op !== lastOptions.op) return false;
+  if (options === undefined || options === null) return lastOptions.options === NO_OPTIONS;
+  if (options !== lastOptions.options) return false;
   const opts = options as Record<string, unknown>;
   let keyCount = 0;
   for (const key in opts) if (key !== '') keyCount++;
-  return keyCount === checked.keyCount && opts.labelSmoothing === checked.labelSmoothing && opts.smoothing === checked.smoothing &&
-    opts.posWeight === checked.posWeight && opts.weight === checked.weight && opts.reduction === checked.reduction &&
-    opts.threads === checked.threads && opts.lossOut === checked.lossOut && opts.gradOutput === checked.gradOutput &&
-    opts.gradOut === checked.gradOut;
+  return keyCount === lastOptions.keyCount && opts.labelSmoothing === lastOptions.labelSmoothing && opts.smoothing === lastOptions.smoothing &&
+    opts.posWeight === lastOptions.posWeight && opts.weight === lastOptions.weight && opts.reduction === lastOptions.reduction &&
+    opts.threads === lastOptions.threads && opts.lossOut === lastOptions.lossOut && opts.gradOutput === lastOptions.gradOutput &&
+    opts.gradOut === lastOptions.gradOut;
 }
 
-// Reads and checks options anew (the checks that do not depend on the arrays) into `checked`. Each option is
+// Reads and checks options anew (the checks that do not depend on the arrays) into `lastOptions`. Each option is
 // read once more here (a getter runs again).
 function readOptions(fn: string, op: Op, options: unknown): void {
-  checked.options = null;
+  lastOptions.options = null;
   let labelSmoothing: unknown, smoothing: unknown, posWeight: unknown, weight: unknown, reduction: unknown;
   let threads: unknown, lossOut: unknown, gradOutput: unknown, gradOut: unknown;
   let keyCount = 0;
@@ -166,6 +180,34 @@ function readOptions(fn: string, op: Op, options: unknown): void {
     if (gradOutput !== undefined && !(op & Op.Backward)) throw unknownOption(fn, 'gradOutput', op);
     if (gradOut !== undefined && !(op & Op.Backward)) throw unknownOption(fn, 'gradOut', op);
   }
+  const fixed = fixedOptions(fn, labelSmoothing, smoothing, reduction, threads);
+  lastOptions.threadCount = fixed.threads;
+  lastOptions.smoothScale = fixed.smoothScale;
+  lastOptions.smoothShift = fixed.smoothShift;
+  lastOptions.resolvedReduction = fixed.reduction;
+  lastOptions.labelSmoothing = labelSmoothing;
+  lastOptions.smoothing = smoothing;
+  lastOptions.posWeight = posWeight;
+  lastOptions.weight = weight;
+  lastOptions.reduction = reduction;
+  lastOptions.threads = threads;
+  lastOptions.lossOut = lossOut;
+  lastOptions.gradOutput = gradOutput;
+  lastOptions.gradOut = gradOut;
+  lastOptions.op = op;
+  lastOptions.keyCount = keyCount;
+  const defined = [labelSmoothing, smoothing, posWeight, weight, reduction, threads, lossOut, gradOutput, gradOut].filter((v) => v !== undefined).length;
+  if (options === undefined || options === null) lastOptions.options = NO_OPTIONS;
+  else if (allKnown && defined === keyCount) lastOptions.options = options as object;
+}
+
+/**
+ * The checks of the options that do not depend on the arrays (labelSmoothing, smoothing, reduction, threads),
+ * undefined meaning the default: the functional API's and the BCEWithLogitsLoss constructor's, written once.
+ */
+export function fixedOptions(
+  fn: string, labelSmoothing: unknown, smoothing: unknown, reduction: unknown, threads: unknown,
+): Omit<FixedOptions, 'posWeight' | 'weight'> {
   // (Not `??`: null is a wrong value, reported as such, not a missing one.)
   const rate = labelSmoothing === undefined ? 0 : labelSmoothing;
   const convention = smoothing === undefined ? 'symmetric' : smoothing;
@@ -173,30 +215,16 @@ function readOptions(fn: string, op: Op, options: unknown): void {
   checkSmoothing(fn, convention, 'options.smoothing');
   checkLabelSmoothing(fn, rate, convention, 'options.labelSmoothing');
   checkReduction(fn, reductionOrDefault, 'options.reduction');
-  checked.threadCount = checkThreads(fn, threads, 'options.threads');
-  checked.smoothScale = smoothingScale(rate, convention);
-  checked.smoothShift = smoothingShift(rate, convention);
-  checked.checkedReduction = reductionOrDefault;
-  checked.labelSmoothing = labelSmoothing;
-  checked.smoothing = smoothing;
-  checked.posWeight = posWeight;
-  checked.weight = weight;
-  checked.reduction = reduction;
-  checked.threads = threads;
-  checked.lossOut = lossOut;
-  checked.gradOutput = gradOutput;
-  checked.gradOut = gradOut;
-  checked.op = op;
-  checked.keyCount = keyCount;
-  const defined = [labelSmoothing, smoothing, posWeight, weight, reduction, threads, lossOut, gradOutput, gradOut].filter((v) => v !== undefined).length;
-  if (options === undefined || options === null) checked.options = NO_OPTIONS;
-  else if (allKnown && defined === keyCount) checked.options = options as object;
+  return {
+    threads: checkThreads(fn, threads, 'options.threads'), smoothScale: smoothingScale(rate, convention as Smoothing),
+    smoothShift: smoothingShift(rate, convention as Smoothing), reduction: reductionOrDefault,
+  };
 }
 
 // The per-element gradOutput of reduction 'none', or null (absent, or a number: the scalar upstream gradient).
 function gradOutputArray(fn: string, gradOutput: unknown, n: number): Float32Array | null {
   if (gradOutput === undefined || typeof gradOutput === 'number') return null;
-  const reduction = checked.checkedReduction;
+  const reduction = lastOptions.resolvedReduction;
   if (reduction !== 'none') {
     throw new TypeError(`fused-bce: ${fn}: options.gradOutput must be a number for reduction '${reduction}' (the loss is a scalar), got ${describe(gradOutput)}`);
   }
@@ -215,7 +243,7 @@ function fillArrays(
   const classes = resolveClasses(fn, n, posWeight, weight);
   const upstream = gradOutputArray(fn, gradOutput, n);
   if (lossOut !== undefined) {
-    const reduction = checked.checkedReduction;
+    const reduction = lastOptions.resolvedReduction;
     if (reduction !== 'none') throw new TypeError(`fused-bce: ${fn}: options.lossOut is only used with reduction 'none' (got reduction '${reduction}')`);
     checkOutput(fn, lossOut, n, 'options.lossOut');
   }
@@ -224,12 +252,12 @@ function fillArrays(
   const gradOutArray = (gradOut as Float32Array | undefined) ?? null;
   const posWeightArray = (posWeight as Float32Array | undefined) ?? null;
   const weightArray = (weight as Float32Array | undefined) ?? null;
-  plan.gradInPlace = checkOutputsApart(fn, plan.checkedArrays, n, logits, targets, posWeightArray, weightArray, upstream, lossOutArray, gradOutArray);
+  plan.gradInPlace = outputsApart(fn, plan, n, logits, targets, posWeightArray, weightArray, upstream, lossOutArray, gradOutArray);
+  plan.fn = fn;
   plan.gradOutput = upstream;
   plan.logits = logits;
   plan.targets = targets;
   plan.n = n;
-  plan.classes = classes;
   plan.params[Param.Classes] = classes;
   plan.posWeight = posWeightArray;
   plan.weight = weightArray;
@@ -237,41 +265,8 @@ function fillArrays(
   plan.gradOut = gradOutArray;
 }
 
-// The arrays whose overlap a plan last checked, with their length: the same view objects at the same length
-// share memory exactly as they did (a view's buffer and byte offset never change), so the check is not repeated.
-interface CheckedArrays {
-  n: number;
-  arrays: (ArrayBufferView | null)[];
-  inPlace: boolean;
-}
-
-function newCheckedArrays(): CheckedArrays {
-  return { n: -1, arrays: [null, null, null, null, null, null, null], inPlace: false };
-}
-
-// Outputs must not share memory with inputs or each other (gradOut may be exactly logits: in place).
-function checkOutputsApart(
-  fn: string, memo: CheckedArrays, n: number, logits: Float32Array, targets: Targets, posWeight: Float32Array | null,
-  weight: Float32Array | null, gradOutput: Float32Array | null, lossOut: Float32Array | null, gradOut: Float32Array | null,
-): boolean {
-  if (lossOut === null && gradOut === null) return false;
-  const a = memo.arrays;
-  if (memo.n === n && a[0] === logits && a[1] === targets && a[2] === posWeight && a[3] === weight && a[4] === gradOutput &&
-      a[5] === lossOut && a[6] === gradOut) {
-    return memo.inPlace;
-  }
-  memo.n = -1;
-  checkNoOverlap(fn, 'options.lossOut', lossOut, logits, targets, posWeight, weight, gradOutput, false);
-  checkNoOverlap(fn, 'options.gradOut', gradOut, logits, targets, posWeight, weight, gradOutput, true);
-  if (overlaps(lossOut, gradOut)) throw overlapError(fn, 'options.lossOut', 'options.gradOut', '');
-  a[0] = logits; a[1] = targets; a[2] = posWeight; a[3] = weight; a[4] = gradOutput; a[5] = lossOut; a[6] = gradOut;
-  memo.inPlace = gradOut !== null && sameView(gradOut, logits);
-  memo.n = n;
-  return memo.inPlace;
-}
-
 /**
- * Classes: posWeight.length, else weight.length when that is not n, else 1 (the contract in the README); checks
+ * Classes: posWeight.length, else weight.length when that is not n, else 1 (docs/conventions.md); checks
  * posWeight and weight (type, detached, lengths) and that n is a multiple of the classes.
  */
 function resolveClasses(fn: string, n: number, posWeight: unknown, weight: unknown): number {
@@ -297,15 +292,6 @@ function resolveClasses(fn: string, n: number, posWeight: unknown, weight: unkno
   return classes;
 }
 
-/** A plan of its own (with its own parameter block), for a loss object that runs its steps through it. */
-export function createPlan(): Plan {
-  return {
-    logits: new Float32Array(0), targets: new Float32Array(0), n: 0, classes: 1, posWeight: null, weight: null,
-    reduction: 'mean', gradOutput: null, lossOut: null, gradOut: null, params: new Float64Array(Param.Count),
-    checkedArrays: newCheckedArrays(), gradInPlace: false,
-  };
-}
-
 /** Options validated once (where they are fixed: the BCEWithLogitsLoss constructor). */
 export interface FixedOptions {
   smoothScale: number;
@@ -328,11 +314,11 @@ export function planFixed(
   const n = logits.length;
   checkTargets(fn, targets, n, 'logits');
   const classes = resolveClasses(fn, n, fixed.posWeight ?? undefined, fixed.weight ?? undefined);
-  into.gradInPlace = checkOutputsApart(fn, into.checkedArrays, n, logits, targets, fixed.posWeight, fixed.weight, null, lossOut, gradOut);
+  into.gradInPlace = outputsApart(fn, into, n, logits, targets, fixed.posWeight, fixed.weight, null, lossOut, gradOut);
+  into.fn = fn;
   into.logits = logits;
   into.targets = targets;
   into.n = n;
-  into.classes = classes;
   into.posWeight = fixed.posWeight;
   into.weight = fixed.weight;
   into.reduction = fixed.reduction;
@@ -349,16 +335,16 @@ export function planFixed(
   return into;
 }
 
-function checkNoOverlap(
-  fn: string, name: string, out: Float32Array | null, logits: Float32Array, targets: Targets,
-  posWeight: Float32Array | null, weight: Float32Array | null, gradOutput: Float32Array | null, inPlaceAllowed: boolean,
-): void {
-  if (out === null) return;
-  if (overlaps(out, logits) && !(inPlaceAllowed && sameView(out, logits))) {
-    throw overlapError(fn, name, 'logits', inPlaceAllowed ? ' (gradOut may be exactly logits, for an in-place gradient)' : '');
-  }
-  if (overlaps(out, targets)) throw overlapError(fn, name, 'targets', '');
-  if (overlaps(out, posWeight)) throw overlapError(fn, name, 'options.posWeight', '');
-  if (overlaps(out, weight)) throw overlapError(fn, name, 'options.weight', '');
-  if (overlaps(out, gradOutput)) throw overlapError(fn, name, 'options.gradOutput', '');
+// The plan's inputs in the order INPUT_NAMES gives, then the shared check (remembered per plan).
+function outputsApart(
+  fn: string, plan: Plan, n: number, logits: Float32Array, targets: Targets, posWeight: Float32Array | null,
+  weight: Float32Array | null, gradOutput: Float32Array | null, lossOut: Float32Array | null, gradOut: Float32Array | null,
+): boolean {
+  const inputs = plan.inputs;
+  inputs[0] = logits;
+  inputs[1] = targets;
+  inputs[2] = posWeight;
+  inputs[3] = weight;
+  inputs[4] = gradOutput;
+  return checkOutputsApart(fn, plan.checkedArrays, n, inputs, INPUT_NAMES, lossOut, gradOut);
 }

@@ -1,6 +1,7 @@
 // Argument checks at the public boundary: every message names the argument and what was expected.
 // Nothing here writes to a caller's array, so a call that throws leaves its outputs untouched.
 import type { Reduction, Smoothing, Targets } from '../api/types';
+import { MAX_THREADS, Param, invalidLabelMessage } from '../generated/contract';
 
 const PREFIX = 'fused-bce: ';
 /** The smallest non-zero |labelSmoothing|: 2^-126, the smallest normal float32. */
@@ -101,7 +102,27 @@ export function firstInvalidLabel(targets: Uint8Array): number {
 }
 
 export function invalidLabelError(fn: string, targets: Uint8Array, index: number): RangeError {
-  return rangeError(fn, `targets is a Uint8Array of hard labels, each must be 0 or 1, got ${targets[index]} at index ${index}`);
+  return new RangeError(invalidLabelMessage(fn, targets[index], index));
+}
+
+/**
+ * What a kernel pass throws on a bad label (named by its backend), after recording the index in
+ * params[InvalidLabelAt], from where the public API takes it to throw the error under its own function's name.
+ */
+export function refuseLabel(backendName: string, targets: Uint8Array, index: number, params: Float64Array): RangeError {
+  params[Param.InvalidLabelAt] = index;
+  return invalidLabelError(backendName, targets, index);
+}
+
+/**
+ * The error to give the caller of public function `fn` for one thrown by a kernel pass: a refused label (recorded
+ * in params[InvalidLabelAt], which is reset) under `fn`'s name, anything else as it was.
+ */
+export function publicError(fn: string, targets: Targets, params: Float64Array, err: unknown): unknown {
+  const at = params[Param.InvalidLabelAt];
+  if (!(at >= 0)) return err;
+  params[Param.InvalidLabelAt] = -1;
+  return invalidLabelError(fn, targets as Uint8Array, at);
 }
 
 export function checkSmoothing(fn: string, smoothing: unknown, arg: string): asserts smoothing is Smoothing {
@@ -129,12 +150,12 @@ export function checkReduction(fn: string, reduction: unknown, arg: string): ass
   throw rangeError(fn, `${arg} must be 'mean', 'sum' or 'none', got ${describe(reduction)}`);
 }
 
-/** options.threads: 'auto' (0) or an integer 1..1024. Returns the kernel's count (0 = auto). */
+/** options.threads: 'auto' (0) or an integer from 1 to MAX_THREADS. Returns the kernel's count (0 = auto). */
 export function checkThreads(fn: string, threads: unknown, arg: string): number {
   if (threads === undefined || threads === 'auto') return 0;
   if (typeof threads !== 'number') throw typeError(fn, arg, "an integer >= 1 or 'auto'", threads);
-  if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
-    throw rangeError(fn, `${arg} must be an integer from 1 to 1024 or 'auto', got ${describe(threads)}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw rangeError(fn, `${arg} must be an integer from 1 to ${MAX_THREADS} or 'auto', got ${describe(threads)}`);
   }
   return threads;
 }

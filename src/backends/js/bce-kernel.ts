@@ -1,8 +1,8 @@
 // The pure-TypeScript kernel: the fallback backend and the structure the C++ kernel mirrors
 // (native/kernel/bce_kernel.inl). Every step is computed in float64 and rounded once when stored.
 import { Param } from '../kernel';
-import type { KernelRun } from '../kernel';
-import { firstInvalidLabel, invalidLabelError } from '../../options/checks';
+import type { KernelPass } from '../kernel';
+import { firstInvalidLabel, refuseLabel } from '../../options/checks';
 import { expNonPositive, log1pUnit } from './math';
 
 /**
@@ -17,7 +17,7 @@ import { expNonPositive, log1pUnit } from './math';
  * Both loss terms are >= 0 for y' in [0, 1], so the sum has no cancellation; at |x| = inf the
  * linear term is 0 where its weight is 0 (the limit) instead of 0 * inf = NaN. A weight of 0 masks.
  */
-export const runJs: KernelRun = (logits, targets, posWeight, weight, lossOut, gradOut, gradOutput, params) => {
+export const bcePass: KernelPass = (logits, targets, posWeight, weight, lossOut, gradOut, gradOutput, params) => {
   const n = logits.length;
   const classes = params[Param.Classes];
   const smoothScale = params[Param.SmoothScale];
@@ -26,7 +26,7 @@ export const runJs: KernelRun = (logits, targets, posWeight, weight, lossOut, gr
   const wantLossSum = params[Param.WantLossSum] === 1;
   if (targets.BYTES_PER_ELEMENT === 1) {
     const bad = firstInvalidLabel(targets as Uint8Array);
-    if (bad >= 0) throw invalidLabelError('', targets as Uint8Array, bad);
+    if (bad >= 0) throw refuseLabel('js', targets as Uint8Array, bad, params);
   }
   const wantLoss = wantLossSum || lossOut !== null;
   // The fast path, as the C++ kernel's: no posWeight or weight, a scalar upstream gradient.
