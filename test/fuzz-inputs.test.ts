@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as api from '../src/index';
 import { availableBackends, useBackend } from '../src/index';
-import { rng } from './helpers/reference';
+import { refElement, rng } from './helpers/reference';
+import type { Convention } from './helpers/reference';
 
 const RUNS = Number(process.env.FUSED_BCE_FUZZ_RUNS ?? 3000);
 const SEED = Number(process.env.FUSED_BCE_FUZZ_SEED ?? 20261130);
@@ -201,13 +202,54 @@ function flatten(result: unknown): number[] {
   return [];
 }
 
-function agree(a: number, b: number): boolean {
+// Two backends each within 4 units of the truth (the accuracy bound: 2^-24 times the magnitude of the terms, see
+// test/helpers/bounds.ts) agree within 8 of those units. Measured in units of the terms, not of the result, since
+// a gradient whose terms cancel (sigmoid(x) near y') is small beside the roundings of its terms.
+function agree(a: number, b: number, scale: Scale): boolean {
   if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
   if (a === b) return true;
-  const scale = Math.max(Math.abs(a), Math.abs(b));
-  // Backends differ by their rounding (bounded per element in the accuracy tests); large sums with
-  // cancellation differ by more than a few ulp of the result, so compare against the magnitude involved.
-  return Math.abs(a - b) <= 1e-4 * scale + 1e-30 || (!Number.isFinite(a) && !Number.isFinite(b) && Math.sign(a) === Math.sign(b));
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
+  // (The floor, as in bounds.ts: a subnormal e^-|x| rounds to 2^-149 before the factors that follow scale it.)
+  return Math.abs(a - b) <= 8 * Math.max(2 ** -24 * scale.magnitude, 2 ** -149 * Math.max(1, scale.floor));
+}
+
+interface Scale {
+  /** The sum of the magnitudes of the value's terms. */
+  magnitude: number;
+  /** What scales a subnormal e^-|x|'s rounding: |w * upstream| * max(1, expFactor), summed for a reduction. */
+  floor: number;
+}
+
+// The magnitude of the terms of each value a successful call returns, in the order flatten() lists them, from an
+// independent float64 reference of each element (test/helpers/reference.ts) and the call's options.
+function magnitudes(entry: Entry, c: Case, result: unknown): Scale[] {
+  const logits = c.logits as Float32Array;
+  const targets = c.targets as Float32Array | Uint8Array;
+  const options = (c.options !== null && typeof c.options === 'object' ? c.options : {}) as Record<string, unknown>;
+  const n = logits.length;
+  const a = (options.labelSmoothing as number | undefined) ?? 0;
+  const convention = (options.smoothing as Convention | undefined) ?? 'symmetric';
+  const posWeight = options.posWeight as Float32Array | undefined;
+  const weight = options.weight as Float32Array | undefined;
+  const classes = posWeight !== undefined ? posWeight.length : weight !== undefined && weight.length !== n ? weight.length : 1;
+  const reduction = (options.reduction as string | undefined) ?? 'mean';
+  const upstream = entry === 'bceWithLogits' || entry === 'module' ? undefined : options.gradOutput as number | Float32Array | undefined;
+  const lossScale: Scale[] = [];
+  const gradScale: Scale[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = posWeight === undefined ? 1 : posWeight[i % classes];
+    const w = weight === undefined ? 1 : weight[weight.length === n ? i : i % classes];
+    const r = refElement(logits[i], targets[i], a, convention, p, w);
+    const u = upstream === undefined ? 1 : typeof upstream === 'number' ? upstream : upstream[i];
+    const divisor = reduction === 'mean' ? n : 1;
+    lossScale.push({ magnitude: r.lossMagnitude, floor: Math.abs(w) * Math.max(1, r.expFactor) });
+    gradScale.push({ magnitude: r.gradMagnitude * Math.abs(u) / divisor, floor: Math.abs(w * u) * Math.max(1, r.expFactor) / divisor });
+  }
+  const total = (key: keyof Scale) => lossScale.reduce((sum, x) => sum + x[key], 0) / (reduction === 'mean' ? n : 1);
+  const loss = reduction === 'none' ? lossScale : [{ magnitude: total('magnitude'), floor: total('floor') }];
+  const shaped = entry === 'bceWithLogits' ? loss : entry === 'bceWithLogitsBackward' ? gradScale : [...loss, ...gradScale];
+  assert.equal(shaped.length, flatten(result).length, 'one scale per value');
+  return shaped;
 }
 
 function describeCase(c: Case): string {
@@ -246,6 +288,7 @@ for (const b of availableBackends().filter((x) => x.name !== 'js')) {
           }
         }
         useBackend(b.name, b.isa ?? undefined);
+        const inputs = c.hostile ? c : cloneCase(c); // (an in-place gradient overwrites the logits)
         const shot = snapshot(c);
         const before = c.hostile ? '' : describeCase(c); // outputs may alias inputs: describe them before the call
         let result: unknown;
@@ -268,8 +311,9 @@ for (const b of availableBackends().filter((x) => x.name !== 'js')) {
         if (jsError !== undefined) assert.fail(`${where}: js threw ${String(jsError)}, native did not\n${before}`);
         const [got, expected] = [flatten(result), flatten(jsResult)];
         assert.equal(got.length, expected.length, `${where}: result shapes differ`);
+        const magnitude = magnitudes(entry, inputs, result);
         for (let i = 0; i < got.length; i++) {
-          if (!agree(got[i], expected[i])) {
+          if (!agree(got[i], expected[i], magnitude[i])) {
             assert.fail(`${where}: value ${i}: native ${got[i]} vs js ${expected[i]}\n${before}`);
           }
         }
