@@ -130,6 +130,25 @@ forEachBackend('properties', (b) => {
     }
   });
 
+  test('strong negative smoothing, soft targets whose smoothed value stays in [0, 1]: every element within the bound', () => {
+    // y' = y (1 - 2a) + a is in [0, 1] only for y in [a / (2a - 1), (a - 1) / (2a - 1)], a window about 1/2; below
+    // 1/2 a float32 1 - y rounds, and a kernel that formed 1 - y' from it multiplied that rounding by |1 - 2a|.
+    const random = rng(2026);
+    for (const labelSmoothing of [-9, -100, -1000, -1e5]) {
+      const lo = labelSmoothing / (2 * labelSmoothing - 1), hi = (labelSmoothing - 1) / (2 * labelSmoothing - 1);
+      const n = 4099;
+      const targets = Float32Array.from({ length: n }, () => Math.min(hi, Math.max(lo, lo + (hi - lo) * random())));
+      const logits = Float32Array.from({ length: n }, () => 8 * normal(random));
+      const r = bceWithLogitsFused(logits, targets, { labelSmoothing, reduction: 'none' });
+      for (let i = 0; i < n; i++) {
+        const ref = refElement(logits[i], targets[i], labelSmoothing, 'symmetric');
+        const label = `a=${labelSmoothing} x=${logits[i]} y=${targets[i]}`;
+        assertLoss(r.loss[i], ref.loss, ref.lossMagnitude, label, undefined, ref.expFactor);
+        assertGrad(r.grad[i], ref.grad, ref.gradMagnitude, label, undefined, Math.max(1, ref.expFactor));
+      }
+    }
+  });
+
   test('dense sweep of logits over [-110, 110] and subnormals, targets 0, 1, soft, several smoothings', (t) => {
     const xs: number[] = [];
     for (let v = -110; v <= 110; v += 1 / 64) xs.push(v);

@@ -12,7 +12,8 @@
 //   coefficient pair (linearCoef, expCoef) selected by the sign of x: linear = linearCoef * x (>= 0), core =
 //   expCoef * e + linearCoef. The gradient folds its roundings (see fastGradient), so one rounding follows
 //   the core's.
-// - precise (posWeight, weight, a per-element upstream gradient, y' outside [0, 1] or NaN, an extreme scale):
+// - precise (posWeight, weight, a per-element upstream gradient, y' outside [0, 1] or NaN, an extreme scale, float
+//   targets with negative smoothing, see floatTargetsFitFastPath):
 //   the same formulas from the same e in double from the targets on, rounded once; out of line, so the fast
 //   loop keeps its constants in registers. Uint8 targets decide it once per call (their two smoothed values),
 //   float32 targets per vector (lanes outside [0, 1] are replaced).
@@ -78,6 +79,12 @@ struct Constants {
 inline bool gradScaleFitsFloatPair(double s) {
   return (s >= 0x1p-100 && s <= 0x1p100) || (s <= -0x1p-100 && s >= -0x1p100);
 }
+
+// Whether float targets can take the fast path: 1 - y' is formed there as smooth(1 - y), and a float 1 - y rounds
+// (by up to 2^-25, for y < 1/2, where 1 - y' >= 1/2 in both conventions), so that its rounding costs |scale| / 2
+// ulp of 1 - y': half an ulp at most for any smoothing rate >= 0 (|scale| <= 1), unbounded for strongly negative
+// ones (13 ulp at labelSmoothing -9). Beyond, the precise path forms it in double, where 1 - y is exact.
+inline bool floatTargetsFitFastPath(const KernelArgs& a) { return a.smoothScale >= -1 && a.smoothScale <= 1; }
 
 // Whether both smoothed hard labels are in [0, 1], so that a Uint8 call never needs the precise path.
 inline bool hardLabelsInUnit(const KernelArgs& a) {
@@ -314,7 +321,7 @@ double runAll(const KernelArgs& a) {
   const size_t n = a.n;
   const size_t classes = a.classes;
   const bool weighted = a.posWeight != nullptr || a.weight != nullptr;
-  const Path path = weighted || (kU8 && !hardLabelsInUnit(a)) ? Path::kPrecise
+  const Path path = weighted || (kU8 ? !hardLabelsInUnit(a) : !floatTargetsFitFastPath(a)) ? Path::kPrecise
                     : a.gradOutput != nullptr || !gradScaleFitsFloatPair(a.gradScale) ? Path::kPreciseGrad
                                                                                       : Path::kFast;
   const bool perClassPosWeight = a.posWeight != nullptr && classes > 1;
