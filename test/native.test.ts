@@ -3,11 +3,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { availableBackends, bceWithLogitsFused, useBackend, backend } from '../src/index';
+import { availableBackends, bceWithLogitsFused, useBackend, backend, nativeLoadError } from '../src/index';
 import { TINY_INPUT, kernelFor } from '../src/backends/select';
 import { rng, normal } from './helpers/reference';
 
 const natives = availableBackends().filter((b) => b.name === 'native');
+
+// Where a native build is expected (CI, a machine with a compiler, a prebuild under test), the native suites must
+// not pass by skipping: FUSED_BCE_REQUIRE_NATIVE=1 turns a missing addon into a failure.
+const forcedOther = process.env.FUSED_BCE_BACKEND === 'js' || process.env.FUSED_BCE_BACKEND === 'wasm';
+test('the native addon loads where it is required (FUSED_BCE_REQUIRE_NATIVE=1)', { skip: (process.env.FUSED_BCE_REQUIRE_NATIVE !== '1' || forcedOther) && 'not required here' }, () => {
+  assert.equal(nativeLoadError, null, `the native addon did not load: ${nativeLoadError}`);
+  assert.ok(natives.length > 0);
+});
 
 test('native backend is the default where it loads', { skip: natives.length === 0 && 'no native build' }, () => {
   assert.equal(backend.name === 'native' || process.env.FUSED_BCE_BACKEND === 'js', true);

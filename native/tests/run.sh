@@ -26,7 +26,7 @@ if [ "$variant" = windows-compile ]; then
     objects+=("$o")
   done
   "$cxx" "${flags[@]}" -static native/tests/tails_test.cc "${objects[@]}" -o "$out/tails_test.exe"
-  echo "windows_compile: passed (0 failures): ${#objects[@]} kernel sources and tails_test.exe built for x86_64-w64-mingw32"
+  echo "windows compile: built (not run) ${#objects[@]} kernel sources and tails_test.exe for x86_64-w64-mingw32"
   exit 0
 fi
 case "$variant" in
