@@ -10,7 +10,8 @@ struct Avx512Vec {
   static constexpr size_t kWidth = 16;
   static constexpr bool kHasScaleFloor = true;
   static constexpr unsigned kLog1pTableSize = 32;  // one vpermt2ps, as 16 entries are one vpermps
-  static constexpr bool kExpFirst = false;  // runSpan: not measured on AVX-512 hardware yet
+  // runSpan's e-first pass: 1.2x here (public API, 64K, AMD EPYC Zen 5), 1.1x on an Intel Xeon (Sapphire Rapids).
+  static constexpr bool kExpFirst = true;
 
   static FUSED_BCE_INLINE F load(const float* p) { return _mm512_loadu_ps(p); }
   static FUSED_BCE_INLINE void store(float* p, F v) { _mm512_storeu_ps(p, v); }
