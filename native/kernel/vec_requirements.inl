@@ -22,6 +22,13 @@
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
+// Comparing vector types as template arguments drops their alignment attributes, which GCC warns about; nothing
+// here is ever a value, so the attributes do not matter.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
+
 namespace requirements {
 template <class...>
 using Void = void;
@@ -134,6 +141,10 @@ struct RequireVectorType {
   static_assert(requirements::Has_total<V>::value, "V::total(const Acc&) -> double");
   static constexpr bool kChecked = true;
 };
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace FUSED_BCE_TARGET
 }  // namespace fused_bce
