@@ -1,23 +1,40 @@
 // Renders the benchmark's headline (fused forward+backward, ns/element against n, both axes logarithmic) as a
-// self-contained SVG for the README.
+// self-contained SVG for the README and docs/benchmark.md.
 'use strict';
 
-const COLORS = ['#d62728', '#ff7f0e', '#bcbd22', '#000000', '#1f77b4', '#8c564b', '#9467bd', '#e377c2', '#2ca02c', '#17becf', '#7f7f7f', '#aec7e8', '#98df8a'];
+// The series drawn, each with a colour of its own that does not change between runs; every other row (scalar,
+// threads, async, n = 1 per call) is in the tables of docs/benchmark.md.
+const SERIES = [
+  { match: (impl) => / native .*\(best\)$/.test(impl), color: '#d62728' },
+  { match: (impl) => impl === 'fused-bce native avx2', color: '#ff7f0e' },
+  { match: (impl) => impl === 'fused-bce native sse2', color: '#bcbd22' },
+  { match: (impl) => impl.startsWith('fused-bce wasm'), color: '#1f77b4' },
+  { match: (impl) => impl === 'fused-bce js fallback', color: '#2ca02c' },
+  { match: (impl) => impl.startsWith('hand-fused JS'), color: '#000000' },
+  { match: (impl) => impl.startsWith('naive JS'), color: '#7f7f7f' },
+  { match: (impl) => impl === 'tfjs wasm', color: '#9467bd' },
+  { match: (impl) => impl === 'tfjs cpu', color: '#8c564b' },
+  { match: (impl) => impl.startsWith('bandwidth baseline'), color: '#17becf', dash: true },
+];
+// Per element from this size on; below it a call's fixed cost dominates, which the tables give per call.
+const MIN_N = 1024;
 
 function escape(s) {
   return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function renderChart(rows, env) {
-  // Lines only: rows measured at a single size (the call-boundary rows at n = 1) are in the tables.
-  const all = rows.filter((r) => r.op.startsWith('fused forward+backward'));
-  const sizesOf = (impl) => all.filter((r) => r.impl === impl).length;
-  const headline = all.filter((r) => sizesOf(r.impl) > 1);
-  const impls = [...new Set(headline.map((r) => r.impl))];
+  const all = rows.filter((r) => r.op.startsWith('fused forward+backward') && r.n >= MIN_N);
+  const series = [];
+  for (const spec of SERIES) {
+    const impl = [...new Set(all.map((r) => r.impl))].find(spec.match);
+    if (impl !== undefined && all.filter((r) => r.impl === impl).length > 1) series.push({ impl, ...spec });
+  }
+  const headline = all.filter((r) => series.some((x) => x.impl === r.impl));
   const width = 1060;
   const height = 480;
   const left = 70;
-  const right = 370;
+  const right = 330;
   const top = 50;
   const bottom = 60;
   const plotW = width - left - right;
@@ -34,7 +51,7 @@ function renderChart(rows, env) {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
   out.push(`<text x="${left}" y="22" font-size="15" font-weight="bold">Fused BCE forward+backward (uint8 targets, smoothing 0.05): ns per element, lower is better</text>`);
-  out.push(`<text x="${left}" y="40" fill="#555">${escape(env.cpu)}, ${env.cores} cores, Node ${escape(env.node)}; one thread unless a row says threads; at n = 1, ns per call</text>`);
+  out.push(`<text x="${left}" y="40" fill="#555">${escape(env.cpu)}, Node ${escape(env.node)}, one thread; per-call figures (n = 1, 8) are in docs/benchmark.md</text>`);
   for (let e = yMin; e <= yMax; e++) {
     const yy = y(10 ** e);
     out.push(`<line x1="${left}" y1="${yy}" x2="${left + plotW}" y2="${yy}" stroke="#ddd"/>`);
@@ -48,10 +65,9 @@ function renderChart(rows, env) {
   }
   out.push(`<text x="${left + plotW / 2}" y="${height - 15}" text-anchor="middle">n (elements)</text>`);
   out.push(`<text transform="translate(18 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">ns / element</text>`);
-  impls.forEach((impl, k) => {
-    const color = COLORS[k % COLORS.length];
+  series.forEach(({ impl, color, dash: dashed }, k) => {
     const points = headline.filter((r) => r.impl === impl).sort((p, q) => p.n - q.n);
-    const dash = impl.startsWith('bandwidth') ? ' stroke-dasharray="6 4"' : '';
+    const dash = dashed ? ' stroke-dasharray="6 4"' : '';
     out.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${points.map((p) => `${x(p.n).toFixed(1)},${y(p.nsPerElement).toFixed(1)}`).join(' ')}"/>`);
     for (const p of points) out.push(`<circle cx="${x(p.n).toFixed(1)}" cy="${y(p.nsPerElement).toFixed(1)}" r="3" fill="${color}"/>`);
     const ly = top + 10 + k * 20;

@@ -1,5 +1,6 @@
 // npm run demo: the tutorial's experiment on a ChestMNIST-like problem (see experiment.ts), printing per-epoch
-// loss, macro AUC and calibration, and writing demo/results/demo.svg. `--small` runs the quick version.
+// loss, macro AUC and calibration, and writing its chart to demo/results/local/ (untracked); `--publish` writes the
+// published demo/results/demo.svg instead. `--small` runs the quick version.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backend } from '../src/index';
@@ -7,6 +8,7 @@ import { runExperiment } from './experiment';
 import { renderDemoChart } from './chart';
 
 const small = process.argv.includes('--small');
+const publish = process.argv.includes('--publish') && !small;
 const options = small ? { trainSize: 3000, testSize: 1000, epochs: 6 } : { trainSize: 24000, testSize: 6000, epochs: 20 };
 const started = Date.now();
 console.log(`fused-bce demo: ChestMNIST-like multi-label problem (14 labels, label noise), MLP 64-32-14, Adam; backend ${backend.name}${backend.isa ? `/${backend.isa}` : ''}`);
@@ -21,7 +23,7 @@ for (const r of results) {
   for (const v of p) { if (v < 0.01) below++; if (v < min) min = v; }
   console.log(`  a=${r.labelSmoothing}: macro AUC ${last.testAuc.toFixed(4)}, ECE ${last.testEce.toFixed(4)}, smallest probability ${min.toExponential(2)}, ${(100 * below / p.length).toFixed(1)}% below 0.01`);
 }
-const dir = join(__dirname, '..', '..', 'demo', 'results');
+const dir = join(__dirname, '..', '..', 'demo', 'results', ...(publish ? [] : ['local']));
 mkdirSync(dir, { recursive: true });
 const file = join(dir, small ? 'demo-small.svg' : 'demo.svg');
 writeFileSync(file, renderDemoChart(results, 'Label smoothing on a ChestMNIST-like problem: predictions move from 0 towards a'));
