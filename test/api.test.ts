@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   bceWithLogits, bceWithLogitsBackward, bceWithLogitsFused, smoothTargets, smoothingCoefficients, BCEWithLogitsLoss,
-  backend, availableBackends, nativeLoadError,
+  backend, availableBackends, nativeLoadError, useBackend,
 } from '../src/index';
+import { inspect } from 'node:util';
 import { forEachBackend } from './helpers/backends';
 import { refElement } from './helpers/reference';
 import { normal, rng } from './helpers/reference';
@@ -29,6 +30,18 @@ test('backend reports what is running, and every available backend is listed', (
   assert.deepEqual(list[list.length - 1], { name: 'js', isa: null }, 'js is always available, listed last');
   assert.equal(list.some((b) => b.name === 'native'), nativeLoadError === null, 'native ISAs are listed exactly when the addon loaded');
   assert.equal(new Set(list.map((b) => `${b.name}/${b.isa}`)).size, list.length, 'no backend listed twice');
+});
+
+test('backend prints and serialises as { name, isa }, and follows useBackend()', () => {
+  const plain = { name: backend.name, isa: backend.isa };
+  assert.equal(inspect(backend), inspect(plain));
+  assert.equal(JSON.stringify(backend), JSON.stringify(plain));
+  try {
+    useBackend('js');
+    assert.equal(inspect(backend), inspect({ name: 'js', isa: null }));
+  } finally {
+    useBackend('auto');
+  }
 });
 
 test('smoothTargets: both conventions, the tutorial values, negative smoothing, out and in place', () => {

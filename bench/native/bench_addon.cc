@@ -5,7 +5,6 @@
 //   noopRead8(...8 arguments)              reads what a fused call's 8 arguments need (typeof, typed array info)
 //   variants.{current,v010}.<isa>(logits, targets, gradOut, a, posWeight | null, weight | null)   the kernels on float32 targets, posWeight, weight
 //   noopRead4(a, b, c, d)                  reads four typed arrays (the common entry point's arguments)
-//   noopRead3(a, b, c)                     reads three typed arrays
 //   noopAsync(): Promise                   a no-op trip through the libuv pool
 // Each call reads its typed arrays once and returns a double: the same thin layer for every kernel row.
 #include <node_api.h>
@@ -192,19 +191,6 @@ napi_value NoopRead4(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-napi_value NoopRead3(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  for (size_t k = 0; k < argc; ++k) {
-    napi_typedarray_type type;
-    size_t length;
-    void* p;
-    napi_get_typedarray_info(env, argv[k], &type, &length, &p, nullptr, nullptr);
-  }
-  return nullptr;
-}
-
 // A no-op asynchronous call: one trip through the libuv pool and back, resolving with undefined.
 struct NoopWork {
   napi_deferred deferred;
@@ -245,7 +231,6 @@ const Row kSketchAvx512{nullptr, fused_bce::sketchAvx512}, kSketchAvx2{nullptr, 
 napi_value Init(napi_env env, napi_value exports) {
   setFunction(env, exports, "bandwidthBaseline", BandwidthBaseline, nullptr);
   setFunction(env, exports, "noopRead8", NoopRead8, nullptr);
-  setFunction(env, exports, "noopRead3", NoopRead3, nullptr);
   setFunction(env, exports, "noopRead4", NoopRead4, nullptr);
   setFunction(env, exports, "noopAsync", NoopAsync, nullptr);
   napi_value kernels, current, v010, sketch, variants, currentVariants, v010Variants;
