@@ -17,15 +17,24 @@ interface CallOptions extends LossOptions {
   lossOut?: Float32Array;
 }
 
-/**
- * `new BCEWithLogitsLoss(options)`; `forward(logits, targets)` returns the loss and computes the gradient in
- * the same pass; `backward()` returns it. The gradient (and, for reduction 'none', the loss array) live in
- * buffers owned by this object and reused by the next forward() of the same length: copy them to keep them.
- */
 /** What forward() returns for a reduction: the per-element losses for 'none', else the reduced number. */
 export type LossValue<R extends Reduction> = R extends 'none' ? Float32Array : number;
 
+/**
+ * A PyTorch-style loss object: `new BCEWithLogitsLoss(options)` checks the options once; `forward(logits, targets)`
+ * returns the loss and computes the gradient in the same pass; `backward()` returns it. The gradient (and, for
+ * reduction 'none', the loss array) live in buffers owned by this object and reused by the next forward() of the
+ * same length: copy them to keep them.
+ *
+ * @example
+ * ```ts
+ * const loss = new BCEWithLogitsLoss({ labelSmoothing: 0.05 });
+ * const value = loss.forward(logits, labels);
+ * model.backward(loss.backward());
+ * ```
+ */
 export class BCEWithLogitsLoss<R extends Reduction = 'mean'> {
+  /** The options as given, with their defaults filled in. */
   readonly options: Readonly<LossOptions>;
   // Validated once here; each step checks only its arrays (planFixed), into this object's own plan.
   private readonly fixed: FixedOptions;

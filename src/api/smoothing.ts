@@ -4,8 +4,11 @@ import {
   checkLabelSmoothing, checkSmoothing, checkTargets, checkOutput, describe, firstInvalidLabel, invalidLabelError, overlaps, sameView,
 } from '../options/checks';
 
+/** The smoothing map y' = scale * y + shift of a rate and convention. */
 export interface SmoothingCoefficients {
+  /** What the target is multiplied by: 1 - 2a (symmetric) or 1 - a (uniform). */
   scale: number;
+  /** What is added: a (symmetric) or a / 2 (uniform). */
   shift: number;
 }
 

@@ -2,6 +2,7 @@
 
 /** How label smoothing maps a target y to y'. See README "Smoothing conventions". */
 export type Smoothing = 'symmetric' | 'uniform';
+/** 'mean' (the weighted sum divided by n, as PyTorch), 'sum', or 'none' (the element losses). */
 export type Reduction = 'mean' | 'sum' | 'none';
 
 /** Targets: soft targets as float32, or hard 0/1 labels as bytes (a quarter of the memory traffic). */
@@ -47,13 +48,19 @@ export interface FusedOptions extends BackwardOptions {
   lossOut?: Float32Array;
 }
 
+/** What the fused entry points return: the loss and the gradient, from one pass. */
 export interface FusedResult<L extends number | Float32Array = number | Float32Array> {
+  /** The mean or sum (a number) or, for reduction 'none', the element losses. */
   loss: L;
+  /** d(loss)/d(logits), times the upstream gradient: options.gradOut if given, else a new array. */
   grad: Float32Array;
 }
 
+/** A backend: what computes the passes. */
 export interface BackendInfo {
+  /** 'native' (the Node-API addon), 'wasm' (the WebAssembly module) or 'js' (pure TypeScript). */
   readonly name: 'js' | 'native' | 'wasm';
+  /** The instruction set: 'avx512', 'avx2', 'sse2', 'neon' or 'scalar' for native, 'simd128' for wasm, null for js. */
   readonly isa: string | null;
 }
 

@@ -14,6 +14,7 @@ const FN = 'fused-bce/tfjs: sigmoidCrossEntropy';
 /** tfjs's reductions (tf.Reduction values or names) and ours. */
 export type TfjsReduction = tfc.Reduction | 'none' | 'sum' | 'mean' | 'sumByNonzeroWeights';
 
+/** The options of {@link sigmoidCrossEntropy}: tfjs's `weights`, `labelSmoothing` and `reduction`, and fused-bce's own. */
 export interface SigmoidCrossEntropyOptions {
   /** Label smoothing rate (default 0). */
   labelSmoothing?: number;
