@@ -156,7 +156,7 @@ bool checkCall(napi_env env, const CallViews& in, Call* call) {
       // The public API reads the index from the parameter block and names its own function in the message.
       params[kInvalidLabelAt] = static_cast<double>(bad);
       char message[200];
-      std::snprintf(message, sizeof message, kInvalidLabelFormat, "native", static_cast<unsigned>(args.targetsU8[bad]), bad);
+      std::snprintf(message, sizeof message, kInvalidLabelFormat, "native", static_cast<long long>(args.targetsU8[bad]), bad);
       throwError(env, true, message);
       return false;
     }

@@ -20,6 +20,26 @@ module.exports = {
     },
   ],
 
+  // The parameter block of a softmax cross-entropy pass (rows of `classes` logits).
+  ceParams: [
+    { name: 'classes', doc: 'Classes C: the row length.' },
+    { name: 'labelSmoothing', doc: 'eps: the target is (1 - eps) onehot + eps / C (PyTorch).' },
+    { name: 'ignoreIndex', doc: 'The class index of rows that are ignored (loss and gradient 0).' },
+    { name: 'gradScale', doc: 'The scalar upstream gradient (before the mean divisor).' },
+    { name: 'threads', doc: 'Threads for the pass: 0 = auto, else 1 to maxThreads.' },
+    { name: 'wantLossSum', doc: '1 to compute the float64 loss sum, 0 not to.' },
+    { name: 'mean', doc: "1 for reduction 'mean': the gradient is divided by the mean's divisor." },
+    { name: 'lossSum', out: true, doc: 'The float64 loss sum, when wantLossSum is 1.' },
+    {
+      name: 'meanDivisor', out: true,
+      doc: "The divisor of 'mean': the sum of weight[target] over rows not ignored (their count without a weight), or the rows for probability targets.",
+    },
+    {
+      name: 'invalidTargetAt', out: true,
+      doc: 'The row whose class index the pass refused (outside [0, C) and not ignoreIndex; nothing written); -1 otherwise.',
+    },
+  ],
+
   // The arguments of the native entry points (native/binding/node.cc) and of the backends' kernel passes, in
   // order. `ts` is the TypeScript type of the argument.
   entryPoints: {
@@ -74,5 +94,6 @@ module.exports = {
   // says "native"); the other fields are numbers.
   messages: {
     invalidLabel: 'fused-bce: {fn}: targets is a Uint8Array of hard labels, each must be 0 or 1, got {value} at index {index}',
+    invalidClassIndex: 'fused-bce: {fn}: targets[{index}] is {value}, not a class index in [0, {classes}) or the ignoreIndex {ignoreIndex}',
   },
 };

@@ -6,7 +6,7 @@
 namespace fused_bce {
 namespace contract {
 
-// Slots of the parameter block (a Float64Array).
+// Slots of the BCE pass's parameter block (a Float64Array).
 enum Param : int {
   kClasses = 0,  // Classes C: the row length (posWeight and a per-class weight have C entries).
   kSmoothScale = 1,  // y' = y * smoothScale + smoothShift.
@@ -22,6 +22,25 @@ enum Param : int {
 // The slots' names, in slot order (the binding reports them, so that a test can hold a built binary against
 // this header).
 constexpr const char* kParamNames[kParamCount] = {"classes", "smoothScale", "smoothShift", "gradScale", "threads", "wantLossSum", "lossSum", "invalidLabelAt"};
+
+// Slots of the softmax cross-entropy pass's parameter block (a Float64Array).
+enum CeParam : int {
+  kCeClasses = 0,  // Classes C: the row length.
+  kCeLabelSmoothing = 1,  // eps: the target is (1 - eps) onehot + eps / C (PyTorch).
+  kCeIgnoreIndex = 2,  // The class index of rows that are ignored (loss and gradient 0).
+  kCeGradScale = 3,  // The scalar upstream gradient (before the mean divisor).
+  kCeThreads = 4,  // Threads for the pass: 0 = auto, else 1 to maxThreads.
+  kCeWantLossSum = 5,  // 1 to compute the float64 loss sum, 0 not to.
+  kCeMean = 6,  // 1 for reduction 'mean': the gradient is divided by the mean's divisor.
+  kCeLossSum = 7,  // (out) The float64 loss sum, when wantLossSum is 1.
+  kCeMeanDivisor = 8,  // (out) The divisor of 'mean': the sum of weight[target] over rows not ignored (their count without a weight), or the rows for probability targets.
+  kCeInvalidTargetAt = 9,  // (out) The row whose class index the pass refused (outside [0, C) and not ignoreIndex; nothing written); -1 otherwise.
+  kCeParamCount = 10,
+};
+
+// The slots' names, in slot order (the binding reports them, so that a test can hold a built binary against
+// this header).
+constexpr const char* kCeParamNames[kCeParamCount] = {"classes", "labelSmoothing", "ignoreIndex", "gradScale", "threads", "wantLossSum", "mean", "lossSum", "meanDivisor", "invalidTargetAt"};
 
 // The arguments of the pass entry point, in order.
 enum PassArg : int {
@@ -56,7 +75,9 @@ constexpr char kIsaScalar[] = "scalar";
 constexpr unsigned kMaxThreads = 1024;
 
 // printf format of the invalidLabel message (fields: fn, value, index).
-constexpr char kInvalidLabelFormat[] = "fused-bce: %s: targets is a Uint8Array of hard labels, each must be 0 or 1, got %u at index %zu";
+constexpr char kInvalidLabelFormat[] = "fused-bce: %s: targets is a Uint8Array of hard labels, each must be 0 or 1, got %lld at index %zu";
+// printf format of the invalidClassIndex message (fields: fn, index, value, classes, ignoreIndex).
+constexpr char kInvalidClassIndexFormat[] = "fused-bce: %s: targets[%zu] is %lld, not a class index in [0, %zu) or the ignoreIndex %lld";
 
 }  // namespace contract
 }  // namespace fused_bce

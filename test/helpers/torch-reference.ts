@@ -47,10 +47,39 @@ export function referencePath(): string {
 }
 
 export function loadTorchCases(): TorchCase[] {
-  const path = referencePath();
+  return loadCases<TorchCase>(referencePath());
+}
+
+/** The decoded cases of a reference file (.json or .json.gz). */
+export function loadCases<T>(path: string): T[] {
   if (!existsSync(path)) throw new Error(`PyTorch reference data not found at ${path}`);
   const bytes = readFileSync(path);
   const text = path.endsWith('.gz') ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
   const json = JSON.parse(text) as { cases: unknown[] };
-  return json.cases.map((c) => decode(c) as TorchCase);
+  return json.cases.map((c) => decode(c) as T);
+}
+
+/** A fixture of test/fixtures by name, e.g. 'torch-ce.json.gz'. */
+export function fixturePath(name: string): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json'))) dir = resolve(dir, '..');
+  return join(dir, 'test', 'fixtures', name);
+}
+
+/** A softmax cross-entropy case (test/fixtures/torch-ce.json.gz; its README gives the formula). */
+export interface TorchCeCase {
+  name: string;
+  note: string;
+  rows: number;
+  classes: number;
+  logits: number[];
+  targetKind: 'indices' | 'probabilities';
+  targets: number[];
+  weight: number[] | null;
+  ignoreIndex: number | null;
+  labelSmoothing: number;
+  gradOutput: number[];
+  truth: Record<'none' | 'mean' | 'sum', Answers>;
+  torchFloat32: Record<'none' | 'mean' | 'sum', Answers>;
+  torchFloat64: Record<'none' | 'mean' | 'sum', Answers>;
 }
