@@ -2,7 +2,7 @@
 // backend, ISA and thread count; many calls in flight over shared inputs; errors reject; arrays stay alive.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bceWithLogitsFused, bceWithLogitsFusedAsync, bceWithLogits, BCEWithLogitsLoss, backend, parallelism } from '../src/index';
+import { bceWithLogitsFused, bceWithLogitsFusedAsync, bceWithLogits, BCEWithLogitsLoss, backend, parallelism, availableBackends } from '../src/index';
 import { ASYNC_INLINE_BELOW } from '../src/api/bce';
 import { forEachBackend } from './helpers/backends';
 import { rng, normal } from './helpers/reference';
@@ -118,4 +118,46 @@ test('parallelism(): the pool size the native backend reports, 1 for js; more th
   const many = bceWithLogitsFused(logits, labels, { threads: maxThreads + 5, labelSmoothing: 0.05 });
   assert.equal(many.loss, one.loss);
   assert.deepEqual(many.grad, one.grad);
+});
+
+forEachBackend('async on SharedArrayBuffers', () => {
+  test('inputs and outputs on SharedArrayBuffers (used in place by the native backend): the sync call\'s bits', async () => {
+    const n = 3 * 65536 + 5; // above the inline threshold, several blocks, a tail
+    const shared = <T extends Float32Array | Uint8Array>(make: new (b: SharedArrayBuffer) => T, bytes: number) => new make(new SharedArrayBuffer(bytes));
+    const random = rng(99);
+    const logits = shared(Float32Array, 4 * n), soft = shared(Float32Array, 4 * n), labels = shared(Uint8Array, n);
+    for (let i = 0; i < n; i++) {
+      logits[i] = 6 * normal(random);
+      soft[i] = random();
+      labels[i] = random() < 0.3 ? 1 : 0;
+    }
+    for (const targets of [labels, soft]) {
+      for (const reduction of ['mean', 'none'] as const) {
+        const expected = bceWithLogitsFused(logits, targets, { labelSmoothing: 0.05, reduction });
+        const gradOut = shared(Float32Array, 4 * n), lossOut = shared(Float32Array, 4 * n);
+        const got = await bceWithLogitsFusedAsync(logits, targets, { labelSmoothing: 0.05, reduction, gradOut, ...(reduction === 'none' ? { lossOut } : {}) });
+        assert.deepEqual(got.grad, expected.grad);
+        assert.equal(got.grad, gradOut, 'the caller\'s gradOut');
+        if (reduction === 'none') assert.deepEqual(lossOut, expected.loss);
+        else assert.ok(Object.is(got.loss, expected.loss));
+      }
+    }
+  });
+});
+
+test('an ArrayBuffer dressed as a SharedArrayBuffer (its prototype changed) is still copied: transferred during the call, no harm', { skip: !availableBackends().some((b) => b.name === 'native') && 'no native build' }, async () => {
+  const n = 1 << 22;
+  const buffer = new ArrayBuffer(4 * n);
+  Object.setPrototypeOf(buffer, SharedArrayBuffer.prototype);
+  const logits = new Float32Array(buffer);
+  for (let i = 0; i < n; i++) logits[i] = Math.sin(i * 0.37) * 6;
+  const labels = Uint8Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0));
+  const expected = bceWithLogitsFused(Float32Array.from(logits), labels, { labelSmoothing: 0.05 });
+  const pending = bceWithLogitsFusedAsync(logits, labels, { labelSmoothing: 0.05 });
+  // Transferred away and dropped: a call that read it in place would read freed memory.
+  structuredClone(buffer, { transfer: [buffer] });
+  (globalThis as { gc?: () => void }).gc?.();
+  const got = await pending;
+  assert.ok(Object.is(got.loss, expected.loss));
+  assert.deepEqual(got.grad, expected.grad);
 });

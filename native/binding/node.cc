@@ -263,7 +263,8 @@ struct AsyncCall {
   napi_ref lossOutRef = nullptr, gradOutRef = nullptr, paramsRef = nullptr;
   float* callerLossOut = nullptr;
   float* callerGradOut = nullptr;
-  void* owned = nullptr;      // one block: the inputs' copies and the outputs
+  bool shared[kPassArgCount] = {};  // per argument (PassArg order): on a SharedArrayBuffer, used in place
+  void* owned = nullptr;      // one block: the other inputs' copies and outputs
   size_t ownedBytes = 0;
   napi_deferred deferred = nullptr;
   napi_async_work work = nullptr;
@@ -362,33 +363,51 @@ void returnBlock(void* data, size_t bytes) {
   *smallest = OwnedBlock{data, bytes};
 }
 
-// Copies the inputs into one owned block and points the kernel arguments at it. Returns false if it cannot
-// allocate.
+// Whether a typed array is on a SharedArrayBuffer. A typed array's buffer is an ArrayBuffer or a SharedArrayBuffer,
+// and napi_is_arraybuffer is false exactly for the latter, whatever its prototype chain says. Such memory cannot be
+// detached, transferred away or shrunk (growable ones are refused), so a call that keeps the array referenced may
+// read and write it in place.
+bool onSharedBuffer(napi_env env, napi_value array) {
+  napi_value buffer;
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  bool isArrayBuffer = true;
+  if (napi_get_typedarray_info(env, array, &type, &length, &data, &buffer, nullptr) != napi_ok) return false;
+  return napi_is_arraybuffer(env, buffer, &isArrayBuffer) == napi_ok && !isArrayBuffer;
+}
+
+// Copies the inputs that are not on a SharedArrayBuffer into one owned block, with room for the outputs that are
+// not, and points the kernel arguments at it. Returns false if it cannot allocate.
 bool ownMemory(AsyncCall* a) {
   KernelArgs& k = a->call.args;
+  const bool* shared = a->shared;
   const size_t n = k.n, weightLength = k.weight == nullptr ? 0 : (k.weightPerElement ? n : k.classes);
-  const size_t floats = n /* logits */ + (k.targetsF32 ? n : 0) + (k.posWeight ? k.classes : 0) + weightLength +
-                        (k.gradOutput ? n : 0) + (k.lossOut ? n : 0) + (k.gradOut ? n : 0);
-  const size_t bytes = floats * sizeof(float) + (k.targetsU8 ? n : 0);
+  const auto owned = [shared](const void* p, int arg, size_t count) { return p != nullptr && !shared[arg] ? count : 0; };
+  const size_t floats = owned(k.logits, kPassLogits, n) + owned(k.targetsF32, kPassTargets, n) +
+                        owned(k.posWeight, kPassPosWeight, k.classes) + owned(k.weight, kPassWeight, weightLength) +
+                        owned(k.gradOutput, kPassGradOutput, n) + owned(k.lossOut, kPassLossOut, n) +
+                        owned(k.gradOut, kPassGradOut, n);
+  const size_t bytes = floats * sizeof(float) + owned(k.targetsU8, kPassTargets, n);
   a->owned = takeBlock(bytes == 0 ? 1 : bytes, &a->ownedBytes);
   if (a->owned == nullptr) return false;
   float* next = static_cast<float*>(a->owned);
-  const auto copy = [&next](const float* source, size_t count) {
+  const auto copy = [&next, shared](const float* source, int arg, size_t count) {
+    if (source == nullptr || shared[arg]) return source;
     float* destination = next;
     if (count != 0) std::memcpy(destination, source, count * sizeof(float));
     next += count;
-    return destination;
+    return static_cast<const float*>(destination);
   };
-  k.logits = copy(k.logits, n);
-  if (k.targetsF32) k.targetsF32 = copy(k.targetsF32, n);
-  if (k.posWeight) k.posWeight = copy(k.posWeight, k.classes);
-  if (k.weight) k.weight = copy(k.weight, weightLength);
-  if (k.gradOutput) k.gradOutput = copy(k.gradOutput, n);
-  a->callerLossOut = k.lossOut;
-  a->callerGradOut = k.gradOut;
-  if (k.lossOut) k.lossOut = next, next += n;
-  if (k.gradOut) k.gradOut = next, next += n;
-  if (k.targetsU8) {
+  k.logits = copy(k.logits, kPassLogits, n);
+  k.targetsF32 = copy(k.targetsF32, kPassTargets, n);
+  k.posWeight = copy(k.posWeight, kPassPosWeight, k.classes);
+  k.weight = copy(k.weight, kPassWeight, weightLength);
+  k.gradOutput = copy(k.gradOutput, kPassGradOutput, n);
+  // Outputs on a SharedArrayBuffer are written in place (callerX stays null: nothing to copy back).
+  if (k.lossOut && !shared[kPassLossOut]) a->callerLossOut = k.lossOut, k.lossOut = next, next += n;
+  if (k.gradOut && !shared[kPassGradOut]) a->callerGradOut = k.gradOut, k.gradOut = next, next += n;
+  if (k.targetsU8 && !shared[kPassTargets]) {
     uint8_t* labels = reinterpret_cast<uint8_t*>(next);
     if (n != 0) std::memcpy(labels, k.targetsU8, n);
     k.targetsU8 = labels;
@@ -431,9 +450,10 @@ void completeAsync(napi_env env, napi_status status, void* data) {
     outcome = makeError(env, false, "fused-bce: native: the asynchronous call was cancelled");
   } else {
     // (An empty output has nothing to receive, whatever became of it.)
-    float* lossOut = a->lossOutRef && n != 0 ? outputStillThere(env, a->lossOutRef, n) : nullptr;
-    float* gradOut = a->gradOutRef && n != 0 ? outputStillThere(env, a->gradOutRef, n) : nullptr;
-    if (n != 0 && ((a->lossOutRef && lossOut == nullptr) || (a->gradOutRef && gradOut == nullptr))) {
+    // (Outputs written in place, on a SharedArrayBuffer, have nothing to copy back and cannot have gone.)
+    float* lossOut = a->callerLossOut && n != 0 ? outputStillThere(env, a->lossOutRef, n) : nullptr;
+    float* gradOut = a->callerGradOut && n != 0 ? outputStillThere(env, a->gradOutRef, n) : nullptr;
+    if (n != 0 && ((a->callerLossOut && lossOut == nullptr) || (a->callerGradOut && gradOut == nullptr))) {
       outcome = makeError(env, true,
                           "fused-bce: native: an output array (lossOut or gradOut) was detached, transferred or resized while "
                           "the asynchronous call ran; nothing was written");
@@ -476,8 +496,14 @@ bool onResizableBuffer(napi_env env, napi_value array) {
   if (napi_get_typedarray_info(env, array, &type, &length, &data, &buffer, nullptr) != napi_ok) return false;
   for (const char* name : {"resizable", "growable"}) {
     bool value = false;
-    if (napi_get_named_property(env, buffer, name, &flag) == napi_ok && napi_get_value_bool(env, flag, &value) == napi_ok && value) {
-      return true;
+    if (napi_get_named_property(env, buffer, name, &flag) == napi_ok) {
+      if (napi_get_value_bool(env, flag, &value) == napi_ok && value) return true;
+    } else {
+      // A getter that throws (a prototype changed to the other kind of buffer's): not this kind. The exception is
+      // cleared, so that the call goes on. (Its inputs are copied whatever this says, and its outputs are checked
+      // for their length when it completes.)
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
     }
   }
   return false;
@@ -499,6 +525,7 @@ napi_value PassAsync(napi_env env, napi_callback_info info) {
   AsyncCall* a = takeCallRecord(data);
   a->call = call;
   a->isa = isa;
+  for (int k = 0; k < kPassParams; ++k) a->shared[k] = onSharedBuffer(env, argv[k]);
   if (!ownMemory(a)) {
     returnCallRecord(data, a);
     return throwError(env, true, "fused-bce: native: could not allocate the asynchronous call's copy of its arrays");

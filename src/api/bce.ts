@@ -7,6 +7,23 @@ import { kernelFor } from '../backends/select';
 import type { Plan } from '../options/bce-plan';
 
 
+// The brand-checked getters themselves, so that a buffer whose prototype was changed reads as what it is.
+const resizableOf = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'resizable')?.get;
+const growableOf = typeof SharedArrayBuffer === 'function' ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'growable')?.get : undefined;
+
+// Whether a buffer can change length (a resizable ArrayBuffer, a growable SharedArrayBuffer). A getter that throws
+// its brand check says the buffer is not of its kind.
+function isResizable(buffer: ArrayBufferLike): boolean {
+  for (const getter of [resizableOf, growableOf]) {
+    try {
+      if (getter?.call(buffer) === true) return true;
+    } catch {
+      // the other kind of buffer
+    }
+  }
+  return false;
+}
+
 // While an asynchronous call runs, JavaScript runs too: a resizable or growable buffer could shrink under it.
 function checkFixedLength(fn: string, plan: Plan): void {
   const arrays: [string, ArrayBufferView | null][] = [
@@ -14,8 +31,7 @@ function checkFixedLength(fn: string, plan: Plan): void {
     ['options.gradOutput', plan.gradOutput], ['options.lossOut', plan.lossOut], ['options.gradOut', plan.gradOut],
   ];
   for (const [name, array] of arrays) {
-    const buffer = array?.buffer as { resizable?: boolean; growable?: boolean } | undefined;
-    if (buffer !== undefined && (buffer.resizable === true || buffer.growable === true)) {
+    if (array !== null && isResizable(array.buffer)) {
       throw new TypeError(`fused-bce: ${fn}: ${name} is on a resizable or growable buffer; asynchronous calls need fixed-length arrays`);
     }
   }
