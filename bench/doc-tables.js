@@ -60,6 +60,15 @@ function tables(result) {
     }
     out.push('');
   }
+  if (Array.isArray(result.eventLoop) && result.eventLoop.length > 0) {
+    out.push('The event loop during `bceWithLogitsFusedAsync` (bench/event-loop.js: one thread, uint8 labels, caller gradOut; ms; the first call at a size touches fresh memory, the others are medians of warm calls):\n');
+    out.push('| n | arrays on | sync | async, first call | longest pause, first call | async | longest pause |');
+    out.push('|---|---|---|---|---|---|---|');
+    for (const e of result.eventLoop) {
+      out.push(`| ${label(e.n)} | ${e.buffer} | ${e.syncMs.toFixed(2)} | ${e.firstTotalMs.toFixed(2)} | ${e.firstPauseMs.toFixed(2)} | ${e.totalMs.toFixed(2)} | ${e.pauseMs.toFixed(2)} |`);
+    }
+    out.push('');
+  }
   if (result.allocation) {
     out.push('JavaScript heap allocated per call (n = 1024, caller-provided outputs, 1 MiB young generation):\n');
     out.push('| entry point | scavenges | bytes per call, at most |');

@@ -205,6 +205,15 @@ function callBoundary() {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
+/** The event loop during async calls (bench/event-loop.js, a child process): pauses and async/sync times. */
+function eventLoopRows() {
+  const { execFileSync } = require('node:child_process');
+  const at = quick ? [1048576] : [1048576, 16777216, 33554432];
+  process.stderr.write(`  the event loop during async calls at ${at.join(', ')} elements\n`);
+  const out = execFileSync(process.execPath, ['--expose-gc', join(__dirname, 'event-loop.js'), at.join(',')], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
 /** Bytes allocated per call with caller-provided outputs, measured in a child process (bench/allocation.js). */
 function allocation() {
   const { execFileSync } = require('node:child_process');
@@ -291,6 +300,7 @@ async function main() {
 
   // Bytes allocated per call with caller-provided outputs (n = 1024, best backend): counted garbage collections.
   const alloc = allocation();
+  const eventLoop = eventLoopRows();
 
   // Accuracy next to speed: the mean loss of each implementation at the largest size against a float64 sum.
   const nAcc = sizes[sizes.length - 1];
@@ -313,16 +323,16 @@ async function main() {
 
   const cpu = cpuDescription();
   const env = { cpu, cores: os.cpus().length, node: process.version, tfjs: anchors.tfjsVersion, quick, date: new Date().toISOString(), backend: { ...f.backend } };
-  report(rows, alloc, accuracy, truth, env);
+  report(rows, alloc, accuracy, truth, env, eventLoop);
   const dir = publish && !quick && !sizesArg ? join(__dirname, 'results') : join(__dirname, 'results', 'local');
   mkdirSync(dir, { recursive: true });
   const file = sizesArg ? 'sizes.json' : quick ? 'quick.json' : 'latest.json';
-  writeFileSync(join(dir, file), JSON.stringify({ ...env, rows, allocation: alloc, accuracy: { truth, rows: accuracy }, targets: targetChecks(rows, alloc) }, null, 2) + '\n');
+  writeFileSync(join(dir, file), JSON.stringify({ ...env, rows, allocation: alloc, eventLoop, accuracy: { truth, rows: accuracy }, targets: targetChecks(rows, alloc, eventLoop) }, null, 2) + '\n');
   if (!quick && !sizesArg) writeFileSync(join(dir, 'chart.svg'), renderChart(rows, env));
   process.stderr.write(`results: ${join(dir, file)}${publish && dir !== join(__dirname, 'results') ? ' (--publish takes a full run)' : ''}\n`);
 }
 
-function report(rows, allocation, accuracy, truth, env) {
+function report(rows, allocation, accuracy, truth, env, eventLoop) {
   console.log(`fused-bce benchmark: labelSmoothing ${labelSmoothing}, caller-provided gradOut, reduction mean`);
   console.log(`${env.cpu}, ${env.cores} cores, Node ${env.node}, tfjs ${env.tfjs ?? 'not installed'}${env.quick ? ' (quick)' : ''}\n`);
   const headline = rows.filter((r) => r.op.startsWith('fused forward+backward'));
@@ -370,6 +380,11 @@ function report(rows, allocation, accuracy, truth, env) {
   console.log(`\nMean loss at n=${accuracy[0]?.n} against the float64 sum ${truth}:`);
   for (const a of accuracy) console.log(`  ${a.impl}: ${a.mean} (relative error ${a.relativeError.toExponential(2)})`);
   if (!anchors.benchAddon) console.log(`\n(no bench addon: ${anchors.benchAddonError}; run npm run build:bench for the kernel rows and the bandwidth baseline)`);
+  console.log('\nThe event loop during bceWithLogitsFusedAsync (one thread, uint8 labels, caller gradOut; ms):');
+  console.log(['n', 'arrays on', 'sync', 'async (first call)', 'longest pause (first call)', 'async', 'longest pause'].join('\t'));
+  for (const e of eventLoop) {
+    console.log([e.n, e.buffer, e.syncMs.toFixed(2), e.firstTotalMs.toFixed(2), e.firstPauseMs.toFixed(2), e.totalMs.toFixed(2), e.pauseMs.toFixed(2)].join('\t'));
+  }
   console.log('\nTargets, from this run:');
   for (const t of targetChecks(rows, allocation)) console.log(`  ${t.informational ? 'info   ' : t.met ? 'met    ' : 'not met'} ${t.text}`);
 }
@@ -398,7 +413,7 @@ function versus(value, target, digits = 2) {
 }
 
 /** The benchmark targets, each with the figure this run measured. */
-function targetChecks(rows, allocation) {
+function targetChecks(rows, allocation, eventLoop = []) {
   const find = (op, prefix, n) => rows.find((r) => r.op.startsWith(op) && r.impl.startsWith(prefix) && r.n === n);
   const head = 'fused forward+backward';
   const best = (n) => rows.find((r) => r.op.startsWith(head) && r.impl.endsWith('(best)') && r.n === n);
@@ -495,6 +510,18 @@ function targetChecks(rows, allocation) {
     if (u8 && f32 && u8.nsPerCall > f32.nsPerCall * 1.05) slower.push(`n=${n}: ${u8.nsPerElement.toFixed(3)} vs ${f32.nsPerElement.toFixed(3)}`);
   }
   out.push({ met: slower.length === 0, text: `uint8 targets at least as fast as float32 (5% noise allowed)${slower.length ? ': slower at ' + slower.join(', ') : ''}` });
+  // The event loop during async calls (issue 21), on ArrayBuffer arrays (the copies of the ownership rule):
+  // the longest pause at 32M, first call included, at most a quarter of the sync call; async at most 1.25x sync.
+  for (const e of eventLoop.filter((x) => x.buffer === 'ArrayBuffer')) {
+    if (e.n === 33554432) {
+      const pause = Math.max(e.firstPauseMs, e.pauseMs);
+      out.push({ met: pause <= 0.25 * e.syncMs, text: `async at n=${e.n}: the event loop's longest pause ${pause.toFixed(1)} ms (first call included) is ${versus(pause / e.syncMs, 0.25)}x the sync call's ${e.syncMs.toFixed(1)} ms (target <= 0.25x)` });
+    }
+    out.push({ met: e.totalMs <= 1.25 * e.syncMs, text: `async at n=${e.n}: ${versus(e.totalMs / e.syncMs, 1.25)}x the sync call's time (${e.totalMs.toFixed(1)} vs ${e.syncMs.toFixed(1)} ms; target <= 1.25x)` });
+  }
+  for (const e of eventLoop.filter((x) => x.buffer === 'SharedArrayBuffer')) {
+    out.push({ met: true, informational: true, text: `(no target) async on SharedArrayBuffer arrays at n=${e.n}: ${(e.totalMs / e.syncMs).toFixed(2)}x the sync call's time, longest pause ${Math.max(e.firstPauseMs, e.pauseMs).toFixed(1)} ms` });
+  }
   return out;
 }
 
