@@ -11,17 +11,25 @@ import type { Plan } from '../options/bce-plan';
 const resizableOf = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'resizable')?.get;
 const growableOf = typeof SharedArrayBuffer === 'function' ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'growable')?.get : undefined;
 
-// Whether a buffer can change length (a resizable ArrayBuffer, a growable SharedArrayBuffer). A getter that throws
-// its brand check says the buffer is not of its kind.
+// Whether a buffer can change length (a resizable ArrayBuffer, a growable SharedArrayBuffer): plain property reads,
+// and where one throws (a getter of the other kind's, from a changed prototype, failing its brand check) each kind's
+// own getter. (A prototype that lies without throwing does no harm: inputs are copied at the start and outputs'
+// lengths are checked when the call completes.)
 function isResizable(buffer: ArrayBufferLike): boolean {
-  for (const getter of [resizableOf, growableOf]) {
-    try {
-      if (getter?.call(buffer) === true) return true;
-    } catch {
-      // the other kind of buffer
-    }
+  try {
+    const b = buffer as { resizable?: unknown; growable?: unknown };
+    return b.resizable === true || b.growable === true;
+  } catch {
+    return brandChecked(resizableOf, buffer) || brandChecked(growableOf, buffer);
   }
-  return false;
+}
+
+function brandChecked(getter: (() => unknown) | undefined, buffer: ArrayBufferLike): boolean {
+  try {
+    return getter?.call(buffer) === true;
+  } catch {
+    return false; // not this kind of buffer
+  }
 }
 
 // While an asynchronous call runs, JavaScript runs too: a resizable or growable buffer could shrink under it.
