@@ -1,48 +1,18 @@
 // The functional API: forward, backward and fused forward+backward, each one pass through the kernel.
 import { Param } from '../generated/contract';
-import { publicError } from '../options/checks';
+import { checkFixedLengthArrays, publicError } from '../options/checks';
 import type { BackwardOptions, ForwardOptions, FusedOptions, FusedResult, Reduction, Targets } from './types';
 import { Op, gradOutForKernel, prepareSharedPlan } from '../options/bce-plan';
 import { kernelFor } from '../backends/select';
 import type { Plan } from '../options/bce-plan';
 
 
-// The brand-checked getters themselves, so that a buffer whose prototype was changed reads as what it is.
-const resizableOf = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'resizable')?.get;
-const growableOf = typeof SharedArrayBuffer === 'function' ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'growable')?.get : undefined;
-
-// Whether a buffer can change length (a resizable ArrayBuffer, a growable SharedArrayBuffer): plain property reads,
-// and where one throws (a getter of the other kind's, from a changed prototype, failing its brand check) each kind's
-// own getter. (A prototype that lies without throwing does no harm: inputs are copied at the start and outputs'
-// lengths are checked when the call completes.)
-function isResizable(buffer: ArrayBufferLike): boolean {
-  try {
-    const b = buffer as { resizable?: unknown; growable?: unknown };
-    return b.resizable === true || b.growable === true;
-  } catch {
-    return brandChecked(resizableOf, buffer) || brandChecked(growableOf, buffer);
-  }
-}
-
-function brandChecked(getter: (() => unknown) | undefined, buffer: ArrayBufferLike): boolean {
-  try {
-    return getter?.call(buffer) === true;
-  } catch {
-    return false; // not this kind of buffer
-  }
-}
-
 // While an asynchronous call runs, JavaScript runs too: a resizable or growable buffer could shrink under it.
 function checkFixedLength(fn: string, plan: Plan): void {
-  const arrays: [string, ArrayBufferView | null][] = [
+  checkFixedLengthArrays(fn, [
     ['logits', plan.logits], ['targets', plan.targets], ['options.posWeight', plan.posWeight], ['options.weight', plan.weight],
     ['options.gradOutput', plan.gradOutput], ['options.lossOut', plan.lossOut], ['options.gradOut', plan.gradOut],
-  ];
-  for (const [name, array] of arrays) {
-    if (array !== null && isResizable(array.buffer)) {
-      throw new TypeError(`fused-bce: ${fn}: ${name} is on a resizable or growable buffer; asynchronous calls need fixed-length arrays`);
-    }
-  }
+  ]);
 }
 
 /**

@@ -252,17 +252,26 @@ function fillArrays(
   const gradOutArray = (gradOut as Float32Array | undefined) ?? null;
   const posWeightArray = (posWeight as Float32Array | undefined) ?? null;
   const weightArray = (weight as Float32Array | undefined) ?? null;
-  plan.gradInPlace = outputsApart(fn, plan, n, logits, targets, posWeightArray, weightArray, upstream, lossOutArray, gradOutArray);
+  setArrays(fn, plan, n, classes, logits, targets, posWeightArray, weightArray, upstream, lossOutArray, gradOutArray);
+}
+
+// A call's checked arrays into its plan, once the outputs are found apart from the inputs (the one place both the
+// functional API and the loss object write them).
+function setArrays(
+  fn: string, plan: Plan, n: number, classes: number, logits: Float32Array, targets: Targets, posWeight: Float32Array | null,
+  weight: Float32Array | null, gradOutput: Float32Array | null, lossOut: Float32Array | null, gradOut: Float32Array | null,
+): void {
+  plan.gradInPlace = outputsApart(fn, plan, n, logits, targets, posWeight, weight, gradOutput, lossOut, gradOut);
   plan.fn = fn;
-  plan.gradOutput = upstream;
   plan.logits = logits;
   plan.targets = targets;
   plan.n = n;
   plan.params[Param.Classes] = classes;
-  plan.posWeight = posWeightArray;
-  plan.weight = weightArray;
-  plan.lossOut = lossOutArray;
-  plan.gradOut = gradOutArray;
+  plan.posWeight = posWeight;
+  plan.weight = weight;
+  plan.gradOutput = gradOutput;
+  plan.lossOut = lossOut;
+  plan.gradOut = gradOut;
 }
 
 /**
@@ -314,19 +323,9 @@ export function planFixed(
   const n = logits.length;
   checkTargets(fn, targets, n, 'logits');
   const classes = resolveClasses(fn, n, fixed.posWeight ?? undefined, fixed.weight ?? undefined);
-  into.gradInPlace = outputsApart(fn, into, n, logits, targets, fixed.posWeight, fixed.weight, null, lossOut, gradOut);
-  into.fn = fn;
-  into.logits = logits;
-  into.targets = targets;
-  into.n = n;
-  into.posWeight = fixed.posWeight;
-  into.weight = fixed.weight;
+  setArrays(fn, into, n, classes, logits, targets, fixed.posWeight, fixed.weight, null, lossOut, gradOut);
   into.reduction = fixed.reduction;
-  into.gradOutput = null;
-  into.lossOut = lossOut;
-  into.gradOut = gradOut;
   const params = into.params;
-  params[Param.Classes] = classes;
   params[Param.SmoothScale] = fixed.smoothScale;
   params[Param.SmoothShift] = fixed.smoothShift;
   params[Param.GradScale] = fixed.reduction === 'mean' ? 1 / n : 1;

@@ -180,3 +180,40 @@ export function sameView(a: ArrayBufferView, b: ArrayBufferView): boolean {
 export function overlapError(fn: string, output: string, input: string, allowed: string): RangeError {
   return rangeError(fn, `${output} overlaps ${input}; outputs must not share memory with inputs${allowed}`);
 }
+
+// The brand-checked getters themselves, so that a buffer whose prototype was changed reads as what it is.
+const resizableOf = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'resizable')?.get;
+const growableOf = typeof SharedArrayBuffer === 'function' ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'growable')?.get : undefined;
+
+// Whether a buffer can change length (a resizable ArrayBuffer, a growable SharedArrayBuffer): plain property reads,
+// and where one throws (a getter of the other kind's, from a changed prototype, failing its brand check) each kind's
+// own getter. (A prototype that lies without throwing does no harm: inputs are copied at the start and outputs'
+// lengths are checked when the call completes.)
+function isResizable(buffer: ArrayBufferLike): boolean {
+  try {
+    const b = buffer as { resizable?: unknown; growable?: unknown };
+    return b.resizable === true || b.growable === true;
+  } catch {
+    return brandChecked(resizableOf, buffer) || brandChecked(growableOf, buffer);
+  }
+}
+
+function brandChecked(getter: (() => unknown) | undefined, buffer: ArrayBufferLike): boolean {
+  try {
+    return getter?.call(buffer) === true;
+  } catch {
+    return false; // not this kind of buffer
+  }
+}
+
+/**
+ * Refuses arrays on a resizable or growable buffer for an asynchronous call (JavaScript runs beside it, and such a
+ * buffer could shrink under it), naming the first one.
+ */
+export function checkFixedLengthArrays(fn: string, named: readonly (readonly [string, ArrayBufferView | null])[]): void {
+  for (const [name, array] of named) {
+    if (array !== null && isResizable(array.buffer)) {
+      throw new TypeError(`${PREFIX}${fn}: ${name} is on a resizable or growable buffer; asynchronous calls need fixed-length arrays`);
+    }
+  }
+}
