@@ -252,6 +252,145 @@ napi_value PassUnweightedSync(napi_env env, napi_callback_info info) {
   return RunSync<kPassUnweightedArgCount, readCommonCall>(env, info);
 }
 
+// ---- Softmax cross-entropy: (logits, targets, weight, lossOut, gradOut, gradOutput, params), CeParam slots. ----
+
+using fused_bce::CeKernelArgs;
+
+struct CeCall {
+  CeKernelArgs args;
+  double* params = nullptr;
+  unsigned threads = 0;
+  napi_value arrays[kCePassArgCount] = {};
+  size_t arrayCount = 0;
+  bool floatTargets = false;
+};
+
+// Reads a class-target argument: a Float32Array (probabilities) or an Int32Array, Uint16Array or Uint8Array
+// (indices).
+bool readClassTargets(napi_env env, napi_value value, View* out) {
+  if (napi_get_typedarray_info(env, value, &out->type, &out->length, &out->data, nullptr, nullptr) == napi_ok &&
+      (out->type == napi_float32_array || out->type == napi_int32_array || out->type == napi_uint16_array ||
+       out->type == napi_uint8_array) &&
+      !(out->length != 0 && out->data == nullptr)) {
+    out->present = true;
+    if (out->length == 0) out->data = nullptr;
+    return true;
+  }
+  throwError(env, false, "fused-bce: native: targets must be class indices (an Int32Array, Uint16Array or Uint8Array) or class probabilities (a Float32Array)");
+  return false;
+}
+
+// Reads and checks a softmax cross-entropy call, runs the class-index pre-pass (a bad index is refused before
+// anything is written: params[invalidTargetAt] names its row) and writes params[meanDivisor]. Returns false after
+// throwing.
+bool readCeCall(napi_env env, const napi_value* argv, CeCall* call) {
+  View logits, targets, weight, lossOut, gradOut, gradOutput;
+  if (!readView(env, argv[kCePassLogits], "logits", false, false, &logits) || !readClassTargets(env, argv[kCePassTargets], &targets) ||
+      !readView(env, argv[kCePassWeight], "weight", true, false, &weight) ||
+      !readView(env, argv[kCePassLossOut], "lossOut", true, false, &lossOut) ||
+      !readView(env, argv[kCePassGradOut], "gradOut", true, false, &gradOut) ||
+      !readView(env, argv[kCePassGradOutput], "gradOutput", true, false, &gradOutput)) {
+    return false;
+  }
+  napi_typedarray_type type = napi_int8_array;
+  size_t paramCount = 0;
+  void* paramData = nullptr;
+  if (napi_get_typedarray_info(env, argv[kCePassParams], &type, &paramCount, &paramData, nullptr, nullptr) != napi_ok ||
+      type != napi_float64_array || paramCount < kCeParamCount || paramData == nullptr) {
+    char message[120];
+    std::snprintf(message, sizeof message, "fused-bce: native: params must be a Float64Array of length %d", static_cast<int>(kCeParamCount));
+    return throwError(env, false, message), false;
+  }
+  double* params = static_cast<double*>(paramData);
+  const double classesNumber = params[kCeClasses], threadsNumber = params[kCeThreads];
+  const double eps = params[kCeLabelSmoothing], ignore = params[kCeIgnoreIndex];
+  if (!(threadsNumber >= 0 && threadsNumber <= kMaxThreads && std::floor(threadsNumber) == threadsNumber)) {
+    char message[120];
+    std::snprintf(message, sizeof message, "fused-bce: native: params[threads] must be an integer from 0 (auto) to %u", kMaxThreads);
+    return throwError(env, true, message), false;
+  }
+  if (!(params[kCeWantLossSum] == 0 || params[kCeWantLossSum] == 1) || !(params[kCeMean] == 0 || params[kCeMean] == 1)) {
+    return throwError(env, true, "fused-bce: native: params[wantLossSum] and params[mean] must be 0 or 1"), false;
+  }
+  if (!(eps >= 0 && eps <= 1)) return throwError(env, true, "fused-bce: native: params[labelSmoothing] must be in [0, 1]"), false;
+  if (!(std::fabs(ignore) <= 9007199254740991.0 && std::floor(ignore) == ignore)) {
+    return throwError(env, true, "fused-bce: native: params[ignoreIndex] must be an integer"), false;
+  }
+  if (!(classesNumber >= 1 && classesNumber <= 9007199254740991.0 && std::floor(classesNumber) == classesNumber)) {
+    return throwError(env, true, "fused-bce: native: classes must be an integer >= 1"), false;
+  }
+  const size_t n = logits.length, classes = static_cast<size_t>(classesNumber);
+  if (n % classes != 0) return throwError(env, true, "fused-bce: native: the length of logits must be a multiple of classes"), false;
+  const size_t rows = n / classes;
+  const bool probabilities = targets.type == napi_float32_array;
+  if (!checkLength(env, targets, probabilities ? n : rows, "targets") || !checkLength(env, weight, classes, "weight") ||
+      !checkLength(env, lossOut, rows, "lossOut") || !checkLength(env, gradOut, n, "gradOut") ||
+      !checkLength(env, gradOutput, rows, "gradOutput")) {
+    return false;
+  }
+  CeKernelArgs& a = call->args;
+  a.logits = static_cast<const float*>(logits.data);
+  a.weight = weight.present ? static_cast<const float*>(weight.data) : nullptr;
+  a.rows = rows;
+  a.classes = classes;
+  a.labelSmoothing = eps;
+  a.ignoreIndex = static_cast<int64_t>(ignore);
+  a.lossOut = lossOut.present ? static_cast<float*>(lossOut.data) : nullptr;
+  a.gradOut = gradOut.present ? static_cast<float*>(gradOut.data) : nullptr;
+  a.gradOutput = gradOutput.present ? static_cast<const float*>(gradOutput.data) : nullptr;
+  a.wantLossSum = params[kCeWantLossSum] == 1;
+  double weightTotal = static_cast<double>(classes);
+  if (a.weight != nullptr) {
+    weightTotal = 0;
+    for (size_t c = 0; c < classes; ++c) weightTotal += static_cast<double>(a.weight[c]);
+  }
+  a.weightTotal = weightTotal;
+  fused_bce::ClassIndexScan scan{rows, static_cast<double>(rows)};
+  if (probabilities) {
+    a.probabilities = static_cast<const float*>(targets.data);
+  } else if (targets.type == napi_int32_array) {
+    a.indicesI32 = static_cast<const int32_t*>(targets.data);
+    scan = fused_bce::scanClassIndices(a.indicesI32, rows, classes, a.ignoreIndex, a.weight);
+  } else if (targets.type == napi_uint16_array) {
+    a.indicesU16 = static_cast<const uint16_t*>(targets.data);
+    scan = fused_bce::scanClassIndices(a.indicesU16, rows, classes, a.ignoreIndex, a.weight);
+  } else {
+    a.indicesU8 = static_cast<const uint8_t*>(targets.data);
+    scan = fused_bce::scanClassIndices(a.indicesU8, rows, classes, a.ignoreIndex, a.weight);
+  }
+  params[kCeInvalidTargetAt] = -1;
+  if (scan.invalidRow != rows) {
+    params[kCeInvalidTargetAt] = static_cast<double>(scan.invalidRow);
+    const int64_t value = a.indicesI32 ? a.indicesI32[scan.invalidRow] : a.indicesU16 ? a.indicesU16[scan.invalidRow] : a.indicesU8[scan.invalidRow];
+    char message[240];
+    std::snprintf(message, sizeof message, kInvalidClassIndexFormat, "native", scan.invalidRow, static_cast<long long>(value), classes,
+                  static_cast<long long>(a.ignoreIndex));
+    return throwError(env, true, message), false;
+  }
+  params[kCeMeanDivisor] = scan.meanDivisor;
+  // The gradient of 'mean' is the sum's divided by the divisor (0 / 0 gives NaN, as PyTorch).
+  a.gradScale = params[kCeGradScale] / (params[kCeMean] == 1 ? scan.meanDivisor : 1.0);
+  call->params = params;
+  call->threads = static_cast<unsigned>(threadsNumber);
+  call->floatTargets = probabilities;
+  const View* views[] = {&logits, &targets, &weight, &lossOut, &gradOut, &gradOutput};
+  for (int k = 0; k < kCePassParams; ++k) {
+    if (views[k]->present) call->arrays[call->arrayCount++] = argv[k];
+  }
+  call->arrays[call->arrayCount++] = argv[kCePassParams];
+  return true;
+}
+
+napi_value CePassSync(napi_env env, napi_callback_info info) {
+  napi_value argv[kCePassArgCount];
+  const IsaEntry* isa;
+  CeCall call;
+  if (!readArgv(env, info, kCePassArgCount, argv, &isa) || !readCeCall(env, argv, &call)) return nullptr;
+  const double sum = fused_bce::runCeBlocked(isa->runCe, call.args, call.threads);
+  if (call.args.wantLossSum) call.params[kCeLossSum] = sum;
+  return nullptr;
+}
+
 // An asynchronous call in flight. It computes on memory it owns: copies of its inputs, and outputs that are
 // copied into the caller's arrays on the main thread when it completes. So no JavaScript operation on the arrays
 // while it runs (a transfer, a detach, a resize, garbage collection) can make it read or write memory it does
@@ -559,6 +698,147 @@ napi_value PassAsync(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+// A softmax cross-entropy call in flight, under the same ownership rule as AsyncCall: it computes on copies of its
+// inputs, and its outputs are copied into the caller's arrays on the main thread when it completes.
+struct CeAsyncCall {
+  CeCall call;
+  const IsaEntry* isa = nullptr;
+  napi_ref refs[kCePassArgCount] = {};
+  napi_ref lossOutRef = nullptr, gradOutRef = nullptr, paramsRef = nullptr;
+  float* callerLossOut = nullptr;
+  float* callerGradOut = nullptr;
+  void* owned = nullptr;
+  size_t ownedBytes = 0;
+  napi_deferred deferred = nullptr;
+  napi_async_work work = nullptr;
+  double sum = 0;
+};
+
+// Copies the inputs into one owned block with room for the outputs. Returns false if it cannot allocate.
+bool ownCeMemory(CeAsyncCall* a) {
+  CeKernelArgs& k = a->call.args;
+  const size_t n = k.rows * k.classes, rows = k.rows;
+  const size_t indexBytes = k.indicesI32 ? rows * 4 : k.indicesU16 ? rows * 2 : k.indicesU8 ? rows : 0;
+  const size_t floats = n + (k.probabilities ? n : 0) + (k.weight ? k.classes : 0) + (k.gradOutput ? rows : 0) +
+                        (k.lossOut ? rows : 0) + (k.gradOut ? n : 0);
+  const size_t bytes = floats * sizeof(float) + indexBytes;
+  a->owned = takeBlock(bytes == 0 ? 1 : bytes, &a->ownedBytes);
+  if (a->owned == nullptr) return false;
+  float* next = static_cast<float*>(a->owned);
+  const auto copy = [&next](const float* source, size_t count) -> const float* {
+    if (source == nullptr) return nullptr;
+    float* destination = next;
+    if (count != 0) std::memcpy(destination, source, count * sizeof(float));
+    next += count;
+    return destination;
+  };
+  k.logits = copy(k.logits, n);
+  k.probabilities = copy(k.probabilities, n);
+  k.weight = copy(k.weight, k.classes);
+  k.gradOutput = copy(k.gradOutput, rows);
+  if (k.lossOut) a->callerLossOut = k.lossOut, k.lossOut = next, next += rows;
+  if (k.gradOut) a->callerGradOut = k.gradOut, k.gradOut = next, next += n;
+  void* indices = next;
+  if (indexBytes != 0) {
+    if (k.indicesI32) std::memcpy(indices, k.indicesI32, indexBytes), k.indicesI32 = static_cast<const int32_t*>(indices);
+    if (k.indicesU16) std::memcpy(indices, k.indicesU16, indexBytes), k.indicesU16 = static_cast<const uint16_t*>(indices);
+    if (k.indicesU8) std::memcpy(indices, k.indicesU8, indexBytes), k.indicesU8 = static_cast<const uint8_t*>(indices);
+  }
+  return true;
+}
+
+void executeCeAsync(napi_env, void* data) {
+  auto* a = static_cast<CeAsyncCall*>(data);
+  a->sum = fused_bce::runCeBlocked(a->isa->runCe, a->call.args, a->call.threads);
+}
+
+void completeCeAsync(napi_env env, napi_status status, void* data) {
+  auto* a = static_cast<CeAsyncCall*>(data);
+  const size_t rows = a->call.args.rows, n = rows * a->call.args.classes;
+  napi_value outcome = nullptr;
+  bool resolve = false;
+  if (status != napi_ok) {
+    outcome = makeError(env, false, "fused-bce: native: the asynchronous call was cancelled");
+  } else {
+    float* lossOut = a->callerLossOut && rows != 0 ? outputStillThere(env, a->lossOutRef, rows) : nullptr;
+    float* gradOut = a->callerGradOut && n != 0 ? outputStillThere(env, a->gradOutRef, n) : nullptr;
+    if ((a->callerLossOut && rows != 0 && lossOut == nullptr) || (a->callerGradOut && n != 0 && gradOut == nullptr)) {
+      outcome = makeError(env, true,
+                          "fused-bce: native: an output array (lossOut or gradOut) was detached, transferred or resized while "
+                          "the asynchronous call ran; nothing was written");
+    } else {
+      if (lossOut) std::memcpy(lossOut, a->call.args.lossOut, rows * sizeof(float));
+      if (gradOut) std::memcpy(gradOut, a->call.args.gradOut, n * sizeof(float));
+      napi_value params;
+      napi_typedarray_type type;
+      size_t length = 0;
+      void* p = nullptr;
+      if (a->call.args.wantLossSum && napi_get_reference_value(env, a->paramsRef, &params) == napi_ok && params != nullptr &&
+          napi_get_typedarray_info(env, params, &type, &length, &p, nullptr, nullptr) == napi_ok &&
+          type == napi_float64_array && length >= kCeParamCount && p != nullptr) {
+        static_cast<double*>(p)[kCeLossSum] = a->sum;
+      }
+      resolve = napi_create_double(env, a->sum, &outcome) == napi_ok;
+      if (!resolve) outcome = makeError(env, false, "fused-bce: native: could not create the result");
+    }
+  }
+  if (outcome != nullptr) {
+    if (resolve) napi_resolve_deferred(env, a->deferred, outcome);
+    else napi_reject_deferred(env, a->deferred, outcome);
+  }
+  for (size_t k = 0; k < a->call.arrayCount; ++k) napi_delete_reference(env, a->refs[k]);
+  napi_delete_async_work(env, a->work);
+  returnBlock(a->owned, a->ownedBytes);
+  delete a;
+}
+
+// The asynchronous softmax cross-entropy entry point: the same arguments; a promise of the loss sum (also written
+// to params[lossSum]), computed on the libuv pool on memory the call owns.
+napi_value CePassAsync(napi_env env, napi_callback_info info) {
+  napi_value argv[kCePassArgCount];
+  const IsaEntry* isa;
+  CeCall call;
+  if (!readArgv(env, info, kCePassArgCount, argv, &isa) || !readCeCall(env, argv, &call)) return nullptr;
+  for (size_t k = 0; k < call.arrayCount; ++k) {
+    if (onResizableBuffer(env, call.arrays[k])) {
+      return throwError(env, false, "fused-bce: native: an asynchronous call takes fixed-length arrays; an argument is on a resizable or growable buffer");
+    }
+  }
+  auto* a = new CeAsyncCall;
+  a->call = call;
+  a->isa = isa;
+  if (!ownCeMemory(a)) {
+    delete a;
+    return throwError(env, true, "fused-bce: native: could not allocate the asynchronous call's copy of its arrays");
+  }
+  napi_value promise, name = resourceName(env, envData(env));
+  bool ok = name != nullptr && napi_create_promise(env, &a->deferred, &promise) == napi_ok &&
+            napi_create_async_work(env, nullptr, name, executeCeAsync, completeCeAsync, a, &a->work) == napi_ok;
+  size_t referenced = 0;
+  for (; ok && referenced < call.arrayCount; ++referenced) {
+    ok = napi_create_reference(env, call.arrays[referenced], 1, &a->refs[referenced]) == napi_ok;
+  }
+  if (ok) {
+    for (size_t k = 0; k < call.arrayCount; ++k) {
+      if (call.arrays[k] == argv[kCePassLossOut]) a->lossOutRef = a->refs[k];
+      if (call.arrays[k] == argv[kCePassGradOut]) a->gradOutRef = a->refs[k];
+      if (call.arrays[k] == argv[kCePassParams]) a->paramsRef = a->refs[k];
+    }
+    ok = napi_queue_async_work(env, a->work) == napi_ok;
+  }
+  if (!ok) {
+    for (size_t k = 0; k < referenced; ++k) napi_delete_reference(env, a->refs[k]);
+    if (a->work != nullptr) napi_delete_async_work(env, a->work);
+    returnBlock(a->owned, a->ownedBytes);
+    delete a;
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) throwError(env, false, "fused-bce: native: could not start the asynchronous call");
+    return nullptr;
+  }
+  return promise;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   if (envData(env) == nullptr) napi_set_instance_data(env, new EnvData, freeEnvData, nullptr);
   const IsaEntry* entries;
@@ -567,6 +847,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object passes = Napi::Object::New(env);
   Napi::Object passesAsync = Napi::Object::New(env);
   Napi::Object passesUnweighted = Napi::Object::New(env);
+  Napi::Object cePasses = Napi::Object::New(env);
+  Napi::Object cePassesAsync = Napi::Object::New(env);
   uint32_t runnableCount = 0;
   const auto add = [&env](Napi::Object& to, const IsaEntry& entry, napi_callback callback) {
     napi_value fn;
@@ -580,17 +862,25 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     add(passes, entries[k], PassSync);
     add(passesAsync, entries[k], PassAsync);
     add(passesUnweighted, entries[k], PassUnweightedSync);
+    add(cePasses, entries[k], CePassSync);
+    add(cePassesAsync, entries[k], CePassAsync);
   }
   // In the table's best-first order: isas[0] is the best this CPU runs.
   exports.Set("isas", runnable);
   exports.Set("passes", passes);
   exports.Set("passesAsync", passesAsync);
   exports.Set("passesUnweighted", passesUnweighted);
+  exports.Set("cePasses", cePasses);
+  exports.Set("cePassesAsync", cePassesAsync);
   // The parameter block's layout as this binary was built with it, so that a test holds it against the contract.
   Napi::Object slots = Napi::Object::New(env);
   for (int k = 0; k < kParamCount; ++k) slots.Set(kParamNames[k], Napi::Number::New(env, k));
   slots.Set("count", Napi::Number::New(env, kParamCount));
   exports.Set("paramSlots", slots);
+  Napi::Object ceSlots = Napi::Object::New(env);
+  for (int k = 0; k < kCeParamCount; ++k) ceSlots.Set(kCeParamNames[k], Napi::Number::New(env, k));
+  ceSlots.Set("count", Napi::Number::New(env, kCeParamCount));
+  exports.Set("ceParamSlots", ceSlots);
   exports.Set("maxThreads", Napi::Number::New(env, fused_bce::availableThreads()));
   return exports;
 }

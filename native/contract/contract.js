@@ -62,6 +62,17 @@ module.exports = {
       { name: 'gradOut', ts: 'Float32Array | null' },
       { name: 'params', ts: 'Float64Array' },
     ],
+    // The softmax cross-entropy pass (CeParam block): targets are class indices (one per row) or class
+    // probabilities (one per logit); weight has one per class; lossOut and gradOutput one per row.
+    cePass: [
+      { name: 'logits', ts: 'Float32Array' },
+      { name: 'targets', ts: 'ClassTargets' },
+      { name: 'weight', ts: 'Float32Array | null' },
+      { name: 'lossOut', ts: 'Float32Array | null' },
+      { name: 'gradOut', ts: 'Float32Array | null' },
+      { name: 'gradOutput', ts: 'Float32Array | null' },
+      { name: 'params', ts: 'Float64Array' },
+    ],
   },
 
   // The WebAssembly module's exports (native/binding/wasm.cc): C++ type, then the JavaScript value it takes.
@@ -79,6 +90,17 @@ module.exports = {
         ['posWeight', 'const float*'], ['weight', 'const float*'], ['weightPerElement', 'int'], ['n', 'size_t'],
         ['classes', 'size_t'], ['smoothScale', 'double'], ['smoothShift', 'double'], ['lossOut', 'float*'],
         ['gradOut', 'float*'], ['gradScale', 'double'], ['gradOutput', 'const float*'], ['wantLossSum', 'int'],
+      ],
+    },
+    ceRun: {
+      doc: 'One softmax cross-entropy pass over arrays in linear memory (indices checked by the caller); returns the loss sum.',
+      returns: 'double',
+      args: [
+        ['logits', 'const float*'], ['indicesI32', 'const int32_t*'], ['indicesU16', 'const uint16_t*'],
+        ['indicesU8', 'const uint8_t*'], ['probabilities', 'const float*'], ['weight', 'const float*'], ['rows', 'size_t'],
+        ['classes', 'size_t'], ['labelSmoothing', 'double'], ['ignoreIndex', 'double'], ['weightTotal', 'double'],
+        ['lossOut', 'float*'], ['gradOut', 'float*'], ['gradScale', 'double'], ['gradOutput', 'const float*'],
+        ['wantLossSum', 'int'],
       ],
     },
   },

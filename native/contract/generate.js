@@ -57,7 +57,7 @@ function header() {
 }
 
 function tsModule() {
-  const lines = [`// ${NOTICE}`, "import type { Targets } from '../api/types';", ''];
+  const lines = [`// ${NOTICE}`, "import type { ClassTargets, Targets } from '../api/types';", ''];
   for (const block of PARAM_BLOCKS) {
     lines.push(`/** Slots of the ${block.what}'s numeric parameter block (a Float64Array, so that no number is boxed per call). */`);
     lines.push(`export const enum ${block.name} {`);
@@ -69,6 +69,8 @@ function tsModule() {
   lines.push(`export type KernelPass = ${signature(contract.entryPoints.pass)};`, '');
   lines.push('/** The unweighted pass: four arguments (no posWeight, weight, lossOut or per-element gradOutput). */');
   lines.push(`export type KernelPassUnweighted = ${signature(contract.entryPoints.passUnweighted)};`, '');
+  lines.push('/** The softmax cross-entropy pass (CeParam block), in the order of the native entry point. */');
+  lines.push(`export type CeKernelPass = ${signature(contract.entryPoints.cePass)};`, '');
   lines.push('/** The native ISAs, best first. */');
   lines.push(`export const NATIVE_ISAS = [${contract.nativeIsas.map((i) => `'${i}'`).join(', ')}] as const;`);
   lines.push('export type NativeIsa = (typeof NATIVE_ISAS)[number];');

@@ -8,14 +8,14 @@ namespace fused_bce {
 namespace {
 const IsaEntry kCompiled[] = {
 #if defined(FUSED_BCE_X86_64)
-    {Isa::Avx512, contract::kIsaAvx512, runAvx512},
-    {Isa::Avx2, contract::kIsaAvx2, runAvx2},
-    {Isa::Sse2, contract::kIsaSse2, runSse2},
+    {Isa::Avx512, contract::kIsaAvx512, runAvx512, runCeAvx512},
+    {Isa::Avx2, contract::kIsaAvx2, runAvx2, runCeAvx2},
+    {Isa::Sse2, contract::kIsaSse2, runSse2, runCeSse2},
 #endif
 #if defined(FUSED_BCE_ARM64)
-    {Isa::Neon, contract::kIsaNeon, runNeon},
+    {Isa::Neon, contract::kIsaNeon, runNeon, runCeNeon},
 #endif
-    {Isa::Scalar, contract::kIsaScalar, runScalar},
+    {Isa::Scalar, contract::kIsaScalar, runScalar, runCeScalar},
 };
 }  // namespace
 

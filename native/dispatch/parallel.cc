@@ -67,12 +67,13 @@ unsigned cgroupCpus() {
   return 0;
 }
 
-// One blocked run: its blocks are claimed through `next`; it is finished when its caller's share is done and no
-// worker still holds it (a worker leaves only after the blocks it claimed are written).
+// One blocked run over `units` (elements or rows) in blocks of blockSize: its blocks are claimed through `next`; it
+// is finished when its caller's share is done and no worker still holds it (a worker leaves only after the blocks
+// it claimed are written).
 struct Job {
-  KernelFn run;
-  const KernelArgs* args;
-  size_t blockSize, blocks;
+  double (*runRange)(const void* work, size_t begin, size_t end);
+  const void* work;
+  size_t units, blockSize, blocks;
   double* blockSums;
   unsigned helpersWanted;
   unsigned helpers = 0;   // workers that joined (under the pool's mutex)
@@ -80,11 +81,11 @@ struct Job {
   std::atomic<size_t> next{0};
   Job* nextJob = nullptr;  // the pool's queue of jobs that want helpers
 
-  void work() {
+  void run() {
     for (size_t b = next.fetch_add(1); b < blocks; b = next.fetch_add(1)) {
       const size_t begin = b * blockSize;
-      const size_t end = args->n - begin < blockSize ? args->n : begin + blockSize;
-      blockSums[b] = run(elementRange(*args, begin, end));
+      const size_t end = units - begin < blockSize ? units : begin + blockSize;
+      blockSums[b] = runRange(work, begin, end);
     }
   }
 };
@@ -107,7 +108,7 @@ class Pool {
       *tail = &job;
       wake_.notify_all();
     }
-    job.work();
+    job.run();
     std::unique_lock<std::mutex> lock(mutex_);
     unlink(&job);  // no further worker can join
     finished_.wait(lock, [&job] { return job.holding == 0; });
@@ -168,7 +169,7 @@ class Pool {
       ++job->holding;
       if (job->helpers >= job->helpersWanted) unlink(job);  // enough helpers: the next worker looks further
       lock.unlock();
-      job->work();
+      job->run();
       lock.lock();
       if (--job->holding == 0) finished_.notify_all();
     }
@@ -198,26 +199,29 @@ unsigned autoThreads(size_t n) {
   return byWork < available ? static_cast<unsigned>(byWork < 1 ? 1 : byWork) : available;
 }
 
-double runBlocked(KernelFn run, const KernelArgs& args, unsigned threads) {
-  const size_t n = args.n;
-  if (n == 0) return run(args);
-  const size_t blockSize = sumBlockSize(args.classes);
-  const size_t blocks = (n + blockSize - 1) / blockSize;
-  if (threads == 0) threads = autoThreads(n);
+namespace {
+
+// Runs runRange over [0, units) in blocks of blockSize on up to `threads` threads (0: by `elements`), and returns
+// the block sums added in block order.
+double runBlocks(double (*runRange)(const void*, size_t, size_t), const void* work, size_t units, size_t blockSize,
+                 size_t elements, unsigned threads) {
+  const size_t blocks = (units + blockSize - 1) / blockSize;
+  if (threads == 0) threads = autoThreads(elements);
   if (threads > blocks) threads = static_cast<unsigned>(blocks);
   const unsigned helpers = threads > 1 ? (threads - 1 < Pool::instance().workers() ? threads - 1 : Pool::instance().workers()) : 0;
   double* blockSums = helpers > 0 ? static_cast<double*>(std::malloc(blocks * sizeof(double))) : nullptr;
   if (blockSums == nullptr) {
     double sum = 0;  // the same left-to-right sum of block sums as below, without storing them
-    for (size_t begin = 0; begin < n; begin += blockSize) {
-      const size_t end = n - begin < blockSize ? n : begin + blockSize;
-      sum += run(elementRange(args, begin, end));
+    for (size_t begin = 0; begin < units; begin += blockSize) {
+      const size_t end = units - begin < blockSize ? units : begin + blockSize;
+      sum += runRange(work, begin, end);
     }
     return sum;
   }
   Job job;
-  job.run = run;
-  job.args = &args;
+  job.runRange = runRange;
+  job.work = work;
+  job.units = units;
   job.blockSize = blockSize;
   job.blocks = blocks;
   job.blockSums = blockSums;
@@ -227,6 +231,33 @@ double runBlocked(KernelFn run, const KernelArgs& args, unsigned threads) {
   for (size_t b = 0; b < blocks; ++b) sum += blockSums[b];
   std::free(blockSums);
   return sum;
+}
+
+template <class Args, class Fn, Args (*kRange)(const Args&, size_t, size_t)>
+struct RangeWork {
+  Fn run;
+  const Args* args;
+  static double runRange(const void* work, size_t begin, size_t end) {
+    const RangeWork* w = static_cast<const RangeWork*>(work);
+    return w->run(kRange(*w->args, begin, end));
+  }
+};
+
+}  // namespace
+
+double runBlocked(KernelFn run, const KernelArgs& args, unsigned threads) {
+  if (args.n == 0) return run(args);
+  using Work = RangeWork<KernelArgs, KernelFn, elementRange>;
+  const Work work{run, &args};
+  return runBlocks(&Work::runRange, &work, args.n, sumBlockSize(args.classes), args.n, threads);
+}
+
+double runCeBlocked(CeKernelFn run, const CeKernelArgs& args, unsigned threads) {
+  if (args.rows == 0) return run(args);
+  using Work = RangeWork<CeKernelArgs, CeKernelFn, rowRange>;
+  const Work work{run, &args};
+  const size_t blockRows = args.classes >= kBlockTarget ? 1 : kBlockTarget / args.classes;
+  return runBlocks(&Work::runRange, &work, args.rows, blockRows, args.rows * args.classes, threads);
 }
 
 }  // namespace fused_bce

@@ -24,4 +24,8 @@ unsigned autoThreads(size_t n);
 // the bits are the same for any thread count.
 double runBlocked(KernelFn run, const KernelArgs& args, unsigned threads);
 
+// The same for a softmax cross-entropy call, in blocks of whole rows (about 64K elements, at least one row): the
+// per-row losses are independent of the split, and the sum is the same bits for any thread count.
+double runCeBlocked(CeKernelFn run, const CeKernelArgs& args, unsigned threads);
+
 }  // namespace fused_bce

@@ -64,6 +64,18 @@ enum PassUnweightedArg : int {
   kPassUnweightedArgCount = 4,
 };
 
+// The arguments of the cePass entry point, in order.
+enum CePassArg : int {
+  kCePassLogits = 0,
+  kCePassTargets = 1,
+  kCePassWeight = 2,
+  kCePassLossOut = 3,
+  kCePassGradOut = 4,
+  kCePassGradOutput = 5,
+  kCePassParams = 6,
+  kCePassArgCount = 7,
+};
+
 // The native ISAs, best first.
 constexpr char kIsaAvx512[] = "avx512";
 constexpr char kIsaAvx2[] = "avx2";
@@ -88,3 +100,6 @@ constexpr char kInvalidClassIndexFormat[] = "fused-bce: %s: targets[%zu] is %lld
 // wasm export "run": One kernel pass over arrays in linear memory (pointers, 0 for an absent array); returns the loss sum.
 #define FUSED_BCE_WASM_RUN_PARAMS const float* logits, const float* targetsF32, const uint8_t* targetsU8, const float* posWeight, const float* weight, int weightPerElement, size_t n, size_t classes, double smoothScale, double smoothShift, float* lossOut, float* gradOut, double gradScale, const float* gradOutput, int wantLossSum
 #define FUSED_BCE_WASM_RUN_RETURNS double
+// wasm export "ceRun": One softmax cross-entropy pass over arrays in linear memory (indices checked by the caller); returns the loss sum.
+#define FUSED_BCE_WASM_CERUN_PARAMS const float* logits, const int32_t* indicesI32, const uint16_t* indicesU16, const uint8_t* indicesU8, const float* probabilities, const float* weight, size_t rows, size_t classes, double labelSmoothing, double ignoreIndex, double weightTotal, float* lossOut, float* gradOut, double gradScale, const float* gradOutput, int wantLossSum
+#define FUSED_BCE_WASM_CERUN_RETURNS double

@@ -10,6 +10,7 @@
 
 namespace fused_bce {
 double runAvx2(const KernelArgs& args) { return avx2::runKernel<avx2::Avx2Vec>(args); }
+double runCeAvx2(const CeKernelArgs& args) { return avx2::runCeKernel<avx2::Avx2Vec>(args); }
 }  // namespace fused_bce
 #include "end.h"
 #endif

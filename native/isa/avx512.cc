@@ -17,6 +17,7 @@
 
 namespace fused_bce {
 double runAvx512(const KernelArgs& args) { return avx512::runKernel<avx512::Avx512Vec>(args); }
+double runCeAvx512(const CeKernelArgs& args) { return avx512::runCeKernel<avx512::Avx512Vec>(args); }
 }  // namespace fused_bce
 #include "end.h"
 #endif

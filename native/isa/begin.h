@@ -4,6 +4,7 @@
 // compiler flags, so binding.gyp and CMakeLists.txt share one flag set). Then the vector type, kernel.inl, the
 // entry point, and end.h. Library headers are included before the region opens, so that no inline library
 // function is compiled for the ISA and picked by the linker for a CPU without it.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

@@ -9,6 +9,7 @@
 
 namespace fused_bce {
 double runNeon(const KernelArgs& args) { return neon::runKernel<neon::NeonVec>(args); }
+double runCeNeon(const CeKernelArgs& args) { return neon::runCeKernel<neon::NeonVec>(args); }
 }  // namespace fused_bce
 #include "end.h"
 #endif

@@ -14,5 +14,12 @@ double runScalar(const KernelArgs& args) {
   return scalar::runKernel<scalar::ScalarVec<false>>(args);
 #endif
 }
+double runCeScalar(const CeKernelArgs& args) {
+#if defined(FUSED_BCE_ARM64)
+  return scalar::runCeKernel<scalar::ScalarVec<true>>(args);
+#else
+  return scalar::runCeKernel<scalar::ScalarVec<false>>(args);
+#endif
+}
 }  // namespace fused_bce
 #include "end.h"

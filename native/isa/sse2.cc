@@ -9,6 +9,7 @@
 
 namespace fused_bce {
 double runSse2(const KernelArgs& args) { return sse2::runKernel<sse2::Sse2Vec>(args); }
+double runCeSse2(const CeKernelArgs& args) { return sse2::runCeKernel<sse2::Sse2Vec>(args); }
 }  // namespace fused_bce
 #include "end.h"
 #endif

@@ -10,6 +10,7 @@
 
 namespace fused_bce {
 double runWasm(const KernelArgs& args) { return wasm::runKernel<wasm::WasmVec>(args); }
+double runCeWasm(const CeKernelArgs& args) { return wasm::runCeKernel<wasm::WasmVec>(args); }
 }  // namespace fused_bce
 #include "end.h"
 #endif

@@ -3,3 +3,4 @@
 #include "vec_requirements.inl"
 #include "bce_math.inl"
 #include "bce_kernel.inl"
+#include "ce_kernel.inl"

@@ -44,12 +44,56 @@ inline KernelArgs elementRange(const KernelArgs& a, size_t begin, size_t end) {
 // Returns the float64 sum of the per-element losses when args.wantLossSum, else 0.
 using KernelFn = double (*)(const KernelArgs& args);
 
+// One softmax cross-entropy call over `rows` rows of `classes` logits (row-major). The targets are class indices
+// (exactly one of the three index pointers set; every index is in [0, classes) or ignoreIndex, checked by the
+// caller) or class probabilities (`probabilities`, one per logit). Lengths were checked by the caller: logits,
+// probabilities and gradOut have rows * classes elements; weight has `classes`; lossOut and gradOutput `rows`.
+// gradOut may equal logits (in place: each row is read before its gradient is written).
+struct CeKernelArgs {
+  const float* logits = nullptr;
+  const int32_t* indicesI32 = nullptr;
+  const uint16_t* indicesU16 = nullptr;
+  const uint8_t* indicesU8 = nullptr;
+  const float* probabilities = nullptr;
+  const float* weight = nullptr;   // per class, or null: 1
+  size_t rows = 0;
+  size_t classes = 1;
+  double labelSmoothing = 0;       // eps: targets (1 - eps) onehot + eps / C
+  int64_t ignoreIndex = -100;      // rows with this class index count for nothing
+  double weightTotal = 1;          // the sum of weight (classes without one), for the smoothing term
+  float* lossOut = nullptr;        // per-row losses, or null
+  float* gradOut = nullptr;        // gradient, or null
+  double gradScale = 1;            // upstream gradient, already divided by the mean's divisor
+  const float* gradOutput = nullptr;  // per-row upstream gradient, or null
+  bool wantLossSum = false;        // return the float64 sum of the per-row losses (as stored, float32)
+};
+
+// The arguments for rows [begin, end) of a call.
+inline CeKernelArgs rowRange(const CeKernelArgs& a, size_t begin, size_t end) {
+  CeKernelArgs r = a;
+  const size_t offset = begin * a.classes;
+  r.rows = end - begin;
+  r.logits = a.logits + offset;
+  if (a.indicesI32 != nullptr) r.indicesI32 = a.indicesI32 + begin;
+  if (a.indicesU16 != nullptr) r.indicesU16 = a.indicesU16 + begin;
+  if (a.indicesU8 != nullptr) r.indicesU8 = a.indicesU8 + begin;
+  if (a.probabilities != nullptr) r.probabilities = a.probabilities + offset;
+  if (a.lossOut != nullptr) r.lossOut = a.lossOut + begin;
+  if (a.gradOut != nullptr) r.gradOut = a.gradOut + offset;
+  if (a.gradOutput != nullptr) r.gradOutput = a.gradOutput + begin;
+  return r;
+}
+
+// Returns the float64 sum of the per-row losses (row order) when args.wantLossSum, else 0.
+using CeKernelFn = double (*)(const CeKernelArgs& args);
+
 enum class Isa { Avx512, Avx2, Sse2, Neon, Scalar };
 
 struct IsaEntry {
   Isa isa;
   const char* name;
   KernelFn run;
+  CeKernelFn runCe;
 };
 
 // Per-ISA entry points (native/isa/*.cc); each exists only where its architecture is compiled.
@@ -59,6 +103,12 @@ double runAvx512(const KernelArgs& args);
 double runSse2(const KernelArgs& args);
 double runNeon(const KernelArgs& args);
 double runWasm(const KernelArgs& args);
+double runCeScalar(const CeKernelArgs& args);
+double runCeAvx2(const CeKernelArgs& args);
+double runCeAvx512(const CeKernelArgs& args);
+double runCeSse2(const CeKernelArgs& args);
+double runCeNeon(const CeKernelArgs& args);
+double runCeWasm(const CeKernelArgs& args);
 
 // The ISAs compiled into this binary, best first (native/dispatch/dispatch.cc).
 size_t compiledIsas(const IsaEntry** entries);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 // The kernels' error-free steps (a product's error recovered by fma, hi + lo pairs) need every a * b + c to be
 // rounded as written: contracted to an fma, or reassociated, they silently lose their accuracy.
@@ -103,6 +104,8 @@ inline float floatOfBits(uint32_t u) {
 inline float withSignBit(float f, bool negative) {
   return floatOfBits((bitsOf(f) & 0x7fffffffu) | (negative ? 0x80000000u : 0u));
 }
+constexpr float kInfinity = std::numeric_limits<float>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // One rounding, on every compiler (a hardware fma where the target has one, else libm's exact one).
 inline float fmaf(float a, float b, float c) { return std::fma(a, b, c); }
 inline double fma(double a, double b, double c) { return std::fma(a, b, c); }

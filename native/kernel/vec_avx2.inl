@@ -113,6 +113,21 @@ struct Avx2Vec {
     return {_mm256_blendv_pd(b.lo, a.lo, lo), _mm256_blendv_pd(b.hi, a.hi, hi)};
   }
 
+  static FUSED_BCE_INLINE void dstore(double* p, D d) {
+    _mm256_storeu_pd(p, d.lo);
+    _mm256_storeu_pd(p + 4, d.hi);
+  }
+  // floor(log2 a) and a / 2^floor(log2 a), for positive normal a: the exponent field, and the significand with
+  // the exponent of 1.
+  static FUSED_BCE_INLINE F exponentOf(F a) {
+    const __m256i bits = _mm256_castps_si256(a);
+    return _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127)));
+  }
+  static FUSED_BCE_INLINE F mantissaOf(F a) {
+    const __m256i bits = _mm256_castps_si256(a);
+    return _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32(0x7fffff)), _mm256_set1_epi32(0x3f800000)));
+  }
+
   // One float64 accumulator of 4 lanes, fed the sum of a vector's two halves (a sum of two floats, nearly always
   // exact in double): the loop is short of the 16 registers and keeps its accumulators in memory, so one is a
   // load and a store fewer per vector than two (1.03-1.08x).

@@ -81,6 +81,14 @@ struct Avx512Vec {
     return {_mm512_mask_blend_pd(static_cast<__mmask8>(m), b.lo, a.lo), _mm512_mask_blend_pd(static_cast<__mmask8>(m >> 8), b.hi, a.hi)};
   }
 
+  static FUSED_BCE_INLINE void dstore(double* p, D d) {
+    _mm512_storeu_pd(p, d.lo);
+    _mm512_storeu_pd(p + 8, d.hi);
+  }
+  // floor(log2 a) and a / 2^floor(log2 a), for positive normal a.
+  static FUSED_BCE_INLINE F exponentOf(F a) { return _mm512_getexp_ps(a); }
+  static FUSED_BCE_INLINE F mantissaOf(F a) { return _mm512_getmant_ps(a, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src); }
+
   struct Acc {  // an explicit constructor, so that it is compiled inside the target region
     __m512d lo, hi;
     FUSED_BCE_INLINE Acc() : lo(_mm512_setzero_pd()), hi(_mm512_setzero_pd()) {}

@@ -106,6 +106,18 @@ struct NeonVec {
     return {vbslq_f64(lo, a.lo, b.lo), vbslq_f64(hi, a.hi, b.hi)};
   }
 
+  static FUSED_BCE_INLINE void dstore(double* p, D d) {
+    vst1q_f64(p, d.lo);
+    vst1q_f64(p + 2, d.hi);
+  }
+  // floor(log2 a) and a / 2^floor(log2 a), for positive normal a.
+  static FUSED_BCE_INLINE F exponentOf(F a) {
+    return vcvtq_f32_s32(vsubq_s32(vreinterpretq_s32_u32(vshrq_n_u32(vreinterpretq_u32_f32(a), 23)), vdupq_n_s32(127)));
+  }
+  static FUSED_BCE_INLINE F mantissaOf(F a) {
+    return vreinterpretq_f32_u32(vorrq_u32(vandq_u32(vreinterpretq_u32_f32(a), vdupq_n_u32(0x7fffff)), vdupq_n_u32(0x3f800000)));
+  }
+
   struct Acc {  // an explicit constructor, so that it is compiled inside the target region
     float64x2_t lo, hi;
     FUSED_BCE_INLINE Acc() : lo(vdupq_n_f64(0)), hi(vdupq_n_f64(0)) {}

@@ -102,6 +102,18 @@ struct Sse2Vec {
     return {_mm_or_pd(_mm_and_pd(lo, a.lo), _mm_andnot_pd(lo, b.lo)), _mm_or_pd(_mm_and_pd(hi, a.hi), _mm_andnot_pd(hi, b.hi))};
   }
 
+  static FUSED_BCE_INLINE void dstore(double* p, D d) {
+    _mm_storeu_pd(p, d.lo);
+    _mm_storeu_pd(p + 2, d.hi);
+  }
+  // floor(log2 a) and a / 2^floor(log2 a), for positive normal a.
+  static FUSED_BCE_INLINE F exponentOf(F a) {
+    return _mm_cvtepi32_ps(_mm_sub_epi32(_mm_srli_epi32(_mm_castps_si128(a), 23), _mm_set1_epi32(127)));
+  }
+  static FUSED_BCE_INLINE F mantissaOf(F a) {
+    return _mm_castsi128_ps(_mm_or_si128(_mm_and_si128(_mm_castps_si128(a), _mm_set1_epi32(0x7fffff)), _mm_set1_epi32(0x3f800000)));
+  }
+
   struct Acc {
     __m128d lo, hi;
     FUSED_BCE_INLINE Acc() : lo(_mm_setzero_pd()), hi(_mm_setzero_pd()) {}

@@ -111,6 +111,18 @@ struct WasmVec {
     return {wasm_v128_bitselect(a.lo, b.lo, lo), wasm_v128_bitselect(a.hi, b.hi, hi)};
   }
 
+  static FUSED_BCE_INLINE void dstore(double* p, D d) {
+    wasm_v128_store(p, d.lo);
+    wasm_v128_store(p + 2, d.hi);
+  }
+  // floor(log2 a) and a / 2^floor(log2 a), for positive normal a.
+  static FUSED_BCE_INLINE F exponentOf(F a) {
+    return wasm_f32x4_convert_i32x4(wasm_i32x4_sub(wasm_u32x4_shr(a, 23), wasm_i32x4_splat(127)));
+  }
+  static FUSED_BCE_INLINE F mantissaOf(F a) {
+    return wasm_v128_or(wasm_v128_and(a, wasm_i32x4_splat(0x7fffff)), wasm_i32x4_splat(0x3f800000));
+  }
+
   struct Acc {
     v128_t lo, hi;
     FUSED_BCE_INLINE Acc() : lo(wasm_f64x2_splat(0.0)), hi(wasm_f64x2_splat(0.0)) {}

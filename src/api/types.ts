@@ -8,6 +8,11 @@ export type Reduction = 'mean' | 'sum' | 'none';
 /** Targets: soft targets as float32, or hard 0/1 labels as bytes (a quarter of the memory traffic). */
 export type Targets = Float32Array | Uint8Array;
 
+/** Class indices for softmax cross-entropy, one per row. */
+export type ClassIndices = Int32Array | Uint16Array | Uint8Array;
+/** Softmax cross-entropy targets: class indices (one per row) or class probabilities (a Float32Array, one per logit). */
+export type ClassTargets = ClassIndices | Float32Array;
+
 /** Options shared by every loss entry point and by the BCEWithLogitsLoss constructor. */
 export interface LossOptions {
   /** Label smoothing rate a (default 0). symmetric: a <= 0.5; uniform: a <= 1; negative is allowed. */
