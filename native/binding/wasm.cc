@@ -42,4 +42,33 @@ extern "C" __attribute__((export_name("run"))) FUSED_BCE_WASM_RUN_RETURNS fusedB
   a.wantLossSum = wantLossSum != 0;
   return fused_bce::runWasm(a);
 }
+
+// The softmax cross-entropy pass; the JavaScript side has checked the class indices (src/backends/wasm-kernel.ts).
+extern "C" __attribute__((export_name("ceRun"))) FUSED_BCE_WASM_CERUN_RETURNS fusedBceCeRun(FUSED_BCE_WASM_CERUN_PARAMS) {
+  fused_bce::CeKernelArgs a;
+  a.logits = logits;
+  a.indicesI32 = indicesI32;
+  a.indicesU16 = indicesU16;
+  a.indicesU8 = indicesU8;
+  a.probabilities = probabilities;
+  a.weight = weight;
+  a.rows = rows;
+  a.classes = classes == 0 ? 1 : classes;
+  a.labelSmoothing = labelSmoothing;
+  a.ignoreIndex = static_cast<int64_t>(ignoreIndex);
+  a.weightTotal = weightTotal;
+  a.lossOut = lossOut;
+  a.gradOut = gradOut;
+  a.gradScale = gradScale;
+  a.gradOutput = gradOutput;
+  a.wantLossSum = wantLossSum != 0;
+  // In the native backend's blocks of whole rows (native/dispatch/parallel.cc), so that the sums agree.
+  const size_t blockRows = a.classes >= 65536 ? 1 : 65536 / a.classes;
+  double sum = 0;
+  for (size_t begin = 0; begin < a.rows; begin += blockRows) {
+    const size_t end = a.rows - begin < blockRows ? a.rows : begin + blockRows;
+    sum += fused_bce::runCeWasm(fused_bce::rowRange(a, begin, end));
+  }
+  return sum;
+}
 #endif

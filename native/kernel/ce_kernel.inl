@@ -101,9 +101,13 @@ FUSED_BCE_NOINLINE RowStats finishRow(const typename BceMath<V>::Tables& tab, ty
   const auto tie = V::eq(m, maxV);
   const D e = V::widen(CeMath<V>::expOfDifference(tab, m, maxV));
   V::dstore(lanesSum, V::dselect(tie, s, V::dmul(V::dadd(s, V::dset1(1.0)), e)));
-  double others = -1;  // every tied lane's max but one is an "other" of weight 1
-  for (size_t l = 0; l < V::kWidth; ++l) others += lanesSum[l] + (lanesMax[l] == rowMax ? 1.0 : 0.0);
-  return {rowMax, others};
+  // Every tied lane's max but one is an "other" of weight 1 (counted apart: -1 + (1 + tiny) would lose the tiny).
+  double others = 0, ties = 0;
+  for (size_t l = 0; l < V::kWidth; ++l) {
+    others += lanesSum[l];
+    ties += lanesMax[l] == rowMax ? 1.0 : 0.0;
+  }
+  return {rowMax, others + (ties - 1)};
 }
 
 template <class V>
@@ -151,7 +155,7 @@ FUSED_BCE_INLINE RowStats onlinePass(const CeCall& call, const typename BceMath<
     Ce::onlineStep(tab, V::load(x + i), mA, sA);
     if constexpr (kProbabilities) kSum = V::dadd(kSum, coefficients(t + i, w + i));
   }
-  if (i < classes) {  // padded with -inf logits (no weight) and zero targets and weights (coefficient 0)
+  if (i < classes) {  // padded with -inf logits; the padding's coefficients are masked out
     alignas(64) float xs[W], ts[W], ws[W];
     for (size_t l = 0; l < W; ++l) {
       const bool real = i + l < classes;
@@ -160,7 +164,7 @@ FUSED_BCE_INLINE RowStats onlinePass(const CeCall& call, const typename BceMath<
       if constexpr (kWeighted) ws[l] = real ? w[i + l] : 0.0f;
     }
     Ce::onlineStep(tab, V::load(xs), mA, sA);
-    if constexpr (kProbabilities) kSum = V::dadd(kSum, coefficients(ts, ws));
+    if constexpr (kProbabilities) kSum = V::dadd(kSum, V::dselect(V::firstLanes(classes - i), coefficients(ts, ws), V::dset1(0.0)));
   }
   Ce::merge(tab, mA, sA, mB, sB);
   if constexpr (kProbabilities) *coefficientSum = dtotal<V>(kSum);
@@ -168,16 +172,19 @@ FUSED_BCE_INLINE RowStats onlinePass(const CeCall& call, const typename BceMath<
 }
 
 // The second read of an index-target row: the gradient of every class as if none were the target (the target's
-// is rewritten after, in double), and the sum of w_c (M - x_c) for the smoothing term.
+// is rewritten after, in double), and the sum of w_c (M - x_c) for the smoothing term, in double (M - x_c may
+// overflow float32; a zero weight times an infinite distance counts 0: distances are capped at 1e300).
 template <class V, bool kWeighted, bool kGrad, bool kSmoothLoss>
 FUSED_BCE_INLINE double indexRowPass(const CeCall& call, const typename BceMath<V>::Tables& tab, const float* x,
                                      float* grad, float rowMax, float coefficientP, float ownScale) {
   using F = typename V::F;
+  using D = typename V::D;
   constexpr size_t W = V::kWidth;
   const size_t classes = call.args->classes;
   const float* w = call.args->weight;
-  const F maxV = V::set1(rowMax), coefP = V::set1(coefficientP), own = V::set1(ownScale), zero = V::set1(0.0f);
-  typename V::Acc acc;
+  const F maxV = V::set1(rowMax), coefP = V::set1(coefficientP), own = V::set1(ownScale);
+  const D maxD = V::widen(maxV), zeroD = V::dset1(0.0);
+  D distanceSum = zeroD;
   const auto step = [&](const float* xp, const float* wp, float* gp) {
     const F xv = V::load(xp);
     if constexpr (kGrad) {
@@ -186,8 +193,9 @@ FUSED_BCE_INLINE double indexRowPass(const CeCall& call, const typename BceMath<
       V::store(gp, V::fms(e, coefP, ownV));
     }
     if constexpr (kSmoothLoss) {
-      const F distance = V::select(V::eq(xv, maxV), zero, V::sub(maxV, xv));
-      V::accumulate(acc, kWeighted ? V::mulUnlessZero(V::load(wp), distance) : distance);
+      D distance = V::dselect(V::eq(xv, maxV), zeroD, V::dsub(maxD, V::widen(xv)));
+      if constexpr (kWeighted) distance = V::dmul(V::dmin(distance, V::dset1(1e300)), V::widen(V::load(wp)));
+      distanceSum = V::dadd(distanceSum, distance);
     }
   };
   size_t i = 0;
@@ -202,7 +210,7 @@ FUSED_BCE_INLINE double indexRowPass(const CeCall& call, const typename BceMath<
     step(xs, ws, gs);
     if constexpr (kGrad) for (size_t l = 0; i + l < classes; ++l) grad[i + l] = gs[l];
   }
-  return kSmoothLoss ? V::total(acc) : 0.0;
+  return kSmoothLoss ? dtotal<V>(distanceSum) : 0.0;
 }
 
 // The second read of a probability-target row, in double from the coefficients on: the gradient, and the sum of
@@ -306,15 +314,17 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
   }
 }
 
+// The rows of a call; the loss sum adds the rows' float64 losses (before their rounding to float32: a row's loss
+// may overflow float32 while the mean does not), in row order.
 template <class V, bool kProbabilities, bool kWeighted, bool kGrad>
 double runCeRows(const CeKernelArgs& a) {
   const typename BceMath<V>::Tables tab;
   CeCall call{&a, a.labelSmoothing, a.labelSmoothing / static_cast<double>(a.classes), a.wantLossSum || a.lossOut != nullptr};
   double sum = 0;
   for (size_t r = 0; r < a.rows; ++r) {
-    const float loss = static_cast<float>(streamRow<V, kProbabilities, kWeighted, kGrad>(call, tab, r));
-    if (a.lossOut != nullptr) a.lossOut[r] = loss;
-    sum += static_cast<double>(loss);
+    const double loss = streamRow<V, kProbabilities, kWeighted, kGrad>(call, tab, r);
+    if (a.lossOut != nullptr) a.lossOut[r] = static_cast<float>(loss);
+    sum += loss;
   }
   return sum;
 }

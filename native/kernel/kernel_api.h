@@ -65,7 +65,7 @@ struct CeKernelArgs {
   float* gradOut = nullptr;        // gradient, or null
   double gradScale = 1;            // upstream gradient, already divided by the mean's divisor
   const float* gradOutput = nullptr;  // per-row upstream gradient, or null
-  bool wantLossSum = false;        // return the float64 sum of the per-row losses (as stored, float32)
+  bool wantLossSum = false;        // return the float64 sum of the per-row losses (in float64, before rounding)
 };
 
 // The arguments for rows [begin, end) of a call.

@@ -13,6 +13,42 @@ export type ClassIndices = Int32Array | Uint16Array | Uint8Array;
 /** Softmax cross-entropy targets: class indices (one per row) or class probabilities (a Float32Array, one per logit). */
 export type ClassTargets = ClassIndices | Float32Array;
 
+/** The options of softmax cross-entropy (PyTorch's F.cross_entropy), shared by the functions and CrossEntropyLoss. */
+export interface CrossEntropyOptions {
+  /** C, the number of classes: logits is `[rows, C]`, row-major (required). */
+  classes: number;
+  /** eps in [0, 1] (default 0): the target becomes (1 - eps) onehot + eps / C, as PyTorch's label_smoothing. */
+  labelSmoothing?: number;
+  /** One weight per class (length C), PyTorch's `weight`. */
+  weight?: Float32Array;
+  /** The class index of rows that count for nothing (loss and gradient 0); default -100, as PyTorch. */
+  ignoreIndex?: number;
+  /**
+   * 'mean' (default; PyTorch: the sum divided by the sum of weight[target] over the rows not ignored, or by the rows
+   * for probability targets; NaN when nothing counts), 'sum', or 'none' (one loss per row).
+   */
+  reduction?: Reduction;
+  /** Threads for the native backend, as for BCE: rows are split in fixed blocks, the same bits for any count. */
+  threads?: number | 'auto';
+}
+
+export interface CrossEntropyForwardOptions extends CrossEntropyOptions {
+  /** Destination for the per-row losses (reduction 'none'), length rows. */
+  lossOut?: Float32Array;
+}
+
+export interface CrossEntropyBackwardOptions extends CrossEntropyOptions {
+  /** Upstream gradient: a number for 'mean'/'sum' (default 1), a Float32Array of length rows for 'none'. */
+  gradOutput?: number | Float32Array;
+  /** Destination for d(loss)/d(logits), length n. May be `logits` itself (in place). */
+  gradOut?: Float32Array;
+}
+
+export interface CrossEntropyFusedOptions extends CrossEntropyBackwardOptions {
+  /** Destination for the per-row losses (reduction 'none'), length rows. */
+  lossOut?: Float32Array;
+}
+
 /** Options shared by every loss entry point and by the BCEWithLogitsLoss constructor. */
 export interface LossOptions {
   /** Label smoothing rate a (default 0). symmetric: a <= 0.5; uniform: a <= 1; negative is allowed. */

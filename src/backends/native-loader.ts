@@ -2,7 +2,7 @@
 // when it does not load.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { KernelPass, KernelPassAsync, KernelPassUnweighted } from './kernel';
+import type { CeKernelPass, CeKernelPassAsync, KernelPass, KernelPassAsync, KernelPassUnweighted } from './kernel';
 import { withReadableEnvironment } from './environment';
 
 /** What the native binding (native/binding/addon.cc) exports. */
@@ -15,6 +15,11 @@ export interface NativeBinding {
   readonly passesUnweighted: Readonly<Record<string, KernelPassUnweighted>>;
   /** The same, asynchronous (Node-API async work on the libuv pool). */
   readonly passesAsync: Readonly<Record<string, KernelPassAsync>>;
+  /** The softmax cross-entropy pass per runnable ISA (CeKernelPass), and its asynchronous form. */
+  readonly cePasses: Readonly<Record<string, CeKernelPass>>;
+  readonly cePassesAsync: Readonly<Record<string, CeKernelPassAsync>>;
+  /** The slots of the cross-entropy parameter block as the binary numbers them (CeParam). */
+  readonly ceParamSlots: Readonly<Record<string, number>>;
   /** The slots of the parameter block as the binary numbers them (a test holds them against the contract's Param). */
   readonly paramSlots: Readonly<Record<string, number>>;
   /** The most threads a call can use here: one per CPU this process may use (affinity, cgroup CPU quota). */

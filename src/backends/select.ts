@@ -2,10 +2,11 @@
 // TypeScript. FUSED_BCE_BACKEND=js|wasm|native and FUSED_BCE_ISA=<isa> force a choice; useBackend() does so
 // in-process.
 import { NATIVE_ISAS, WASM_ISA } from '../generated/contract';
-import { Param } from './kernel';
+import { CeParam, Param } from './kernel';
 import type { BackendInfo, ParallelInfo } from '../api/types';
-import type { Kernel, KernelPass, KernelPassAsync, KernelPassUnweighted } from './kernel';
+import type { CeKernelPass, CeKernelPassAsync, Kernel, KernelPass, KernelPassAsync, KernelPassUnweighted } from './kernel';
 import { bcePass } from './js/bce-kernel';
+import { cePass } from './js/ce-kernel';
 import { readEnvironment } from './environment';
 import { loadNative } from './native-loader';
 import { loadWasm, loadWasmAsync } from './wasm-loader';
@@ -29,18 +30,34 @@ function resolvedAsync(pass: KernelPass): KernelPassAsync {
   };
 }
 
+// The same for a softmax cross-entropy pass.
+function resolvedCeAsync(pass: CeKernelPass): CeKernelPassAsync {
+  return (...args) => {
+    try {
+      pass(...args);
+      return Promise.resolve(args[6][CeParam.WantLossSum] === 1 ? args[6][CeParam.LossSum] : 0);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+}
+
 // The unweighted pass through the full signature, for kernels without an entry point of their own for it.
 function unweightedThrough(pass: KernelPass): KernelPassUnweighted {
   return (logits, targets, gradOut, params) => pass(logits, targets, null, null, null, gradOut, null, params);
 }
 
-export const jsKernel: Kernel = Object.freeze({ name: 'js', isa: null, pass: bcePass, passUnweighted: unweightedThrough(bcePass), passAsync: jsPassAsync });
+export const jsKernel: Kernel = Object.freeze({
+  name: 'js', isa: null, pass: bcePass, passUnweighted: unweightedThrough(bcePass), passAsync: jsPassAsync,
+  cePass, cePassAsync: resolvedCeAsync(cePass),
+});
 
 // The wasm backend, loaded on first need (a few ms to compile), or why it is not available.
 let wasmLoaded: { kernel: Kernel | null; error: string | null } | null = null;
-function wasmStateFrom({ pass, error }: WasmLoad): { kernel: Kernel | null; error: string | null } {
-  const kernel = pass === null ? null : Object.freeze({
-    name: 'wasm' as const, isa: WASM_ISA, pass, passUnweighted: unweightedThrough(pass), passAsync: resolvedAsync(pass),
+function wasmStateFrom({ passes, error }: WasmLoad): { kernel: Kernel | null; error: string | null } {
+  const kernel = passes === null ? null : Object.freeze({
+    name: 'wasm' as const, isa: WASM_ISA, pass: passes.pass, passUnweighted: unweightedThrough(passes.pass),
+    passAsync: resolvedAsync(passes.pass), cePass: passes.cePass, cePassAsync: resolvedCeAsync(passes.cePass),
   });
   return { kernel, error };
 }
@@ -91,6 +108,7 @@ function nativeKernel(isa: string | undefined): Kernel {
   }
   return Object.freeze({
     name: 'native', isa: chosen, pass, passUnweighted: native.passesUnweighted[chosen], passAsync: native.passesAsync[chosen],
+    cePass: native.cePasses[chosen], cePassAsync: native.cePassesAsync[chosen],
   });
 }
 

@@ -6,7 +6,15 @@ import { Param } from './kernel';
 import type { Targets } from '../api/types';
 import type { KernelPass } from './kernel';
 import { firstInvalidLabel, refuseLabel } from '../options/checks';
-import type { WasmExports } from '../generated/contract';
+import { CeParam } from '../generated/contract';
+import type { CeKernelPass, WasmExports } from '../generated/contract';
+import { checkClassIndices } from './js/ce-kernel';
+
+/** The passes of one instance of the module. */
+export interface WasmPasses {
+  pass: KernelPass;
+  cePass: CeKernelPass;
+}
 
 // (Module-level, not closures made per call: each would be an allocation.)
 function round4(k: number): number {
@@ -19,7 +27,7 @@ function pointer(present: boolean, at: number, floatsFromBase: number): number {
 }
 
 /** The kernel of a compiled module (instantiated synchronously: it imports nothing). */
-export function wasmKernelFromModule(module: WebAssembly.Module): KernelPass {
+export function wasmKernelFromModule(module: WebAssembly.Module): WasmPasses {
   const instance = new WebAssembly.Instance(module, {});
   const wasm = instance.exports as unknown as WasmExports;
   wasm._initialize();
@@ -37,7 +45,7 @@ export function wasmKernelFromModule(module: WebAssembly.Module): KernelPass {
     for (let i = 0; i < out.length; i++) out[i] = f32[from + i];
   };
 
-  return (logits, targets: Targets, posWeight, weight, lossOut, gradOut, gradOutput, params) => {
+  const pass: KernelPass = (logits, targets: Targets, posWeight, weight, lossOut, gradOut, gradOutput, params) => {
     const n = logits.length;
     const u8Targets = targets.BYTES_PER_ELEMENT === 1;
     if (u8Targets) {
@@ -83,22 +91,73 @@ export function wasmKernelFromModule(module: WebAssembly.Module): KernelPass {
     if (gradOut !== null) copyOut(gradOut, at + gradAt);
     if (params[Param.WantLossSum] === 1) params[Param.LossSum] = sum;
   };
+
+  // Softmax cross-entropy: the class indices are checked here (the divisor of 'mean' with them), then the same
+  // copy-in, run, copy-out. Layout, in floats: logits, targets (indices as their bytes), weight, gradOutput,
+  // lossOut, gradOut.
+  const cePass: CeKernelPass = (logits, targets, weight, lossOut, gradOut, gradOutput, params) => {
+    const n = logits.length;
+    const classes = params[CeParam.Classes];
+    const rows = n / classes;
+    const divisor = checkClassIndices('wasm', targets, weight, rows, classes, params);
+    params[CeParam.MeanDivisor] = divisor;
+    const gradScale = params[CeParam.GradScale] / (params[CeParam.Mean] === 1 ? divisor : 1);
+    let weightTotal = classes;
+    if (weight !== null) {
+      weightTotal = 0;
+      for (let c = 0; c < classes; c++) weightTotal += weight[c];
+    }
+    const isFloat = targets instanceof Float32Array;
+    const targetFloats = isFloat ? n : round4(targets.byteLength) / 4;
+    let floats = round4(n) + round4(targetFloats);
+    const weightAt = floats;
+    floats += weight === null ? 0 : round4(classes);
+    const upstreamAt = floats;
+    floats += gradOutput === null ? 0 : round4(rows);
+    const lossAt = floats;
+    floats += lossOut === null ? 0 : round4(rows);
+    const gradAt = floats;
+    floats += gradOut === null ? 0 : round4(n);
+    const base = wasm.buffer(Math.max(floats, 4) * 4);
+    if (base === 0) throw new RangeError(`fused-bce: wasm: cannot grow the module's memory to ${floats * 4} bytes`);
+    views();
+    const at = base / 4;
+    const targetsAt = at + round4(n);
+    if (n > 0) {
+      f32.set(logits, at);
+      u8.set(new Uint8Array(targets.buffer, targets.byteOffset, targets.byteLength), targetsAt * 4);
+      if (gradOutput !== null) f32.set(gradOutput, at + upstreamAt);
+      if (weight !== null) f32.set(weight, at + weightAt);
+    }
+    const targetsPointer = targetsAt * 4;
+    const sum = wasm.ceRun(
+      at * 4, targets instanceof Int32Array ? targetsPointer : 0, targets instanceof Uint16Array ? targetsPointer : 0,
+      targets instanceof Uint8Array ? targetsPointer : 0, isFloat ? targetsPointer : 0, pointer(weight !== null, at, weightAt),
+      rows, classes, params[CeParam.LabelSmoothing], params[CeParam.IgnoreIndex], weightTotal,
+      pointer(lossOut !== null, at, lossAt), pointer(gradOut !== null, at, gradAt), gradScale,
+      pointer(gradOutput !== null, at, upstreamAt), params[CeParam.WantLossSum],
+    );
+    if (lossOut !== null) copyOut(lossOut, at + lossAt);
+    if (gradOut !== null) copyOut(gradOut, at + gradAt);
+    if (params[CeParam.WantLossSum] === 1) params[CeParam.LossSum] = sum;
+  };
+  return { pass, cePass };
 }
 
 
 /** What a platform's loader reports: the kernel, or why there is none. */
 export interface WasmLoad {
-  pass: KernelPass | null;
+  passes: WasmPasses | null;
   error: string | null;
 }
 
 /** Compiles and instantiates the module's bytes; never throws. */
 export function wasmFromBytes(bytes: Uint8Array, compile: (b: Uint8Array) => WebAssembly.Module): WasmLoad {
   try {
-    if (typeof WebAssembly !== 'object') return { pass: null, error: 'no WebAssembly in this runtime' };
-    if (!WebAssembly.validate(bytes)) return { pass: null, error: 'this runtime has no WebAssembly SIMD' };
-    return { pass: wasmKernelFromModule(compile(bytes)), error: null };
+    if (typeof WebAssembly !== 'object') return { passes: null, error: 'no WebAssembly in this runtime' };
+    if (!WebAssembly.validate(bytes)) return { passes: null, error: 'this runtime has no WebAssembly SIMD' };
+    return { passes: wasmKernelFromModule(compile(bytes)), error: null };
   } catch (err) {
-    return { pass: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+    return { passes: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
   }
 }

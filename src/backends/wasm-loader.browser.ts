@@ -17,7 +17,7 @@ let compiled: WasmLoad | null = null;
 
 /** Not compiled yet at load time: ready() does it. */
 export function loadWasm(): WasmLoad {
-  return compiled ?? { pass: null, error: 'not compiled yet: await ready() first' };
+  return compiled ?? { passes: null, error: 'not compiled yet: await ready() first' };
 }
 
 /** Compiles the embedded module off the main thread (WebAssembly.compile), once. */
@@ -28,7 +28,7 @@ export async function loadWasmAsync(): Promise<WasmLoad> {
     const module = await WebAssembly.compile(bytes);
     compiled = wasmFromBytes(bytes, () => module);
   } catch (err) {
-    compiled = { pass: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+    compiled = { passes: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
   }
   return compiled;
 }

@@ -10,10 +10,10 @@ import type { WasmLoad } from './wasm-kernel';
 export function loadWasm(): WasmLoad {
   try {
     const path = join(packageRoot(), 'native', 'wasm', 'fused_bce.wasm');
-    if (!existsSync(path)) return { pass: null, error: `no ${path}` };
+    if (!existsSync(path)) return { passes: null, error: `no ${path}` };
     return wasmFromBytes(readFileSync(path), (bytes) => new WebAssembly.Module(bytes));
   } catch (err) {
-    return { pass: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+    return { passes: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
   }
 }
 

@@ -62,7 +62,7 @@ function isUint8Array(value: unknown): value is Uint8Array {
 // length and byteLength are read: Node 20's optimising compiler (V8 11.3) can return a detached array's old
 // `length` from code optimised before any buffer was detached (its byteLength reads 0), and the fuzz tests met
 // such arrays passing as live.
-function isDetached(array: Float32Array | Uint8Array): boolean {
+export function isDetached(array: ArrayBufferView & { length: number }): boolean {
   if (array.length !== 0 && array.byteLength !== 0) return false;
   const buffer = array.buffer as ArrayBuffer & { detached?: boolean };
   if (typeof buffer.detached === 'boolean') return buffer.detached;

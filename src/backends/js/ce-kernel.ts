@@ -9,17 +9,27 @@
 // non-negative terms. A confident, correct row's loss is log1p(others), kept to its relative accuracy, where
 // lse - x_y in float32 (PyTorch) rounds it to 0 or to an ulp of the logits.
 import { CeParam, invalidClassIndexMessage } from '../../generated/contract';
-
-/** Class indices, one per row. */
-export type ClassIndices = Int32Array | Uint16Array | Uint8Array;
+import type { CeKernelPass } from '../../generated/contract';
+import type { ClassIndices, ClassTargets } from '../../api/types';
 
 /**
- * One pass over rows of `classes` logits. Exactly one of `indices` (one per row) and `probabilities` (one per
- * element) is given; `weight` has one per class; `lossOut` and `gradOutput` one per row; `gradOut` one per
- * element. Reads and writes the parameter block's CeParam slots. Throws a RangeError (params[InvalidTargetAt] set,
- * nothing written) for a class index outside [0, C) that is not ignoreIndex.
+ * One pass over rows of `classes` logits (the contract's CeKernelPass). `targets` are class indices (one per row)
+ * or class probabilities (a Float32Array, one per element); `weight` has one per class; `lossOut` and
+ * `gradOutput` one per row; `gradOut` one per element. Reads and writes the parameter block's CeParam slots.
+ * Throws a RangeError (params[InvalidTargetAt] set, nothing written) for a class index outside [0, C) that is not
+ * ignoreIndex. The loss sum adds the per-row losses in float64 (before their rounding), in row order, in blocks of
+ * whole rows as the native kernel does.
  */
-export function cePass(
+export const cePass: CeKernelPass = (logits, targets, weight, lossOut, gradOut, gradOutput, params) => {
+  const probabilities = targets instanceof Float32Array ? targets : null;
+  const indices = probabilities === null ? (targets as ClassIndices) : null;
+  cePassRows(logits, indices, probabilities, weight, lossOut, gradOut, gradOutput, params);
+};
+
+// (The rows per block of the loss sum: about 64K elements, at least one row, as native/dispatch/parallel.cc.)
+const BLOCK_TARGET = 65536;
+
+function cePassRows(
   logits: Float32Array, indices: ClassIndices | null, probabilities: Float32Array | null, weight: Float32Array | null,
   lossOut: Float32Array | null, gradOut: Float32Array | null, gradOutput: Float32Array | null, params: Float64Array,
 ): void {
@@ -27,19 +37,29 @@ export function cePass(
   const rows = classes === 0 ? 0 : logits.length / classes;
   const eps = params[CeParam.LabelSmoothing];
   const ignoreIndex = params[CeParam.IgnoreIndex];
-  const divisor = targetsPrepass(indices, weight, rows, classes, ignoreIndex, params);
+  const divisor = checkClassIndices('js', indices ?? (probabilities as Float32Array), weight, rows, classes, params);
   params[CeParam.MeanDivisor] = divisor;
   // The gradient of 'mean' is the sum's divided by the divisor; 0 / 0 gives NaN, as PyTorch.
   const gradScale = params[CeParam.GradScale] / (params[CeParam.Mean] === 1 ? divisor : 1);
   const wantLoss = params[CeParam.WantLossSum] === 1 || lossOut !== null;
   let weightTotal = 0; // sum of w_c, for the smoothing term of index targets
   for (let c = 0; c < classes; c++) weightTotal += weight === null ? 1 : weight[c];
+  const blockRows = classes >= BLOCK_TARGET ? 1 : Math.floor(BLOCK_TARGET / classes);
   let lossSum = 0;
+  let blockSum = 0;
   for (let r = 0; r < rows; r++) {
+    if (r % blockRows === 0) {
+      lossSum += blockSum;
+      blockSum = 0;
+    }
     const base = r * classes;
     const rowScale = gradOutput === null ? gradScale : gradScale * gradOutput[r];
     const target = indices === null ? -1 : indices[r];
-    if (indices !== null && target === ignoreIndex) {
+    // Ignored rows, and rows every coefficient of which is 0 (a target class of weight 0 without smoothing),
+    // count for nothing: loss and gradient exactly 0, whatever their logits.
+    const zeroRow = indices !== null && (target === ignoreIndex ||
+      ((1 - eps) * (weight === null ? 1 : weight[target]) === 0 && (eps === 0 || weightTotal === 0)));
+    if (zeroRow) {
       if (lossOut !== null) lossOut[r] = 0;
       if (gradOut !== null) for (let c = 0; c < classes; c++) gradOut[base + c] = 0;
       continue;
@@ -98,8 +118,9 @@ export function cePass(
       }
     }
     if (lossOut !== null) lossOut[r] = loss;
-    lossSum += loss;
+    blockSum += loss;
   }
+  lossSum += blockSum;
   if (params[CeParam.WantLossSum] === 1) params[CeParam.LossSum] = lossSum;
 }
 
@@ -118,20 +139,24 @@ function weighted(coefficient: number, term: number): number {
   return coefficient === 0 ? 0 : coefficient * term;
 }
 
-// Checks every class index (before anything is written) and returns the mean's divisor: the sum of the target
-// classes' weights over the rows not ignored (their count without a weight), or the rows for probability targets.
-function targetsPrepass(
-  indices: ClassIndices | null, weight: Float32Array | null, rows: number, classes: number, ignoreIndex: number, params: Float64Array,
+/**
+ * The pre-pass over a call's targets, before anything is written: checks every class index (a RangeError naming
+ * `fn` and the row, params[InvalidTargetAt] set) and returns the divisor of 'mean': the sum of the target classes'
+ * weights over the rows not ignored (their count without a weight), or the rows for probability targets.
+ */
+export function checkClassIndices(
+  fn: string, targets: ClassTargets, weight: Float32Array | null, rows: number, classes: number, params: Float64Array,
 ): number {
   params[CeParam.InvalidTargetAt] = -1;
-  if (indices === null) return rows;
+  if (targets instanceof Float32Array) return rows;
+  const ignoreIndex = params[CeParam.IgnoreIndex];
   let divisor = 0;
   for (let r = 0; r < rows; r++) {
-    const y = indices[r];
+    const y = targets[r];
     if (y === ignoreIndex) continue;
     if (!(y >= 0 && y < classes)) {
       params[CeParam.InvalidTargetAt] = r;
-      throw new RangeError(invalidClassIndexMessage('js', r, y, classes, ignoreIndex));
+      throw new RangeError(invalidClassIndexMessage(fn, r, y, classes, ignoreIndex));
     }
     divisor += weight === null ? 1 : weight[y];
   }
