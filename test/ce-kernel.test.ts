@@ -68,7 +68,7 @@ function params(c: { classes: number; labelSmoothing: number; ignoreIndex: numbe
   return p;
 }
 
-forEachBackend('softmax cross-entropy', (b) => {
+forEachBackend('softmax cross-entropy', () => {
 test('the 31 PyTorch reference cases, every reduction: within 4 ulp / 4 units of the float64 truth', () => {
   assert.equal(cases.length, 31);
   for (const c of cases) {

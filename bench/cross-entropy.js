@@ -1,0 +1,157 @@
+// Softmax cross-entropy benchmark (issue 22's rows): one thread, fused forward + backward, reduction 'mean',
+// labelSmoothing 0.1, Int32 class indices, at 256x10, 256x1000, 32x32768 and 8x262144. Rows: the native kernel per
+// ISA, wasm, js, a careful hand-written JS loop (max, sum of exp, then loss and gradient per row), a naive JS
+// version (softmax, log, gather, allocating), and PyTorch 1.13 one thread (F.cross_entropy forward + backward)
+// when Debian's python3-torch is installed. Ratios are measured side by side in one run (these machines are
+// noisy); the targets are printed with their verdicts.
+//   node bench/cross-entropy.js [--quick]
+'use strict';
+const { execFileSync } = require('node:child_process');
+const { cpus } = require('node:os');
+const fb = require('../dist/index.js');
+
+const quick = process.argv.includes('--quick');
+const SHAPES = [[256, 10], [256, 1000], [32, 32768], [8, 262144]];
+const EPS = 0.1;
+
+// A careful hand-written loop: per row the max, the sum of exp, then the loss and the gradient.
+function handLoop(logits, targets, classes, eps, grad) {
+  const rows = logits.length / classes;
+  let sum = 0;
+  for (let r = 0; r < rows; r++) {
+    const base = r * classes;
+    let max = -Infinity;
+    for (let c = 0; c < classes; c++) if (logits[base + c] > max) max = logits[base + c];
+    let s = 0;
+    for (let c = 0; c < classes; c++) s += Math.exp(logits[base + c] - max);
+    const lse = max + Math.log(s);
+    const y = targets[r];
+    let smooth = 0;
+    for (let c = 0; c < classes; c++) {
+      const logp = logits[base + c] - lse;
+      smooth -= logp;
+      grad[base + c] = (Math.exp(logp) - ((c === y ? 1 - eps : 0) + eps / classes)) / rows;
+    }
+    sum += -(1 - eps) * (logits[base + y] - lse) + (eps / classes) * smooth;
+  }
+  return sum / rows;
+}
+
+// The naive version a user writes first: softmax, log, gather, each allocating.
+function naive(logits, targets, classes, eps) {
+  const rows = logits.length / classes;
+  const probs = [];
+  for (let r = 0; r < rows; r++) {
+    const row = Array.from(logits.subarray(r * classes, (r + 1) * classes));
+    const max = Math.max(...(row.length > 65536 ? [row.reduce((a, b) => (a > b ? a : b))] : row));
+    const exps = row.map((v) => Math.exp(v - max));
+    const total = exps.reduce((a, b) => a + b, 0);
+    probs.push(exps.map((e) => e / total));
+  }
+  let loss = 0;
+  const grad = new Float32Array(logits.length);
+  probs.forEach((p, r) => {
+    const logs = p.map(Math.log);
+    const target = p.map((_, c) => (c === targets[r] ? 1 - eps : 0) + eps / classes);
+    loss -= target.reduce((a, t, c) => a + t * logs[c], 0);
+    p.forEach((v, c) => { grad[r * classes + c] = (v - target[c]) / rows; });
+  });
+  return loss / rows;
+}
+
+function timeIt(fn, elements, budgetMs) {
+  fn();
+  let reps = 1;
+  for (;;) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < reps; i++) fn();
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (ms >= budgetMs / 5 || reps > 1e6) {
+      // best of five batches
+      let best = ms / reps;
+      for (let k = 0; k < 4; k++) {
+        const t1 = process.hrtime.bigint();
+        for (let i = 0; i < reps; i++) fn();
+        best = Math.min(best, Number(process.hrtime.bigint() - t1) / 1e6 / reps);
+      }
+      return (best * 1e6) / elements;
+    }
+    reps *= 2;
+  }
+}
+
+function torchRow(rows, classes) {
+  const script = `
+import torch, time, torch.nn.functional as F
+torch.set_num_threads(1)
+torch.manual_seed(0)
+x = (torch.rand(${rows}, ${classes}) * 8 - 4).requires_grad_()
+y = torch.randint(0, ${classes}, (${rows},))
+def step():
+    x.grad = None
+    F.cross_entropy(x, y, label_smoothing=${EPS}).backward()
+for _ in range(3): step()
+best = 1e9
+reps = max(1, int(2e6 // (${rows} * ${classes})))
+for _ in range(5):
+    t = time.perf_counter()
+    for _ in range(reps): step()
+    best = min(best, (time.perf_counter() - t) / reps)
+print(best * 1e9 / (${rows} * ${classes}))
+`;
+  try {
+    return Number(execFileSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  } catch {
+    return null;
+  }
+}
+
+function main() {
+  const budget = quick ? 30 : 300;
+  console.log(`softmax cross-entropy, fused 'mean', labelSmoothing ${EPS}, Int32 indices, one thread; ${cpus()[0].model}`);
+  console.log('ns per element (lower is better); x = the hand-written loop\'s time / this row\'s');
+  const backends = fb.availableBackends();
+  const shapes = quick ? SHAPES.slice(0, 2) : SHAPES;
+  const results = {};
+  for (const [rows, classes] of shapes) {
+    const n = rows * classes;
+    let seed = 1;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const logits = new Float32Array(n).map(() => rnd() * 8 - 4);
+    const targets = new Int32Array(rows).map(() => Math.floor(rnd() * classes));
+    const grad = new Float32Array(n);
+    const options = { classes, labelSmoothing: EPS, reduction: 'mean', threads: 1, gradOut: grad };
+    const row = {};
+    row.hand = timeIt(() => handLoop(logits, targets, classes, EPS, grad), n, budget);
+    for (const b of backends) {
+      fb.useBackend(b.name, b.isa ?? undefined);
+      row[b.name === 'native' ? b.isa : b.name] = timeIt(() => fb.crossEntropyFused(logits, targets, options), n, budget);
+    }
+    fb.useBackend('auto');
+    if (!quick || classes <= 1000) row.naive = timeIt(() => naive(logits, targets, classes, EPS), n, budget);
+    const torch = quick ? null : torchRow(rows, classes);
+    if (torch !== null) row.pytorch = torch;
+    results[`${rows}x${classes}`] = row;
+    const cells = Object.entries(row).map(([k, v]) => `${k} ${v.toFixed(3)} (${(row.hand / v).toFixed(1)}x)`);
+    console.log(`${rows}x${classes}: ${cells.join(', ')}`);
+  }
+  const best = backends[0].name === 'native' ? backends[0].isa : backends[0].name;
+  const verdict = (ok) => (ok ? 'met' : 'NOT MET');
+  console.log(`targets (${best}):`);
+  for (const [shape, want] of [['256x1000', 40], ['32x32768', 40], ['256x10', 20]]) {
+    const r = results[shape];
+    if (!r) continue;
+    const x = r.hand / r[best];
+    console.log(`  >= ${want}x the hand-written loop at ${shape}: ${x.toFixed(1)}x ${verdict(x >= want)}`);
+  }
+  for (const [shape, r] of Object.entries(results)) {
+    if (r.pytorch === undefined) continue;
+    const x = r.pytorch / r[best];
+    console.log(`  >= 2x PyTorch one thread at ${shape}: ${x.toFixed(1)}x ${verdict(x >= 2)}`);
+  }
+  if (!Object.values(results).some((r) => r.pytorch !== undefined)) console.log('  (no PyTorch row: /usr/bin/python3 has no torch, or --quick)');
+  const wasm = results['256x1000'];
+  if (wasm && wasm.wasm) console.log(`  wasm >= 3x the hand-written loop at 256x1000: ${(wasm.hand / wasm.wasm).toFixed(1)}x ${verdict(wasm.hand / wasm.wasm >= 3)}`);
+}
+
+main();
