@@ -85,9 +85,15 @@ struct Avx512Vec {
     _mm512_storeu_pd(p, d.lo);
     _mm512_storeu_pd(p + 8, d.hi);
   }
-  // floor(log2 a) and a / 2^floor(log2 a), for positive normal a.
-  static FUSED_BCE_INLINE F exponentOf(F a) { return _mm512_getexp_ps(a); }
-  static FUSED_BCE_INLINE F mantissaOf(F a) { return _mm512_getmant_ps(a, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src); }
+  // floor(log2 a) and a / 2^floor(log2 a), for positive normal a: from the bits (SIMDe, which tests this kernel on
+  // CPUs without AVX-512, has no vgetexpps/vgetmantps).
+  static FUSED_BCE_INLINE F exponentOf(F a) {
+    return _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32(_mm512_castps_si512(a), 23), _mm512_set1_epi32(127)));
+  }
+  static FUSED_BCE_INLINE F mantissaOf(F a) {
+    const __m512i bits = _mm512_castps_si512(a);
+    return _mm512_castsi512_ps(_mm512_or_si512(_mm512_and_si512(bits, _mm512_set1_epi32(0x7fffff)), _mm512_set1_epi32(0x3f800000)));
+  }
 
   struct Acc {  // an explicit constructor, so that it is compiled inside the target region
     __m512d lo, hi;

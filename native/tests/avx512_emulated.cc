@@ -73,6 +73,12 @@ inline simde__m512d emulatedFmaPd(simde__m512d a, simde__m512d b, simde__m512d c
   for (int i = 0; i < 8; ++i) pa.f64[i] = std::fma(pa.f64[i], pb.f64[i], pc.f64[i]);
   return simde__m512d_from_private(pa);
 }
+inline simde__m512 emulatedCvtepi32Ps(simde__m512i a) {
+  simde__m512i_private pa = simde__m512i_to_private(a);
+  simde__m512_private r;
+  for (int i = 0; i < 16; ++i) r.f32[i] = static_cast<float>(pa.i32[i]);
+  return simde__m512_from_private(r);
+}
 }  // namespace
 #undef _mm512_fmadd_ps
 #undef _mm512_fmsub_ps
@@ -94,6 +100,8 @@ inline simde__m512d emulatedFmaPd(simde__m512d a, simde__m512d b, simde__m512d c
 #undef _mm512_scalef_ps
 #define _mm512_scalef_ps(a, b) emulatedScalef(a, b)
 #define _mm512_rcp14_ps(a) emulatedRcp14(a)
+#undef _mm512_cvtepi32_ps
+#define _mm512_cvtepi32_ps(a) emulatedCvtepi32Ps(a)
 
 #define FUSED_BCE_TARGET avx512emulated
 #include "../isa/begin.h"
