@@ -16,15 +16,7 @@ export interface WasmPasses {
   cePass: CeKernelPass;
 }
 
-// (Module-level, not closures made per call: each would be an allocation.)
-function round4(k: number): number {
-  return (k + 3) & ~3;
-}
-
-// The byte address of a part of the block at float `at`, or 0 (null) when the array is absent.
-function pointer(present: boolean, at: number, floatsFromBase: number): number {
-  return present ? (at + floatsFromBase) * 4 : 0;
-}
+type CopiedArray = Float32Array | Int32Array | Uint16Array | Uint8Array;
 
 /** The kernel of a compiled module (instantiated synchronously: it imports nothing). */
 export function wasmKernelFromModule(module: WebAssembly.Module): WasmPasses {
@@ -33,15 +25,46 @@ export function wasmKernelFromModule(module: WebAssembly.Module): WasmPasses {
   wasm._initialize();
   let heapBuffer: ArrayBuffer | null = null;
   let f32 = new Float32Array(0);
+  let i32 = new Int32Array(0);
+  let u16 = new Uint16Array(0);
   let u8 = new Uint8Array(0);
-  const views = () => {
+
+  // One call's layout in the module's block, each part on a 16-byte boundary: place() the arrays (a byte offset,
+  // or -1 for an absent one), then open() the block, copyIn() the inputs, address() the parts for the kernel and
+  // copyOut() the outputs. (Functions made once, not per call: a closure per call would be an allocation.)
+  let layoutBytes = 0;
+  let base = 0;
+  const place = (array: CopiedArray | null): number => {
+    if (array === null) return -1;
+    const at = layoutBytes;
+    layoutBytes += (array.byteLength + 15) & ~15;
+    return at;
+  };
+  const open = (): void => {
+    base = wasm.buffer(Math.max(layoutBytes, 16));
+    if (base === 0) throw new RangeError(`fused-bce: wasm: cannot grow the module's memory to ${layoutBytes} bytes`);
+    layoutBytes = 0;
     if (wasm.memory.buffer !== heapBuffer) {
       heapBuffer = wasm.memory.buffer;
       f32 = new Float32Array(heapBuffer);
+      i32 = new Int32Array(heapBuffer);
+      u16 = new Uint16Array(heapBuffer);
       u8 = new Uint8Array(heapBuffer);
     }
   };
-  const copyOut = (out: Float32Array, from: number) => {
+  // (An empty array has nothing to copy, and may sit on a detached buffer, which set() refuses.)
+  const copyIn = (array: CopiedArray | null, at: number): void => {
+    if (array === null || array.length === 0) return;
+    const address = base + at;
+    if (array instanceof Float32Array) f32.set(array, address / 4);
+    else if (array instanceof Int32Array) i32.set(array, address / 4);
+    else if (array instanceof Uint16Array) u16.set(array, address / 2);
+    else u8.set(array, address);
+  };
+  const address = (at: number): number => (at < 0 ? 0 : base + at);
+  const copyOut = (out: Float32Array | null, at: number): void => {
+    if (out === null) return;
+    const from = (base + at) / 4;
     for (let i = 0; i < out.length; i++) out[i] = f32[from + i];
   };
 
@@ -52,53 +75,30 @@ export function wasmKernelFromModule(module: WebAssembly.Module): WasmPasses {
       const bad = firstInvalidLabel(targets as Uint8Array);
       if (bad >= 0) throw refuseLabel('wasm', targets as Uint8Array, bad, params);
     }
-    // Layout, in floats, each part on a 16-byte boundary: logits, targets, posWeight, weight, gradOutput,
-    // lossOut, gradOut.
-    const targetFloats = u8Targets ? round4(n) / 4 : n;
-    let floats = round4(n) + round4(targetFloats);
-    const posAt = floats;
-    floats += posWeight === null ? 0 : round4(posWeight.length);
-    const weightAt = floats;
-    floats += weight === null ? 0 : round4(weight.length);
-    const upstreamAt = floats;
-    floats += gradOutput === null ? 0 : round4(n);
-    const lossAt = floats;
-    floats += lossOut === null ? 0 : round4(n);
-    const gradAt = floats;
-    floats += gradOut === null ? 0 : round4(n);
-    const base = wasm.buffer(Math.max(floats, 4) * 4);
-    if (base === 0) throw new RangeError(`fused-bce: wasm: cannot grow the module's memory to ${floats * 4} bytes`);
-    views();
-    const at = base / 4;
-    const targetsAt = at + round4(n);
-    // (An empty array has nothing to copy, and may sit on a detached buffer, which set() refuses.)
-    if (n > 0) {
-      f32.set(logits, at);
-      if (u8Targets) u8.set(targets as Uint8Array, targetsAt * 4);
-      else f32.set(targets as Float32Array, targetsAt);
-      if (gradOutput !== null) f32.set(gradOutput, at + upstreamAt);
-    }
-    if (posWeight !== null && posWeight.length > 0) f32.set(posWeight, at + posAt);
-    if (weight !== null && weight.length > 0) f32.set(weight, at + weightAt);
+    const logitsAt = place(logits), targetsAt = place(targets), posAt = place(posWeight), weightAt = place(weight);
+    const upstreamAt = place(gradOutput), lossAt = place(lossOut), gradAt = place(gradOut);
+    open();
+    copyIn(logits, logitsAt);
+    copyIn(targets, targetsAt);
+    copyIn(posWeight, posAt);
+    copyIn(weight, weightAt);
+    copyIn(gradOutput, upstreamAt);
     const sum = wasm.run(
-      at * 4, u8Targets ? 0 : targetsAt * 4, u8Targets ? targetsAt * 4 : 0,
-      pointer(posWeight !== null, at, posAt), pointer(weight !== null, at, weightAt), weight !== null && weight.length === n ? 1 : 0,
-      n, params[Param.Classes], params[Param.SmoothScale], params[Param.SmoothShift],
-      pointer(lossOut !== null, at, lossAt), pointer(gradOut !== null, at, gradAt), params[Param.GradScale],
-      pointer(gradOutput !== null, at, upstreamAt), params[Param.WantLossSum],
+      address(logitsAt), u8Targets ? 0 : address(targetsAt), u8Targets ? address(targetsAt) : 0, address(posAt),
+      address(weightAt), weight !== null && weight.length === n ? 1 : 0, n, params[Param.Classes],
+      params[Param.SmoothScale], params[Param.SmoothShift], address(lossAt), address(gradAt), params[Param.GradScale],
+      address(upstreamAt), params[Param.WantLossSum],
     );
-    if (lossOut !== null) copyOut(lossOut, at + lossAt);
-    if (gradOut !== null) copyOut(gradOut, at + gradAt);
+    copyOut(lossOut, lossAt);
+    copyOut(gradOut, gradAt);
     if (params[Param.WantLossSum] === 1) params[Param.LossSum] = sum;
   };
 
   // Softmax cross-entropy: the class indices are checked here (the divisor of 'mean' with them), then the same
-  // copy-in, run, copy-out. Layout, in floats: logits, targets (indices as their bytes), weight, gradOutput,
-  // lossOut, gradOut.
+  // copy-in, run, copy-out.
   const cePass: CeKernelPass = (logits, targets, weight, lossOut, gradOut, gradOutput, params) => {
-    const n = logits.length;
     const classes = params[CeParam.Classes];
-    const rows = n / classes;
+    const rows = logits.length / classes;
     const divisor = checkClassIndices('wasm', targets, weight, rows, classes, params);
     params[CeParam.MeanDivisor] = divisor;
     const gradScale = params[CeParam.GradScale] / (params[CeParam.Mean] === 1 ? divisor : 1);
@@ -107,43 +107,26 @@ export function wasmKernelFromModule(module: WebAssembly.Module): WasmPasses {
       weightTotal = 0;
       for (let c = 0; c < classes; c++) weightTotal += weight[c];
     }
-    const isFloat = targets instanceof Float32Array;
-    const targetFloats = isFloat ? n : round4(targets.byteLength) / 4;
-    let floats = round4(n) + round4(targetFloats);
-    const weightAt = floats;
-    floats += weight === null ? 0 : round4(classes);
-    const upstreamAt = floats;
-    floats += gradOutput === null ? 0 : round4(rows);
-    const lossAt = floats;
-    floats += lossOut === null ? 0 : round4(rows);
-    const gradAt = floats;
-    floats += gradOut === null ? 0 : round4(n);
-    const base = wasm.buffer(Math.max(floats, 4) * 4);
-    if (base === 0) throw new RangeError(`fused-bce: wasm: cannot grow the module's memory to ${floats * 4} bytes`);
-    views();
-    const at = base / 4;
-    const targetsAt = at + round4(n);
-    if (n > 0) {
-      f32.set(logits, at);
-      u8.set(new Uint8Array(targets.buffer, targets.byteOffset, targets.byteLength), targetsAt * 4);
-      if (gradOutput !== null) f32.set(gradOutput, at + upstreamAt);
-      if (weight !== null) f32.set(weight, at + weightAt);
-    }
-    const targetsPointer = targetsAt * 4;
+    const logitsAt = place(logits), targetsAt = place(targets), weightAt = place(weight), upstreamAt = place(gradOutput);
+    const lossAt = place(lossOut), gradAt = place(gradOut);
+    open();
+    copyIn(logits, logitsAt);
+    copyIn(targets, targetsAt);
+    copyIn(weight, weightAt);
+    copyIn(gradOutput, upstreamAt);
+    const at = address(targetsAt);
     const sum = wasm.ceRun(
-      at * 4, targets instanceof Int32Array ? targetsPointer : 0, targets instanceof Uint16Array ? targetsPointer : 0,
-      targets instanceof Uint8Array ? targetsPointer : 0, isFloat ? targetsPointer : 0, pointer(weight !== null, at, weightAt),
-      rows, classes, params[CeParam.LabelSmoothing], params[CeParam.IgnoreIndex], weightTotal,
-      pointer(lossOut !== null, at, lossAt), pointer(gradOut !== null, at, gradAt), gradScale,
-      pointer(gradOutput !== null, at, upstreamAt), params[CeParam.WantLossSum],
+      address(logitsAt), targets instanceof Int32Array ? at : 0, targets instanceof Uint16Array ? at : 0,
+      targets instanceof Uint8Array ? at : 0, targets instanceof Float32Array ? at : 0, address(weightAt), rows, classes,
+      params[CeParam.LabelSmoothing], params[CeParam.IgnoreIndex], weightTotal, address(lossAt), address(gradAt), gradScale,
+      address(upstreamAt), params[CeParam.WantLossSum],
     );
-    if (lossOut !== null) copyOut(lossOut, at + lossAt);
-    if (gradOut !== null) copyOut(gradOut, at + gradAt);
+    copyOut(lossOut, lossAt);
+    copyOut(gradOut, gradAt);
     if (params[CeParam.WantLossSum] === 1) params[CeParam.LossSum] = sum;
   };
   return { pass, cePass };
 }
-
 
 /** What a platform's loader reports: the kernel, or why there is none. */
 export interface WasmLoad {
