@@ -70,7 +70,29 @@ struct CeMath {
     sA = V::dfma(V::dadd(lowerS, V::dset1(1.0)), e, upperS);
     mA = m;
   }
+
+  // log1p(o) for o >= 0 (or NaN) in double, within about 0.1 float ulp: o <= 1 from the log1p of its float value
+  // plus the residual's first-order term; beyond, 1 + o = 2^k (1 + f) from the float value of 1 + o (f exact in
+  // float), k ln 2 + log1p(f), plus the residual's term. (The row-at-a-time path calls libm once per row instead.)
+  static FUSED_BCE_INLINE D logOnePlus(const Tables& tab, D o) {
+    const F one = V::set1(1.0f);
+    const F oF = V::narrow(o);
+    const D small = V::dadd(Math::log1pOfExpPrecise(tab, oF),
+                            V::dmul(V::dsub(o, V::widen(oF)), V::widen(V::reciprocalEstimate(V::add(one, oF)))));
+    const D s = V::dadd(V::dset1(1.0), o);
+    const F sF = V::narrow(s);
+    const F f = V::sub(V::mantissaOf(sF), one);  // exact
+    const D large = V::dadd(V::dfma(V::widen(V::exponentOf(sF)), V::dset1(0.6931471805599453094), Math::log1pOfExpPrecise(tab, f)),
+                            V::dmul(V::dsub(s, V::widen(sF)), V::widen(V::reciprocalEstimate(sF))));
+    return V::dselect(V::lt(one, oF), large, small);
+  }
 };
+
+// 1 / x in double from a float estimate (BceMath's two Newton steps).
+template <class V>
+FUSED_BCE_INLINE typename V::D reciprocalOf(typename V::D x) {
+  return BceMath<V>::reciprocalPrecise(x, V::reciprocalEstimate(V::narrow(x)));
+}
 
 // A row's softmax statistics: the max and the sum of e^(x - max) over every element but one maximal one.
 struct RowStats {
@@ -314,6 +336,183 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
   }
 }
 
+// Rows of at most kRowsPerLaneClasses classes run kWidth rows at a time, one row per lane: the rows are
+// transposed into a stack block (class-major), read from the caller's arrays once. There the max comes first (a
+// vector max per class), then e^(x - max) of every class, kept in the block for the gradient, with `others`
+// summed in double (ties with the max counted apart) and no lane merge; the log1p is a vector one, and the
+// gradient is one fms per class, transposed back. Rows whose coefficients are all 0 (ignored, or a target of
+// weight 0 without smoothing) are computed like the others and written as 0.
+constexpr size_t kRowsPerLaneClasses = 32;
+
+template <class V, bool kProbabilities, bool kWeighted, bool kGrad>
+FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V>::Tables& tab, size_t firstRow,
+                                    size_t count, double* rowLoss) {
+  using F = typename V::F;
+  using D = typename V::D;
+  using Ce = CeMath<V>;
+  constexpr size_t W = V::kWidth;
+  const CeKernelArgs& a = *call.args;
+  const size_t classes = a.classes;
+  alignas(64) float xT[kRowsPerLaneClasses * W];
+  alignas(64) float eT[kRowsPerLaneClasses * W];
+  alignas(64) float tT[kProbabilities ? kRowsPerLaneClasses * W : 1];
+  alignas(64) float targetLane[W], targetCoefficientF[W], rowScaleF[W], ownTargetF[W];
+  alignas(64) double targetCoefficient[W], rowScale[W], targetLogit[W];
+  bool zero[W];
+  // The block: whole groups without a test per element; the last group's missing rows as zeros (finite values).
+  if (count == W) {
+    const float* x = a.logits + firstRow * classes;
+    for (size_t l = 0; l < W; ++l, x += classes) {
+      for (size_t c = 0; c < classes; ++c) xT[c * W + l] = x[c];
+    }
+    if constexpr (kProbabilities) {
+      const float* t = a.probabilities + firstRow * classes;
+      for (size_t l = 0; l < W; ++l, t += classes) {
+        for (size_t c = 0; c < classes; ++c) tT[c * W + l] = t[c];
+      }
+    }
+  } else {
+    for (size_t l = 0; l < W; ++l) {
+      const float* x = a.logits + (firstRow + l) * classes;
+      for (size_t c = 0; c < classes; ++c) xT[c * W + l] = l < count ? x[c] : 0.0f;
+      if constexpr (kProbabilities) {
+        const float* t = a.probabilities + (firstRow + l) * classes;
+        for (size_t c = 0; c < classes; ++c) tT[c * W + l] = l < count ? t[c] : 0.0f;
+      }
+    }
+  }
+  // Per row: its scale, and for class indices its target, coefficient and target logit (in float and double
+  // where a vector of either is loaded). Unweighted calls without a per-row scale need only the target.
+  const bool perRowScale = a.gradOutput != nullptr;
+  for (size_t l = 0; l < W; ++l) {
+    const bool real = l < count;
+    const size_t r = firstRow + l;
+    rowScale[l] = perRowScale && real ? a.gradScale * static_cast<double>(a.gradOutput[r]) : a.gradScale;
+    zero[l] = !real;
+    if constexpr (!kProbabilities) {
+      const int64_t y = real ? classIndexAt(a, r) : 0;
+      const bool ignored = real && y == a.ignoreIndex;
+      double wy = 1.0, coefficient = 1.0 - call.eps;
+      if constexpr (kWeighted) {
+        wy = ignored || !real ? 1.0 : a.weight[y];
+        coefficient *= wy;
+        zero[l] = !real || ignored || (coefficient == 0 && (call.eps == 0 || a.weightTotal == 0));
+      } else {
+        zero[l] = !real || ignored;
+      }
+      const size_t target = zero[l] ? 0 : static_cast<size_t>(y);
+      targetLane[l] = zero[l] ? -1.0f : static_cast<float>(target);
+      targetLogit[l] = xT[target * W + l];
+      if (kWeighted || perRowScale) {
+        targetCoefficient[l] = coefficient;
+        targetCoefficientF[l] = static_cast<float>(coefficient);
+        ownTargetF[l] = static_cast<float>(rowScale[l] * (coefficient + call.smoothPerClass * wy));
+      }
+    }
+  }
+  if (!kWeighted && !perRowScale && !kProbabilities) {  // the same for every row
+    const double coefficient = 1.0 - call.eps;
+    const float own = static_cast<float>(a.gradScale * (coefficient + call.smoothPerClass));
+    for (size_t l = 0; l < W; ++l) {
+      targetCoefficient[l] = coefficient;
+      targetCoefficientF[l] = static_cast<float>(coefficient);
+      ownTargetF[l] = own;
+    }
+  }
+  for (size_t l = 0; l < W; ++l) rowScaleF[l] = static_cast<float>(rowScale[l]);
+  // The max of each row (NaN ignored here: it reaches the sum through its e^(x - max)).
+  F m = V::load(xT);
+  for (size_t c = 1; c < classes; ++c) {
+    const F x = V::load(xT + c * W);
+    m = V::select(V::lt(m, x), x, m);
+  }
+  // e^(x - max) of every class, and others: the sum over the classes but one maximal one.
+  const F zeroF = V::set1(0.0f), oneF = V::set1(1.0f);
+  D sum = V::dset1(0.0);
+  F ties = zeroF;
+  D coefficientSum = V::dset1(0.0);
+  const D keep = V::dset1(1.0 - call.eps), spread = V::dset1(call.smoothPerClass);
+  const auto coefficientsOf = [&](size_t c) {
+    D k = V::dfma(V::widen(V::load(tT + c * W)), keep, spread);
+    if constexpr (kWeighted) k = V::dmul(k, V::dset1(a.weight[c]));
+    return k;
+  };
+  for (size_t c = 0; c < classes; ++c) {
+    const F x = V::load(xT + c * W);
+    const F e = Ce::expOfDifference(tab, x, m);
+    V::store(eT + c * W, e);
+    const auto tie = V::eq(x, m);
+    sum = V::dadd(sum, V::widen(V::select(tie, zeroF, e)));
+    ties = V::add(ties, V::select(tie, oneF, zeroF));
+    if constexpr (kProbabilities) coefficientSum = V::dadd(coefficientSum, coefficientsOf(c));
+  }
+  D others = V::dadd(sum, V::widen(V::sub(ties, oneF)));
+  others = V::dselect(V::eq(m, V::set1(-portable::kInfinity)), V::dset1(portable::kNaN), others);  // a row of -inf only
+  const D logSum = Ce::logOnePlus(tab, others);
+  const D invDenominator = reciprocalOf<V>(V::dadd(V::dset1(1.0), others));
+  const D scale = V::dload(rowScale);
+  const D total = kProbabilities ? coefficientSum
+                                 : V::dadd(V::dload(targetCoefficient), V::dset1(call.smoothPerClass * a.weightTotal));
+  const F coefficientP = V::narrow(V::dmul(V::dmul(scale, total), invDenominator));
+  const D maxD = V::widen(m), zeroD = V::dset1(0.0), cap = V::dset1(1e300);
+  const F target = V::load(targetLane), ownTarget = V::load(ownTargetF), scaleF = V::load(rowScaleF);
+  D distanceSum = zeroD;
+  const bool smoothLoss = call.wantLoss && (kProbabilities || call.eps != 0);
+  for (size_t c = 0; c < classes; ++c) {
+    F own;  // the class's coefficient times the row's scale
+    if constexpr (kProbabilities) {
+      const D k = coefficientsOf(c);
+      own = V::narrow(V::dmul(k, scale));
+      if (smoothLoss) {
+        const F x = V::load(xT + c * W);
+        const D distance = V::dselect(V::eq(x, m), zeroD, V::dmin(V::dsub(maxD, V::widen(x)), cap));
+        distanceSum = V::dfma(k, distance, distanceSum);
+      }
+    } else {
+      const float wc = kWeighted ? a.weight[c] : 1.0f;
+      own = V::select(V::eq(target, V::set1(static_cast<float>(c))), ownTarget,
+                      V::mul(scaleF, V::set1(static_cast<float>(call.smoothPerClass * wc))));
+      if (smoothLoss) {
+        const F x = V::load(xT + c * W);
+        D distance = V::dselect(V::eq(x, m), zeroD, V::dsub(maxD, V::widen(x)));
+        if constexpr (kWeighted) distance = V::dmul(V::dmin(distance, cap), V::dset1(wc));
+        distanceSum = V::dadd(distanceSum, distance);
+      }
+    }
+    if constexpr (kGrad) V::store(eT + c * W, V::fms(V::load(eT + c * W), coefficientP, own));
+  }
+  if (call.wantLoss) {
+    D loss;
+    if constexpr (kProbabilities) {
+      loss = V::dadd(distanceSum, V::dmul(coefficientSum, logSum));
+    } else {
+      const F xy = V::narrow(V::dload(targetLogit));
+      const D targetDistance = V::dselect(V::eq(xy, m), zeroD, V::dsub(maxD, V::widen(xy)));
+      const D targetTerm = V::dselect(V::eq(V::load(targetCoefficientF), zeroF), zeroD,
+                                      V::dmul(V::dload(targetCoefficient), V::dadd(targetDistance, logSum)));
+      const D smoothTerm = V::dmul(spread, V::dadd(distanceSum, a.weightTotal == 0 ? zeroD : V::dmul(logSum, V::dset1(a.weightTotal))));
+      loss = call.eps != 0 ? V::dadd(targetTerm, smoothTerm) : targetTerm;
+    }
+    V::dstore(rowLoss, loss);
+  }
+  for (size_t l = 0; l < count; ++l) {
+    if (zero[l]) rowLoss[l] = 0.0;
+    if constexpr (kGrad) {
+      float* g = a.gradOut + (firstRow + l) * classes;
+      if (zero[l]) {
+        for (size_t c = 0; c < classes; ++c) g[c] = 0.0f;
+      } else {
+        for (size_t c = 0; c < classes; ++c) g[c] = eT[c * W + l];
+      }
+    }
+  }
+}
+
+// Distances are capped at 1e300 where a coefficient may be 0 (so that 0 times an infinite distance counts 0): a
+// row loss that large came from a capped infinite distance (finite float32 inputs give losses below 1e80), and is
+// +inf.
+FUSED_BCE_INLINE double uncapped(double loss) { return loss >= 1e200 ? portable::kInfinity : loss; }
+
 // The rows of a call; the loss sum adds the rows' float64 losses (before their rounding to float32: a row's loss
 // may overflow float32 while the mean does not), in row order.
 template <class V, bool kProbabilities, bool kWeighted, bool kGrad>
@@ -321,8 +520,21 @@ double runCeRows(const CeKernelArgs& a) {
   const typename BceMath<V>::Tables tab;
   CeCall call{&a, a.labelSmoothing, a.labelSmoothing / static_cast<double>(a.classes), a.wantLossSum || a.lossOut != nullptr};
   double sum = 0;
+  if (a.classes <= kRowsPerLaneClasses) {
+    alignas(64) double losses[V::kWidth] = {};
+    for (size_t r = 0; r < a.rows; r += V::kWidth) {
+      const size_t count = a.rows - r < V::kWidth ? a.rows - r : V::kWidth;
+      rowsPerLane<V, kProbabilities, kWeighted, kGrad>(call, tab, r, count, losses);
+      for (size_t l = 0; l < count; ++l) {
+        const double loss = uncapped(losses[l]);
+        if (a.lossOut != nullptr) a.lossOut[r + l] = static_cast<float>(loss);
+        sum += call.wantLoss ? loss : 0.0;
+      }
+    }
+    return sum;
+  }
   for (size_t r = 0; r < a.rows; ++r) {
-    const double loss = streamRow<V, kProbabilities, kWeighted, kGrad>(call, tab, r);
+    const double loss = uncapped(streamRow<V, kProbabilities, kWeighted, kGrad>(call, tab, r));
     if (a.lossOut != nullptr) a.lossOut[r] = static_cast<float>(loss);
     sum += loss;
   }

@@ -113,6 +113,7 @@ struct Avx2Vec {
     return {_mm256_blendv_pd(b.lo, a.lo, lo), _mm256_blendv_pd(b.hi, a.hi, hi)};
   }
 
+  static FUSED_BCE_INLINE D dload(const double* p) { return {_mm256_loadu_pd(p), _mm256_loadu_pd(p + 4)}; }
   static FUSED_BCE_INLINE void dstore(double* p, D d) {
     _mm256_storeu_pd(p, d.lo);
     _mm256_storeu_pd(p + 4, d.hi);

@@ -81,6 +81,7 @@ struct Avx512Vec {
     return {_mm512_mask_blend_pd(static_cast<__mmask8>(m), b.lo, a.lo), _mm512_mask_blend_pd(static_cast<__mmask8>(m >> 8), b.hi, a.hi)};
   }
 
+  static FUSED_BCE_INLINE D dload(const double* p) { return {_mm512_loadu_pd(p), _mm512_loadu_pd(p + 8)}; }
   static FUSED_BCE_INLINE void dstore(double* p, D d) {
     _mm512_storeu_pd(p, d.lo);
     _mm512_storeu_pd(p + 8, d.hi);

@@ -106,6 +106,7 @@ struct NeonVec {
     return {vbslq_f64(lo, a.lo, b.lo), vbslq_f64(hi, a.hi, b.hi)};
   }
 
+  static FUSED_BCE_INLINE D dload(const double* p) { return {vld1q_f64(p), vld1q_f64(p + 2)}; }
   static FUSED_BCE_INLINE void dstore(double* p, D d) {
     vst1q_f64(p, d.lo);
     vst1q_f64(p + 2, d.hi);

@@ -17,7 +17,7 @@
 //  exp pieces    reciprocalEstimate(F) -> F (relative error <= 2^-14); scaleByPow2(p, k) = p 2^k rounded once
 //                (k integral); scaleFloor(p, k) = p 2^floor(k), where kHasScaleFloor
 //  double lanes  widen(F) -> D, narrow(D) -> F (rounded once), dset1(double), dadd, dsub, dmul, dmin, dfma,
-//                dselect(M, D, D), dstore(double*, D) (kWidth doubles)
+//                dselect(M, D, D), dload(const double*) -> D, dstore(double*, D) (kWidth doubles)
 //  exponent      exponentOf(F) = floor(log2 a), mantissaOf(F) = a / 2^floor(log2 a), for positive normal a
 //  sums          Acc (zero when constructed), accumulate(Acc&, F) adds F's lanes in double, total(const Acc&) -> double
 namespace fused_bce {
@@ -84,6 +84,7 @@ FUSED_BCE_REQUIRE(dmul, typename V::D, FUSED_BCE_D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dmin, typename V::D, FUSED_BCE_D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dfma, typename V::D, FUSED_BCE_D, FUSED_BCE_D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dselect, typename V::D, FUSED_BCE_M, FUSED_BCE_D, FUSED_BCE_D)
+FUSED_BCE_REQUIRE(dload, typename V::D, std::declval<const double*>())
 FUSED_BCE_REQUIRE(dstore, void, std::declval<double*>(), FUSED_BCE_D)
 FUSED_BCE_REQUIRE(exponentOf, typename V::F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(mantissaOf, typename V::F, FUSED_BCE_F)
@@ -141,6 +142,7 @@ struct RequireVectorType {
   static_assert(requirements::Has_dmin<V>::value, "V::dmin(D, D) -> D");
   static_assert(requirements::Has_dfma<V>::value, "V::dfma(D, D, D) -> D");
   static_assert(requirements::Has_dselect<V>::value, "V::dselect(M, D, D) -> D");
+  static_assert(requirements::Has_dload<V>::value, "V::dload(const double*) -> D");
   static_assert(requirements::Has_dstore<V>::value, "V::dstore(double*, D)");
   static_assert(requirements::Has_exponentOf<V>::value, "V::exponentOf(F) -> F");
   static_assert(requirements::Has_mantissaOf<V>::value, "V::mantissaOf(F) -> F");

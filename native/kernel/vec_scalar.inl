@@ -75,6 +75,7 @@ struct ScalarVec {
   }
   static FUSED_BCE_INLINE D dselect(M m, D a, D b) { return m ? a : b; }
 
+  static FUSED_BCE_INLINE D dload(const double* p) { return *p; }
   static FUSED_BCE_INLINE void dstore(double* p, D d) { *p = d; }
   // floor(log2 a) and a / 2^floor(log2 a), for positive normal a.
   static FUSED_BCE_INLINE F exponentOf(F a) { return static_cast<float>(static_cast<int>(portable::bitsOf(a) >> 23) - 127); }

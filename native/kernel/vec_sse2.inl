@@ -102,6 +102,7 @@ struct Sse2Vec {
     return {_mm_or_pd(_mm_and_pd(lo, a.lo), _mm_andnot_pd(lo, b.lo)), _mm_or_pd(_mm_and_pd(hi, a.hi), _mm_andnot_pd(hi, b.hi))};
   }
 
+  static FUSED_BCE_INLINE D dload(const double* p) { return {_mm_loadu_pd(p), _mm_loadu_pd(p + 2)}; }
   static FUSED_BCE_INLINE void dstore(double* p, D d) {
     _mm_storeu_pd(p, d.lo);
     _mm_storeu_pd(p + 2, d.hi);

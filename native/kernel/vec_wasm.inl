@@ -111,6 +111,7 @@ struct WasmVec {
     return {wasm_v128_bitselect(a.lo, b.lo, lo), wasm_v128_bitselect(a.hi, b.hi, hi)};
   }
 
+  static FUSED_BCE_INLINE D dload(const double* p) { return {wasm_v128_load(p), wasm_v128_load(p + 2)}; }
   static FUSED_BCE_INLINE void dstore(double* p, D d) {
     wasm_v128_store(p, d.lo);
     wasm_v128_store(p + 2, d.hi);
