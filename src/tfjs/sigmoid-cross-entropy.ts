@@ -5,14 +5,12 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import { bceWithLogitsFused } from '../api/bce';
 import type { Smoothing } from '../api/types';
 import { describe } from '../options/checks';
+import { reductionOf, scaledGradient, tf, toFloat32 } from './common';
+import type { TfjsReduction } from './common';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const tf = require('@tensorflow/tfjs-core') as typeof tfc;
+export type { TfjsReduction } from './common';
 
 const FN = 'fused-bce/tfjs: sigmoidCrossEntropy';
-
-/** tfjs's reductions (tf.Reduction values or names) and ours. */
-export type TfjsReduction = tfc.Reduction | 'none' | 'sum' | 'mean' | 'sumByNonzeroWeights';
 
 /** The options of {@link sigmoidCrossEntropy}: tfjs's `weights`, `labelSmoothing` and `reduction`, and fused-bce's own. */
 export interface SigmoidCrossEntropyOptions {
@@ -26,34 +24,6 @@ export interface SigmoidCrossEntropyOptions {
   posWeight?: tfc.Tensor | Float32Array;
   /** Default tf.Reduction.SUM_BY_NONZERO_WEIGHTS, as tfjs. */
   reduction?: TfjsReduction;
-}
-
-function toFloat32(t: tfc.Tensor | Float32Array, name: string): Float32Array {
-  if (t instanceof Float32Array) return t;
-  if (t instanceof tf.Tensor) {
-    const data = t.dataSync();
-    return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
-  }
-  throw new TypeError(`${FN}: ${name} must be a tf.Tensor or Float32Array, got ${describe(t)}`);
-}
-
-function reductionOf(reduction: TfjsReduction | undefined): tfc.Reduction {
-  if (reduction === undefined) return tf.Reduction.SUM_BY_NONZERO_WEIGHTS;
-  switch (reduction) {
-    case tf.Reduction.NONE: case 'none': return tf.Reduction.NONE;
-    case tf.Reduction.SUM: case 'sum': return tf.Reduction.SUM;
-    case tf.Reduction.MEAN: case 'mean': return tf.Reduction.MEAN;
-    case tf.Reduction.SUM_BY_NONZERO_WEIGHTS: case 'sumByNonzeroWeights': return tf.Reduction.SUM_BY_NONZERO_WEIGHTS;
-    default: throw new RangeError(`${FN}: options.reduction must be a tf.Reduction or 'none', 'sum', 'mean', 'sumByNonzeroWeights', got ${describe(reduction)}`);
-  }
-}
-
-// The gradient tensor times the upstream gradient dy: no tensor op at all when dy is the scalar 1, as it is in
-// optimizer.minimize and tf.grads of the loss itself (the gradient was computed in the forward pass).
-function scaledGradient(grad: Float32Array, shape: number[], dy: tfc.Tensor): tfc.Tensor {
-  const gradient = tf.tensor(grad, shape);
-  if (dy.size === 1 && dy.dataSync()[0] === 1) return gradient;
-  return tf.mul(gradient, dy);
 }
 
 /**
@@ -72,14 +42,14 @@ export function sigmoidCrossEntropy(labels: tfc.Tensor | tfc.TensorLike, logits:
   if ($labels.size !== $logits.size) {
     throw new RangeError(`${FN}: labels and logits must have the same size, got shapes [${$labels.shape}] and [${$logits.shape}]`);
   }
-  const reduction = reductionOf(options.reduction);
-  const labelsData = toFloat32($labels, 'labels');
-  const weight = options.weights === undefined ? undefined : toFloat32(options.weights, 'options.weights');
-  const posWeight = options.posWeight === undefined ? undefined : toFloat32(options.posWeight, 'options.posWeight');
+  const reduction = reductionOf(FN, options.reduction);
+  const labelsData = toFloat32(FN, $labels, 'labels');
+  const weight = options.weights === undefined ? undefined : toFloat32(FN, options.weights, 'options.weights');
+  const posWeight = options.posWeight === undefined ? undefined : toFloat32(FN, options.posWeight, 'options.posWeight');
   const core = { labelSmoothing: options.labelSmoothing ?? 0, smoothing: options.smoothing ?? ('uniform' as Smoothing), weight, posWeight };
 
   const lossFn = tf.customGrad(((x: tfc.Tensor) => {
-    const logitsData = toFloat32(x, 'logits');
+    const logitsData = toFloat32(FN, x, 'logits');
     const n = logitsData.length;
     let divisor = 1;
     if (reduction === tf.Reduction.MEAN || reduction === tf.Reduction.SUM_BY_NONZERO_WEIGHTS) {
