@@ -6,8 +6,10 @@
 //                 one maximal element
 //   logSum        log(sum_c e^(x_c - M)) = log1p(others), so -log p_c = (M - x_c) + logSum: two non-negative
 //                 terms, and a confident, correct row keeps log1p(others) to its relative accuracy
-//   loss          indices: (1 - eps) w_y ((M - x_y) + logSum) + eps / C (sum_c w_c (M - x_c) + logSum sum_c w_c)
+//   loss          indices: (1 - eps) w_y ((M - x_y) + logSum) + eps / C sum_c w_c ((M - x_c) + logSum)
 //                 probabilities: sum_c k_c ((M - x_c) + logSum), k_c = w_c (t_c (1 - eps) + eps / C)
+//                 each term a coefficient times -log p_c, 0 where the coefficient is 0 (whatever -log p_c is), as
+//                 the TypeScript kernel adds them, so that infinite and NaN inputs give the same results
 //   gradient      scale (K p_c - own_c), p_c = e^(x_c - M) / (1 + others), K the sum of the row's coefficients
 //                 and own_c class c's
 // x - M is formed exactly as hi + lo (TwoSum) and e^(hi + lo) = e^hi (1 + lo): a rounded difference would cost
@@ -145,6 +147,7 @@ FUSED_BCE_INLINE double dtotal(typename V::D d) {
 struct CeCall {
   const CeKernelArgs* args;
   double eps, smoothPerClass;  // eps and eps / C
+  double maxWeight;            // the largest |weight| (1 without weights), for the float gradient's range
   bool wantLoss;
 };
 
@@ -195,52 +198,79 @@ FUSED_BCE_INLINE RowStats onlinePass(const CeCall& call, const typename BceMath<
 
 // The second read of an index-target row: the gradient of every class as if none were the target (the target's
 // is rewritten after, in double), and the sum of w_c (M - x_c) for the smoothing term, in double (M - x_c may
-// overflow float32; a zero weight times an infinite distance counts 0: distances are capped at 1e300).
+// overflow float32). A class of weight 0 counts 0 in both, whatever its distance and the row's scale (0 times an
+// infinite one would be NaN), as the TypeScript kernel's `weighted` has it.
 template <class V, bool kWeighted, bool kGrad, bool kSmoothLoss>
 FUSED_BCE_INLINE double indexRowPass(const CeCall& call, const typename BceMath<V>::Tables& tab, const float* x,
-                                     float* grad, float rowMax, float coefficientP, float ownScale) {
+                                     float* grad, float rowMax, float coefficientP, float ownScale, double logSum) {
   using F = typename V::F;
   using D = typename V::D;
   constexpr size_t W = V::kWidth;
   const size_t classes = call.args->classes;
   const float* w = call.args->weight;
   const F maxV = V::set1(rowMax), coefP = V::set1(coefficientP), own = V::set1(ownScale);
-  const D maxD = V::widen(maxV), zeroD = V::dset1(0.0);
+  const D maxD = V::widen(maxV), zeroD = V::dset1(0.0), logSumD = V::dset1(logSum);
   D distanceSum = zeroD;
   const auto step = [&](const float* xp, const float* wp, float* gp) {
     const F xv = V::load(xp);
     if constexpr (kGrad) {
       const F e = CeMath<V>::expOfDifference(tab, xv, maxV);
-      const F ownV = kWeighted ? V::mul(V::load(wp), own) : own;
+      F ownV = own;
+      if constexpr (kWeighted) {
+        // (No smoothing term, no weight: an infinite or NaN weight of another class does not reach the row.)
+        if (ownScale != 0) {
+          const F wv = V::load(wp);
+          ownV = V::select(V::eq(wv, V::set1(0.0f)), V::set1(0.0f), V::mul(wv, own));
+        }
+      }
       V::store(gp, V::fms(e, coefP, ownV));
     }
-    if constexpr (kSmoothLoss) {
-      D distance = V::dselect(V::eq(xv, maxV), zeroD, V::dsub(maxD, V::widen(xv)));
-      if constexpr (kWeighted) distance = V::dmul(V::dmin(distance, V::dset1(1e300)), V::widen(V::load(wp)));
-      distanceSum = V::dadd(distanceSum, distance);
+    if constexpr (kSmoothLoss) {  // w_c -log p_c
+      D term = V::dadd(V::dselect(V::eq(xv, maxV), zeroD, V::dsub(maxD, V::widen(xv))), logSumD);
+      if constexpr (kWeighted) {
+        const F wv = V::load(wp);
+        term = V::dselect(V::eq(wv, V::set1(0.0f)), zeroD, V::dmul(term, V::widen(wv)));
+      }
+      distanceSum = V::dadd(distanceSum, term);
     }
   };
   size_t i = 0;
   for (; i + W <= classes; i += W) step(x + i, kWeighted ? w + i : nullptr, grad + i);
-  if (i < classes) {  // padded with the max (distance 0) and weight 0; only real lanes are copied out
+  if (i < classes) {  // padded with the max and weight 0; only real lanes are copied out or counted
     alignas(64) float xs[W], ws[W], gs[W];
     for (size_t l = 0; l < W; ++l) {
       const bool real = i + l < classes;
       xs[l] = real ? x[i + l] : rowMax;
       ws[l] = real && kWeighted ? w[i + l] : 0.0f;
     }
+    const D before = distanceSum;
     step(xs, ws, gs);
+    distanceSum = V::dselect(V::firstLanes(classes - i), distanceSum, before);
     if constexpr (kGrad) for (size_t l = 0; i + l < classes; ++l) grad[i + l] = gs[l];
   }
   return kSmoothLoss ? dtotal<V>(distanceSum) : 0.0;
 }
 
+// The lanes whose probability-target coefficient w (t (1 - eps) + eps / C) is 0: a weight of 0 (with a finite
+// target), or without smoothing a target of 0 (with a finite weight).
+template <class V>
+FUSED_BCE_INLINE typename V::M zeroCoefficients(const CeCall& call, typename V::F t, typename V::F w) {
+  using F = typename V::F;
+  const F zero = V::set1(0.0f), one = V::set1(1.0f);
+  const auto finite = [&](F v) { return V::eq(V::sub(v, v), zero); };
+  // 0 times a finite factor (0 times inf or NaN is NaN, as PyTorch's product gives).
+  const F weightZero = V::select(V::eq(w, zero), V::select(finite(t), one, zero), zero);
+  const F targetZero = call.eps == 0 ? V::select(V::eq(t, zero), V::select(finite(w), one, zero), zero) : zero;
+  return V::eq(V::select(V::eq(weightZero, one), one, targetZero), one);
+}
+
 // The second read of a probability-target row, in double from the coefficients on: the gradient, and the sum of
-// k_c (M - x_c) (a zero coefficient times an infinite distance counts 0: distances are capped at 1e300).
+// k_c (M - x_c). A zero coefficient counts 0 in both, whatever the distance and the row's scale (see
+// zeroCoefficients).
 template <class V, bool kWeighted, bool kGrad, bool kLoss>
 FUSED_BCE_INLINE double probabilityRowPass(const CeCall& call, const typename BceMath<V>::Tables& tab,
                                            const float* x, const float* t, float* grad, float rowMax,
-                                           double coefficientP, double rowScale) {
+                                           double coefficientP, double rowScale, double logSum) {
   using F = typename V::F;
   using D = typename V::D;
   constexpr size_t W = V::kWidth;
@@ -252,20 +282,23 @@ FUSED_BCE_INLINE double probabilityRowPass(const CeCall& call, const typename Bc
   D lossSum = zeroD;
   const auto step = [&](const float* xp, const float* tp, const float* wp, float* gp) {
     const F xv = V::load(xp);
-    D k = V::dfma(V::widen(V::load(tp)), keep, spread);
-    if constexpr (kWeighted) k = V::dmul(k, V::widen(V::load(wp)));
+    const F tv = V::load(tp);
+    const F wv = kWeighted ? V::load(wp) : V::set1(1.0f);
+    D k = V::dfma(V::widen(tv), keep, spread);
+    if constexpr (kWeighted) k = V::dmul(k, V::widen(wv));
+    const auto zero = zeroCoefficients<V>(call, tv, wv);
     if constexpr (kGrad) {
       const D e = V::widen(CeMath<V>::expOfDifference(tab, xv, maxV));
-      V::store(gp, V::narrow(V::dfma(e, coefP, V::dmul(k, negScale))));
+      V::store(gp, V::narrow(V::dfma(e, coefP, V::dselect(zero, zeroD, V::dmul(k, negScale)))));
     }
-    if constexpr (kLoss) {
-      const D distance = V::dselect(V::eq(xv, maxV), zeroD, V::dmin(V::dsub(maxD, V::widen(xv)), V::dset1(1e300)));
-      lossSum = V::dfma(k, distance, lossSum);
+    if constexpr (kLoss) {  // k_c -log p_c
+      const D negLogP = V::dadd(V::dselect(V::eq(xv, maxV), zeroD, V::dsub(maxD, V::widen(xv))), V::dset1(logSum));
+      lossSum = V::dadd(lossSum, V::dselect(zero, zeroD, V::dmul(k, negLogP)));
     }
   };
   size_t i = 0;
   for (; i + W <= classes; i += W) step(x + i, t + i, kWeighted ? w + i : nullptr, grad + i);
-  if (i < classes) {  // padded with the max (distance 0); only real lanes are copied out
+  if (i < classes) {  // padded with the max and zeros; only real lanes are copied out or counted
     alignas(64) float xs[W], ts[W], ws[W], gs[W];
     for (size_t l = 0; l < W; ++l) {
       const bool real = i + l < classes;
@@ -273,7 +306,9 @@ FUSED_BCE_INLINE double probabilityRowPass(const CeCall& call, const typename Bc
       ts[l] = real ? t[i + l] : 0.0f;
       ws[l] = real && kWeighted ? w[i + l] : 0.0f;
     }
+    const D before = lossSum;
     step(xs, ts, ws, gs);
+    lossSum = V::dselect(V::firstLanes(classes - i), lossSum, before);
     if constexpr (kGrad) for (size_t l = 0; i + l < classes; ++l) grad[i + l] = gs[l];
   }
   return kLoss ? dtotal<V>(lossSum) : 0.0;
@@ -287,6 +322,43 @@ FUSED_BCE_INLINE void zeroRow(float* grad, size_t classes) {
   size_t i = 0;
   for (; i + V::kWidth <= classes; i += V::kWidth) V::store(grad + i, V::set1(0.0f));
   for (; i < classes; ++i) grad[i] = 0.0f;
+}
+
+// Whether a row's scale lets the gradient be formed with the scale folded into float coefficients: 0, or a
+// magnitude in [2^-100, 2^100] for the scale and for its product with eps / C. Beyond (or not finite), a float
+// coefficient could lose bits to underflow (a 2^-130 keeps 19) or overflow, or an infinite scale meet 0.
+inline bool scaleFitsFloat(double scale, double smoothPerClass) {
+  const auto fits = [](double s) { return s == 0 || (std::fabs(s) >= 0x1p-100 && std::fabs(s) <= 0x1p100); };
+  return fits(scale) && (smoothPerClass == 0 || fits(scale * smoothPerClass));
+}
+
+// The same for an index-target row's float coefficients: the scale times the row's total K, times its target's
+// own coefficient, and times the largest smoothing coefficient stay below 2^100 (a weight of 3e38 times a scale of
+// 7 overflows float).
+inline bool indexRowFitsFloat(const CeCall& call, double scale, double total, double targetOwn) {
+  const double s = std::fabs(scale), limit = 0x1p100;
+  return scaleFitsFloat(scale, call.smoothPerClass) && s * std::fabs(total) <= limit && s * std::fabs(targetOwn) <= limit &&
+         s * call.smoothPerClass * call.maxWeight <= limit;
+}
+
+// The gradient of one row whose scale does not fit (scaleFitsFloat), as the TypeScript kernel forms it: scale (K
+// p_c - k_c) in double, the scale applied last. x and t are read with a stride (the row-per-lane block's, or 1).
+inline void gradientWithExtremeScale(const CeCall& call, const float* x, const float* t, size_t stride, int64_t target,
+                                     float rowMax, double others, double total, double rowScale, float* grad) {
+  const CeKernelArgs& a = *call.args;
+  const double invDenominator = 1.0 / (1.0 + others);
+  for (size_t c = 0; c < a.classes; ++c) {
+    const float xc = x[c * stride];
+    const double p = (xc == rowMax ? 1.0 : std::exp(static_cast<double>(xc) - static_cast<double>(rowMax))) * invDenominator;
+    const double w = a.weight != nullptr ? static_cast<double>(a.weight[c]) : 1.0;
+    double coefficient;
+    if (t != nullptr) {
+      coefficient = w * (static_cast<double>(t[c * stride]) * (1.0 - call.eps) + call.smoothPerClass);
+    } else {
+      coefficient = (static_cast<int64_t>(c) == target ? (1.0 - call.eps) * w : 0.0) + (call.eps == 0 ? 0.0 : call.smoothPerClass * w);
+    }
+    grad[c] = static_cast<float>(rowScale * (total * p - coefficient));
+  }
 }
 
 // One row, streamed: the online pass, then the loss and gradient. Returns the row's loss (before rounding).
@@ -303,8 +375,14 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
     const RowStats stats = onlinePass<V, true, kWeighted>(call, tab, x, t, &coefficientSum);
     const double logSum = std::log1p(stats.others);
     const double coefficientP = rowScale * coefficientSum / (1.0 + stats.others);
-    const double distanceSum = probabilityRowPass<V, kWeighted, kGrad, true>(call, tab, x, t, grad, stats.max, coefficientP, rowScale);
-    return call.wantLoss ? distanceSum + weighted(coefficientSum, logSum) : 0.0;
+    double distanceSum;
+    if (!kGrad || scaleFitsFloat(rowScale, call.smoothPerClass)) {
+      distanceSum = probabilityRowPass<V, kWeighted, kGrad, true>(call, tab, x, t, grad, stats.max, coefficientP, rowScale, logSum);
+    } else {
+      distanceSum = probabilityRowPass<V, kWeighted, false, true>(call, tab, x, t, grad, stats.max, coefficientP, rowScale, logSum);
+      gradientWithExtremeScale(call, x, t, 1, -1, stats.max, stats.others, coefficientSum, rowScale, grad);
+    }
+    return call.wantLoss ? distanceSum : 0.0;
   } else {
     const int64_t target = classIndexAt(a, r);
     const double wy = kWeighted && target != a.ignoreIndex ? a.weight[target] : 1.0;
@@ -316,22 +394,30 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
     const float xy = x[target];  // (read before an in-place gradient overwrites it)
     const RowStats stats = onlinePass<V, false, kWeighted>(call, tab, x, nullptr, nullptr);
     const double logSum = std::log1p(stats.others);
-    const double total = targetCoefficient + call.smoothPerClass * a.weightTotal;  // K
+    const double total = targetCoefficient + (call.eps == 0 ? 0.0 : call.smoothPerClass * a.weightTotal);  // K
     const double invDenominator = 1.0 / (1.0 + stats.others);
     const bool smoothLoss = call.wantLoss && call.eps != 0;
+    const bool floatScale = indexRowFitsFloat(call, rowScale, total, targetCoefficient + (call.eps == 0 ? 0.0 : call.smoothPerClass * wy));
     const float coefP = static_cast<float>(rowScale * total * invDenominator);
-    const float ownScale = static_cast<float>(rowScale * call.smoothPerClass);
+    const float ownScale = call.smoothPerClass == 0 ? 0.0f : static_cast<float>(rowScale * call.smoothPerClass);
     double distanceSum = 0;
-    if (smoothLoss) distanceSum = indexRowPass<V, kWeighted, kGrad, true>(call, tab, x, grad, stats.max, coefP, ownScale);
-    else if (kGrad) indexRowPass<V, kWeighted, kGrad, false>(call, tab, x, grad, stats.max, coefP, ownScale);
+    if (kGrad && !floatScale) {
+      if (smoothLoss) distanceSum = indexRowPass<V, kWeighted, false, true>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
+      gradientWithExtremeScale(call, x, nullptr, 1, target, stats.max, stats.others, total, rowScale, grad);
+    } else if (smoothLoss) {
+      distanceSum = indexRowPass<V, kWeighted, kGrad, true>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
+    } else if (kGrad) {
+      indexRowPass<V, kWeighted, kGrad, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
+    }
     const double targetDistance = xy == stats.max ? 0.0 : static_cast<double>(stats.max) - static_cast<double>(xy);
-    if constexpr (kGrad) {
+    if (kGrad && floatScale) {
       const double p = (xy == stats.max ? 1.0 : std::exp(-targetDistance)) * invDenominator;
-      grad[target] = static_cast<float>(rowScale * (total * p - (targetCoefficient + call.smoothPerClass * wy)));
+      const double own = targetCoefficient + (call.eps == 0 ? 0.0 : call.smoothPerClass * wy);
+      grad[target] = static_cast<float>(rowScale * (total * p - own));
     }
     if (!call.wantLoss) return 0.0;
     double loss = weighted(targetCoefficient, targetDistance + logSum);
-    if (call.eps != 0) loss += call.smoothPerClass * (distanceSum + weighted(a.weightTotal, logSum));
+    if (call.eps != 0) loss += call.smoothPerClass * distanceSum;
     return loss;
   }
 }
@@ -357,7 +443,7 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
   alignas(64) float eT[kRowsPerLaneClasses * W];
   alignas(64) float tT[kProbabilities ? kRowsPerLaneClasses * W : 1];
   alignas(64) float targetLane[W], targetCoefficientF[W], rowScaleF[W], ownTargetF[W];
-  alignas(64) double targetCoefficient[W], rowScale[W], targetLogit[W];
+  alignas(64) double targetCoefficient[W], rowScale[W], targetLogit[W], targetOwn[W];
   bool zero[W];
   // The block: whole groups without a test per element; the last group's missing rows as zeros (finite values).
   if (count == W) {
@@ -406,7 +492,8 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
       if (kWeighted || perRowScale) {
         targetCoefficient[l] = coefficient;
         targetCoefficientF[l] = static_cast<float>(coefficient);
-        ownTargetF[l] = static_cast<float>(rowScale[l] * (coefficient + call.smoothPerClass * wy));
+        targetOwn[l] = coefficient + (call.eps == 0 ? 0.0 : call.smoothPerClass * wy);
+        ownTargetF[l] = static_cast<float>(rowScale[l] * targetOwn[l]);
       }
     }
   }
@@ -414,6 +501,7 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
     const double coefficient = 1.0 - call.eps;
     const float own = static_cast<float>(a.gradScale * (coefficient + call.smoothPerClass));
     for (size_t l = 0; l < W; ++l) {
+      targetOwn[l] = coefficient + call.smoothPerClass;
       targetCoefficient[l] = coefficient;
       targetCoefficientF[l] = static_cast<float>(coefficient);
       ownTargetF[l] = own;
@@ -452,48 +540,73 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
   const D invDenominator = reciprocalOf<V>(V::dadd(V::dset1(1.0), others));
   const D scale = V::dload(rowScale);
   const D total = kProbabilities ? coefficientSum
-                                 : V::dadd(V::dload(targetCoefficient), V::dset1(call.smoothPerClass * a.weightTotal));
-  const F coefficientP = V::narrow(V::dmul(V::dmul(scale, total), invDenominator));
-  const D maxD = V::widen(m), zeroD = V::dset1(0.0), cap = V::dset1(1e300);
+                                 : V::dadd(V::dload(targetCoefficient), V::dset1(call.eps == 0 ? 0.0 : call.smoothPerClass * a.weightTotal));
+  const D coefficientPD = V::dmul(V::dmul(scale, total), invDenominator), negScale = V::dsub(V::dset1(0.0), scale);
+  const F coefficientP = V::narrow(coefficientPD);
+  const D maxD = V::widen(m), zeroD = V::dset1(0.0);
   const F target = V::load(targetLane), ownTarget = V::load(ownTargetF), scaleF = V::load(rowScaleF);
   D distanceSum = zeroD;
   const bool smoothLoss = call.wantLoss && (kProbabilities || call.eps != 0);
   for (size_t c = 0; c < classes; ++c) {
-    F own;  // the class's coefficient times the row's scale
+    F own = zeroF;  // the class's coefficient times the row's scale (class indices)
+    // (A zero coefficient counts 0, whatever the distance and the row's scale: see zeroCoefficients.)
     if constexpr (kProbabilities) {
       const D k = coefficientsOf(c);
-      own = V::narrow(V::dmul(k, scale));
+      const auto zero = zeroCoefficients<V>(call, V::load(tT + c * W), V::set1(kWeighted ? a.weight[c] : 1.0f));
+      // In double, as the streamed path (a product of a large weight and target with the scale may overflow float).
+      if constexpr (kGrad) {
+        const D e = V::widen(V::load(eT + c * W));
+        V::store(eT + c * W, V::narrow(V::dfma(e, coefficientPD, V::dselect(zero, zeroD, V::dmul(k, negScale)))));
+      }
       if (smoothLoss) {
         const F x = V::load(xT + c * W);
-        const D distance = V::dselect(V::eq(x, m), zeroD, V::dmin(V::dsub(maxD, V::widen(x)), cap));
-        distanceSum = V::dfma(k, distance, distanceSum);
+        const D negLogP = V::dadd(V::dselect(V::eq(x, m), zeroD, V::dsub(maxD, V::widen(x))), logSum);
+        distanceSum = V::dadd(distanceSum, V::dselect(zero, zeroD, V::dmul(k, negLogP)));
       }
     } else {
       const float wc = kWeighted ? a.weight[c] : 1.0f;
-      own = V::select(V::eq(target, V::set1(static_cast<float>(c))), ownTarget,
-                      V::mul(scaleF, V::set1(static_cast<float>(call.smoothPerClass * wc))));
-      if (smoothLoss) {
+      const float smooth = call.eps == 0 ? 0.0f : static_cast<float>(call.smoothPerClass * wc);
+      own = V::select(V::eq(target, V::set1(static_cast<float>(c))), ownTarget, smooth == 0 ? zeroF : V::mul(scaleF, V::set1(smooth)));
+      if (smoothLoss && wc != 0) {
         const F x = V::load(xT + c * W);
-        D distance = V::dselect(V::eq(x, m), zeroD, V::dsub(maxD, V::widen(x)));
-        if constexpr (kWeighted) distance = V::dmul(V::dmin(distance, cap), V::dset1(wc));
-        distanceSum = V::dadd(distanceSum, distance);
+        D negLogP = V::dadd(V::dselect(V::eq(x, m), zeroD, V::dsub(maxD, V::widen(x))), logSum);
+        if constexpr (kWeighted) negLogP = V::dmul(negLogP, V::dset1(wc));
+        distanceSum = V::dadd(distanceSum, negLogP);
       }
     }
-    if constexpr (kGrad) V::store(eT + c * W, V::fms(V::load(eT + c * W), coefficientP, own));
+    if constexpr (kGrad && !kProbabilities) V::store(eT + c * W, V::fms(V::load(eT + c * W), coefficientP, own));
   }
   if (call.wantLoss) {
     D loss;
     if constexpr (kProbabilities) {
-      loss = V::dadd(distanceSum, V::dmul(coefficientSum, logSum));
+      loss = distanceSum;
     } else {
       const F xy = V::narrow(V::dload(targetLogit));
       const D targetDistance = V::dselect(V::eq(xy, m), zeroD, V::dsub(maxD, V::widen(xy)));
       const D targetTerm = V::dselect(V::eq(V::load(targetCoefficientF), zeroF), zeroD,
                                       V::dmul(V::dload(targetCoefficient), V::dadd(targetDistance, logSum)));
-      const D smoothTerm = V::dmul(spread, V::dadd(distanceSum, a.weightTotal == 0 ? zeroD : V::dmul(logSum, V::dset1(a.weightTotal))));
+      const D smoothTerm = V::dmul(spread, distanceSum);
       loss = call.eps != 0 ? V::dadd(targetTerm, smoothTerm) : targetTerm;
     }
     V::dstore(rowLoss, loss);
+  }
+  // Whether each lane's gradient may be formed in float (indexRowFitsFloat); the same for every lane when the
+  // rows share their scale and coefficients (no weight, no per-row upstream gradient), checked once.
+  bool fits[W];
+  const bool uniform = !kProbabilities && !kWeighted && !perRowScale;
+  for (size_t l = 0; l < count; ++l) {
+    fits[l] = uniform && l > 0 ? fits[0]
+              : kProbabilities ? scaleFitsFloat(rowScale[l], call.smoothPerClass)
+                               : indexRowFitsFloat(call, rowScale[l], targetCoefficient[l] + (call.eps == 0 ? 0.0 : call.smoothPerClass * a.weightTotal), targetOwn[l]);
+  }
+  alignas(64) float maxes[W];
+  alignas(64) double othersLanes[W], totals[W];
+  bool allFit = true;
+  for (size_t l = 0; l < count; ++l) allFit = allFit && (fits[l] || zero[l]);
+  if (kGrad && !allFit) {
+    V::store(maxes, m);
+    V::dstore(othersLanes, others);
+    V::dstore(totals, total);
   }
   for (size_t l = 0; l < count; ++l) {
     if (zero[l]) rowLoss[l] = 0.0;
@@ -501,24 +614,31 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
       float* g = a.gradOut + (firstRow + l) * classes;
       if (zero[l]) {
         for (size_t c = 0; c < classes; ++c) g[c] = 0.0f;
-      } else {
+      } else if (fits[l]) {
         for (size_t c = 0; c < classes; ++c) g[c] = eT[c * W + l];
+      } else {
+        const int64_t target = kProbabilities ? -1 : static_cast<int64_t>(targetLane[l]);
+        gradientWithExtremeScale(call, xT + l, kProbabilities ? tT + l : nullptr, W, target, maxes[l], othersLanes[l], totals[l], rowScale[l], g);
       }
     }
   }
 }
-
-// Distances are capped at 1e300 where a coefficient may be 0 (so that 0 times an infinite distance counts 0): a
-// row loss that large came from a capped infinite distance (finite float32 inputs give losses below 1e80), and is
-// +inf.
-FUSED_BCE_INLINE double uncapped(double loss) { return loss >= 1e200 ? portable::kInfinity : loss; }
 
 // The rows of a call; the loss sum adds the rows' float64 losses (before their rounding to float32: a row's loss
 // may overflow float32 while the mean does not), in row order.
 template <class V, bool kProbabilities, bool kWeighted, bool kGrad>
 double runCeRows(const CeKernelArgs& a) {
   const typename BceMath<V>::Tables tab;
-  CeCall call{&a, a.labelSmoothing, a.labelSmoothing / static_cast<double>(a.classes), a.wantLossSum || a.lossOut != nullptr};
+  double maxWeight = 1;
+  if (kWeighted) {
+    maxWeight = 0;
+    for (size_t c = 0; c < a.classes; ++c) {
+      const double w = std::fabs(static_cast<double>(a.weight[c]));
+      maxWeight = w > maxWeight || w != w ? w : maxWeight;  // (NaN stays: no row then fits float)
+    }
+  }
+  CeCall call{&a, a.labelSmoothing, a.labelSmoothing / static_cast<double>(a.classes), maxWeight,
+              a.wantLossSum || a.lossOut != nullptr};
   double sum = 0;
   if (a.classes <= kRowsPerLaneClasses) {
     alignas(64) double losses[V::kWidth] = {};
@@ -526,7 +646,7 @@ double runCeRows(const CeKernelArgs& a) {
       const size_t count = a.rows - r < V::kWidth ? a.rows - r : V::kWidth;
       rowsPerLane<V, kProbabilities, kWeighted, kGrad>(call, tab, r, count, losses);
       for (size_t l = 0; l < count; ++l) {
-        const double loss = uncapped(losses[l]);
+        const double loss = losses[l];
         if (a.lossOut != nullptr) a.lossOut[r + l] = static_cast<float>(loss);
         sum += call.wantLoss ? loss : 0.0;
       }
@@ -534,7 +654,7 @@ double runCeRows(const CeKernelArgs& a) {
     return sum;
   }
   for (size_t r = 0; r < a.rows; ++r) {
-    const double loss = uncapped(streamRow<V, kProbabilities, kWeighted, kGrad>(call, tab, r));
+    const double loss = streamRow<V, kProbabilities, kWeighted, kGrad>(call, tab, r);
     if (a.lossOut != nullptr) a.lossOut[r] = static_cast<float>(loss);
     sum += loss;
   }

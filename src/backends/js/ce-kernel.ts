@@ -94,10 +94,12 @@ function cePassRows(
       }
       if (gradOut !== null) {
         // d loss / d x_c = W p_c - ((1 - eps) w_y [c = y] + (eps / C) w_c), W = (1 - eps) w_y + (eps / C) sum w.
-        const total = (1 - eps) * wy + (eps / classes) * weightTotal;
+        // (Without smoothing there is no smoothing term at all, as in PyTorch: another class's weight, even an
+        // infinite or NaN one, does not reach the row.)
+        const total = (1 - eps) * wy + (eps === 0 ? 0 : (eps / classes) * weightTotal);
         for (let c = 0; c < classes; c++) {
           const p = probability(logits[base + c], max, denominator);
-          const own = (c === target ? (1 - eps) * wy : 0) + (eps / classes) * (weight === null ? 1 : weight[c]);
+          const own = (c === target ? (1 - eps) * wy : 0) + (eps === 0 ? 0 : (eps / classes) * (weight === null ? 1 : weight[c]));
           gradOut[base + c] = rowScale * (total * p - own);
         }
       }
