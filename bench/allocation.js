@@ -14,6 +14,11 @@ const grad = new Float32Array(n);
 const fused = { labelSmoothing: 0.05, gradOut: grad };
 const forward = { labelSmoothing: 0.05 };
 const lossModule = new f.BCEWithLogitsLoss({ labelSmoothing: 0.05 });
+const classes = 16;
+const classIndices = Int32Array.from({ length: n / classes }, (_, r) => (r * 7) % classes);
+const ceFused = { classes, labelSmoothing: 0.1, gradOut: grad };
+const ceForward = { classes, labelSmoothing: 0.1 };
+const ceModule = new f.CrossEntropyLoss({ classes, labelSmoothing: 0.1 });
 const keep = new Array(1024).fill(null);
 let next = 0;
 const entries = {
@@ -21,6 +26,9 @@ const entries = {
   'bceWithLogits (mean)': () => { f.bceWithLogits(logits, labels, forward); },
   'bceWithLogitsBackward (gradOut)': () => { f.bceWithLogitsBackward(logits, labels, fused); },
   'bceWithLogitsFused (gradOut), result object': () => { f.bceWithLogitsFused(logits, labels, fused); },
+  'CrossEntropyLoss forward + backward': () => { ceModule.forward(logits, classIndices); ceModule.backward(); },
+  'crossEntropy (mean)': () => { f.crossEntropy(logits, classIndices, ceForward); },
+  'crossEntropyFused (gradOut), result object': () => { f.crossEntropyFused(logits, classIndices, ceFused); },
   // The method's own check: one small short-lived object per call must show up.
   'control: one small object per call': () => { keep[next++ & 1] = { next }; },
 };

@@ -81,6 +81,7 @@ function unknownOption(fn: string, key: string, op: Op): TypeError {
  */
 export function ceFixedOptions(
   fn: string, classes: unknown, labelSmoothing: unknown, weight: unknown, ignoreIndex: unknown, reduction: unknown, threads: unknown,
+  into: CeFixedOptions = { classes: 1, labelSmoothing: 0, ignoreIndex: -100, weight: null, reduction: 'mean', threads: 0 },
 ): CeFixedOptions {
   if (classes === undefined) throw new TypeError(`fused-bce: ${fn}: options.classes is required: the number of classes C (logits is [rows, C], row-major)`);
   if (typeof classes !== 'number') throw typeError(fn, 'options.classes', 'an integer >= 1 (the number of classes)', classes);
@@ -89,7 +90,8 @@ export function ceFixedOptions(
   if (typeof eps !== 'number') throw typeError(fn, 'options.labelSmoothing', 'a number in [0, 1]', eps);
   if (!(eps >= 0 && eps <= 1)) throw new RangeError(`fused-bce: ${fn}: options.labelSmoothing must be in [0, 1] (PyTorch's label_smoothing), got ${describe(eps)}`);
   if (weight !== undefined) {
-    checkFloat32(fn, weight, 'options.weight', `a Float32Array of length ${classes} (one weight per class)`);
+    if (!isFloat32Array(weight)) throw typeError(fn, 'options.weight', `a Float32Array of length ${classes} (one weight per class)`, weight);
+    checkFloat32(fn, weight, 'options.weight', '');
     if (weight.length !== classes) throw new RangeError(`fused-bce: ${fn}: options.weight must have length ${classes} (one weight per class), got ${describe(weight)}`);
   }
   const ignore = ignoreIndex === undefined ? -100 : ignoreIndex;
@@ -97,11 +99,17 @@ export function ceFixedOptions(
   if (!Number.isSafeInteger(ignore)) throw new RangeError(`fused-bce: ${fn}: options.ignoreIndex must be an integer, got ${describe(ignore)}`);
   const reductionOrDefault = reduction === undefined ? 'mean' : reduction;
   checkReduction(fn, reductionOrDefault, 'options.reduction');
-  return {
-    classes, labelSmoothing: eps, ignoreIndex: ignore, weight: (weight as Float32Array | undefined) ?? null,
-    reduction: reductionOrDefault, threads: checkThreads(fn, threads, 'options.threads'),
-  };
+  into.classes = classes;
+  into.labelSmoothing = eps;
+  into.ignoreIndex = ignore;
+  into.weight = (weight as Float32Array | undefined) ?? null;
+  into.reduction = reductionOrDefault;
+  into.threads = checkThreads(fn, threads, 'options.threads');
+  return into;
 }
+
+// The functional API's options, checked anew per call into one object (no allocation per call).
+const sharedFixed: CeFixedOptions = { classes: 1, labelSmoothing: 0, ignoreIndex: -100, weight: null, reduction: 'mean', threads: 0 };
 
 /** Checks logits and targets against the classes; returns the rows. */
 export function checkCeArrays(fn: string, logits: unknown, targets: unknown, classes: number): number {
@@ -142,13 +150,16 @@ function gradOutputArray(fn: string, gradOutput: unknown, reduction: Reduction, 
   if (reduction !== 'none') {
     throw new TypeError(`fused-bce: ${fn}: options.gradOutput must be a number for reduction '${reduction}' (the loss is a scalar), got ${describe(gradOutput)}`);
   }
-  checkFloat32(fn, gradOutput, 'options.gradOutput', `a number or a Float32Array of length ${rows} (one per row, reduction 'none')`);
+  if (!isFloat32Array(gradOutput)) throw typeError(fn, 'options.gradOutput', `a number or a Float32Array of length ${rows} (one per row, reduction 'none')`, gradOutput);
+  checkFloat32(fn, gradOutput, 'options.gradOutput', '');
   if (gradOutput.length !== rows) throw new RangeError(`fused-bce: ${fn}: options.gradOutput must have length ${rows} (one per row), got ${describe(gradOutput)}`);
   return gradOutput;
 }
 
 function checkRowsOutput(fn: string, out: unknown, length: number, arg: string, what: string): asserts out is Float32Array {
-  checkFloat32(fn, out, arg, `a Float32Array of length ${length}`);
+  // (The expected-type text is built only on the error path: a template string here would allocate every call.)
+  if (!isFloat32Array(out)) throw typeError(fn, arg, `a Float32Array of length ${length}`, out);
+  checkFloat32(fn, out, arg, '');
   if (out.length !== length) throw new RangeError(`fused-bce: ${fn}: ${arg} must have length ${length} (${what}), got ${describe(out)}`);
 }
 
@@ -163,20 +174,53 @@ export function prepareCePlan(fn: string, op: Op, logits: unknown, targets: unkn
     throw new TypeError(`fused-bce: ${fn}: options must be an object with at least { classes }, got ${describe(options)}`);
   }
   const opts = options as Record<string, unknown>;
-  for (const key in opts) {
-    if (opts[key] === undefined) continue;
-    switch (key) {
-      case 'classes': case 'labelSmoothing': case 'weight': case 'ignoreIndex': case 'reduction': case 'threads': break;
-      case 'lossOut': if (!(op & Op.Forward)) throw unknownOption(fn, key, op); break;
-      case 'gradOutput': case 'gradOut': if (!(op & Op.Backward)) throw unknownOption(fn, key, op); break;
-      default: if (hasOwn.call(opts, key) || key in opts) throw unknownOption(fn, key, op);
+  // Each option read once here (a getter runs once per call).
+  const classes = opts.classes, labelSmoothing = opts.labelSmoothing, weight = opts.weight, ignoreIndex = opts.ignoreIndex;
+  const reduction = opts.reduction, threads = opts.threads, gradOutput = opts.gradOutput, lossOut = opts.lossOut, gradOut = opts.gradOut;
+  let keyCount = 0;
+  for (const key in opts) if (key !== '') keyCount++;
+  const last = lastCeOptions;
+  const same = options === last.options && op === last.op && keyCount === last.keyCount && classes === last.classes &&
+    labelSmoothing === last.labelSmoothing && weight === last.weight && ignoreIndex === last.ignoreIndex &&
+    reduction === last.reduction && threads === last.threads && (gradOutput === undefined) === last.noGradOutput &&
+    (lossOut === undefined) === last.noLossOut && (gradOut === undefined) === last.noGradOut;
+  if (!same) {
+    last.options = null;
+    for (const key in opts) {
+      switch (key) {
+        case 'classes': case 'labelSmoothing': case 'weight': case 'ignoreIndex': case 'reduction': case 'threads': break;
+        case 'lossOut': if (lossOut !== undefined && !(op & Op.Forward)) throw unknownOption(fn, key, op); break;
+        case 'gradOutput': case 'gradOut':
+          if ((key === 'gradOut' ? gradOut : gradOutput) !== undefined && !(op & Op.Backward)) throw unknownOption(fn, key, op);
+          break;
+        default: if (key !== '' && (hasOwn.call(opts, key) || key in opts)) throw unknownOption(fn, key, op);
+      }
+    }
+    ceFixedOptions(fn, classes, labelSmoothing, weight, ignoreIndex, reduction, threads, sharedFixed);
+    // Remembered only where every key is one of the options, so that an unknown key cannot hide behind a count.
+    let known = 0;
+    for (let k = 0; k < READ_KEYS.length; k++) if (hasOwn.call(opts, READ_KEYS[k])) known++;
+    if (known === keyCount) {
+      Object.assign(last, {
+        options, op, keyCount, classes, labelSmoothing, weight, ignoreIndex, reduction, threads,
+        noGradOutput: gradOutput === undefined, noLossOut: lossOut === undefined, noGradOut: gradOut === undefined,
+      });
     }
   }
-  const fixed = ceFixedOptions(fn, opts.classes, opts.labelSmoothing, opts.weight, opts.ignoreIndex, opts.reduction, opts.threads);
   const plan = sharedPlan;
-  planCall(fn, fixed, logits, targets, opts.gradOutput, opts.lossOut, opts.gradOut, plan);
+  planCall(fn, sharedFixed, logits, targets, gradOutput, lossOut, gradOut, plan);
   return plan;
 }
+
+// The options object the functional API last checked, with the values read from it: while a training loop passes
+// the same object with the same values, its checks (which do not depend on the arrays) hold as they did and are not
+// repeated; the arrays are checked on every call.
+const READ_KEYS: readonly string[] = [...CE_OPTION_KEYS, 'lossOut', 'gradOutput', 'gradOut'];
+const lastCeOptions = {
+  options: null as object | null, op: 0 as Op, keyCount: 0, classes: undefined as unknown, labelSmoothing: undefined as unknown,
+  weight: undefined as unknown, ignoreIndex: undefined as unknown, reduction: undefined as unknown, threads: undefined as unknown,
+  noGradOutput: true, noLossOut: true, noGradOut: true,
+};
 
 /**
  * A call's plan from options checked by ceFixedOptions: the arrays checked (types, lengths, detached buffers,
