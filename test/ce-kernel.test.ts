@@ -3,7 +3,7 @@
 // float64 truth, as BCE is held; the class-index check; the limits at infinite logits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crossEntropy, crossEntropyFused } from '../src/index';
+import { crossEntropy, crossEntropyFused, crossEntropyFusedAsync, CrossEntropyLoss } from '../src/index';
 import type { ClassTargets } from '../src/index';
 import { CeParam } from '../src/generated/contract';
 import { forEachBackend } from './helpers/backends';
@@ -156,5 +156,22 @@ test('limits: the only +inf logit at the target (loss 0 without smoothing), -inf
   assert.deepEqual(Array.from(gradOut.slice(0, 3)), [0, 0, 0], 'the +inf target: p = 1 there, 0 elsewhere');
   assert.ok(Number.isNaN(lossOut[2]) && Number.isNaN(lossOut[3]), 'all -inf, and NaN, rows are NaN');
   assert.ok(Number.isFinite(lossOut[4]) && gradOut.slice(12).every(Number.isFinite), 'the NaN stays in its row');
+});
+
+test('crossEntropyFusedAsync and CrossEntropyLoss give the bits of the sync call (weights, smoothing, every reduction)', async () => {
+  const classes = 37, rows = 1000;
+  const logits = Float32Array.from({ length: rows * classes }, (_, i) => Math.sin(i * 0.37) * 6);
+  const indices = Uint16Array.from({ length: rows }, (_, r) => (r * 11) % classes);
+  const weight = Float32Array.from({ length: classes }, (_, c) => 0.5 + (c % 5) / 4);
+  for (const reduction of ['mean', 'sum', 'none'] as const) {
+    const options = { classes, labelSmoothing: 0.1, weight, reduction, ignoreIndex: 3, threads: 2 };
+    const sync = crossEntropyFused(logits, indices, options);
+    const async = await crossEntropyFusedAsync(logits, indices, options);
+    assert.deepEqual(async.loss, sync.loss, `${reduction}: the loss`);
+    assert.deepEqual(async.grad, sync.grad, `${reduction}: the gradient`);
+    const module = new CrossEntropyLoss({ classes, labelSmoothing: 0.1, weight, reduction, ignoreIndex: 3 });
+    assert.deepEqual(module.forward(logits, indices), sync.loss, `${reduction}: CrossEntropyLoss.forward`);
+    assert.deepEqual(module.backward(), sync.grad, `${reduction}: CrossEntropyLoss.backward`);
+  }
 });
 });

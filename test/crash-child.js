@@ -114,6 +114,42 @@ const cases = {
     const results = await Promise.all(pending);
     assert.ok(results.every((r) => Number.isFinite(r.loss)));
   },
+  async 'cross-entropy: transfer gradOut, logits and class indices while calls run'() {
+    f.useBackend('native');
+    const classes = 128;
+    for (let r = 0; r < ROUNDS; r++) {
+      const { logits } = data(N);
+      const indices = Int32Array.from({ length: N / classes }, (_, k) => (k * 37) % classes);
+      const expected = f.crossEntropyFused(logits, indices, { classes, labelSmoothing: 0.1 });
+      const pending = f.crossEntropyFusedAsync(logits, indices, { classes, labelSmoothing: 0.1, gradOut: new Float32Array(N), threads: 2 });
+      transferAway(logits.buffer);
+      transferAway(indices.buffer);
+      churn();
+      const result = await pending; // computed on the call's own copies
+      assert.equal(result.loss, expected.loss);
+      assert.deepEqual(result.grad, expected.grad);
+      const again = data(N);
+      const gradOut = new Float32Array(N);
+      const rejected = f.crossEntropyFusedAsync(again.logits, new Int32Array(N / classes), { classes, gradOut });
+      transferAway(gradOut.buffer);
+      churn();
+      await assert.rejects(rejected, (err) => err instanceof TypeError && /detached, transferred or resized/.test(err.message));
+    }
+  },
+  async 'cross-entropy: thousands of asynchronous calls under garbage-collection pressure'() {
+    f.useBackend('native');
+    const pending = [];
+    for (let k = 0; k < 2000 * ROUNDS; k++) {
+      const classes = 1 + (k % 40);
+      const rows = 400 + (k % 7) * 37;
+      const { logits } = data(rows * classes);
+      const indices = Uint16Array.from({ length: rows }, (_, r) => (r * 13 + k) % classes);
+      pending.push(f.crossEntropyFusedAsync(logits, indices, { classes, labelSmoothing: 0.05, threads: 1 + (k % 2) }));
+      if (k % 500 === 0) churn();
+    }
+    const results = await Promise.all(pending);
+    assert.ok(results.every((r) => Number.isFinite(r.loss)));
+  },
 };
 
 const name = process.argv[2];
