@@ -1,14 +1,19 @@
 // Softmax cross-entropy benchmark (issue 22's rows): one thread, fused forward + backward, reduction 'mean',
 // labelSmoothing 0.1, Int32 class indices, at 256x10, 256x1000, 32x32768 and 8x262144. Rows: the native kernel per
 // ISA, wasm, js, a careful hand-written JS loop (max, sum of exp, then loss and gradient per row), a naive JS
-// version (softmax, log, gather, allocating), and PyTorch 1.13 one thread (F.cross_entropy forward + backward)
-// when Debian's python3-torch is installed. Ratios are measured side by side in one run (these machines are
-// noisy); the targets are printed with their verdicts.
+// version (softmax, log, gather, allocating), tfjs (tf.losses.softmaxCrossEntropy value and gradient, on its cpu
+// and wasm backends), a careless native float kernel (bench/native/ce_sketch.inl: three passes, Cephes expf, float
+// sums), and PyTorch 1.13 one thread (F.cross_entropy forward + backward) when Debian's python3-torch is
+// installed. Ratios are measured side by side in one run; the targets are printed with their verdicts, and the
+// run is written to bench/results/local/cross-entropy.json.
 //   node bench/cross-entropy.js [--quick]
 'use strict';
 const { execFileSync } = require('node:child_process');
+const { mkdirSync, writeFileSync } = require('node:fs');
 const { cpus } = require('node:os');
+const { join } = require('node:path');
 const fb = require('../dist/index.js');
+const anchors = require('./anchors');
 
 const quick = process.argv.includes('--quick');
 const SHAPES = [[256, 10], [256, 1000], [32, 32768], [8, 262144]];
@@ -106,8 +111,23 @@ print(best * 1e9 / (${rows} * ${classes}))
   }
 }
 
-function main() {
+// tf.losses.softmaxCrossEntropy's value and gradient as a tfjs trainer pays them (tensors in, gradient read back).
+function tfjsStep(tf, logits, onehot, rows, classes) {
+  return tf.tidy(() => {
+    const x = tf.tensor2d(logits, [rows, classes]);
+    const y = tf.tensor2d(onehot, [rows, classes]);
+    const { value, grad } = tf.valueAndGrad((l) => tf.losses.softmaxCrossEntropy(y, l, undefined, EPS))(x);
+    grad.dataSync();
+    return value.dataSync()[0];
+  });
+}
+
+async function main() {
   const budget = quick ? 30 : 300;
+  const addon = anchors.benchAddon;
+  // eslint-disable-next-line global-require
+  const tf = require('@tensorflow/tfjs');
+  require('@tensorflow/tfjs-backend-wasm');
   console.log(`softmax cross-entropy, fused 'mean', labelSmoothing ${EPS}, Int32 indices, one thread; ${cpus()[0].model}`);
   console.log('ns per element (lower is better); x = the hand-written loop\'s time / this row\'s');
   const backends = fb.availableBackends();
@@ -128,7 +148,19 @@ function main() {
       row[b.name === 'native' ? b.isa : b.name] = timeIt(() => fb.crossEntropyFused(logits, targets, options), n, budget);
     }
     fb.useBackend('auto');
+    if (addon !== null) {
+      for (const isa of Object.keys(addon.ceSketch)) row[`careless ${isa}`] = timeIt(() => addon.ceSketch[isa](logits, targets, grad, classes, EPS), n, budget);
+    }
     if (!quick || classes <= 1000) row.naive = timeIt(() => naive(logits, targets, classes, EPS), n, budget);
+    if (!quick) {
+      const onehot = new Float32Array(n);
+      for (let r = 0; r < rows; r++) onehot[r * classes + targets[r]] = 1;
+      for (const backend of ['cpu', 'wasm']) {
+        if (!(await tf.setBackend(backend))) continue;
+        await tf.ready();
+        row[`tfjs ${backend}`] = timeIt(() => tfjsStep(tf, logits, onehot, rows, classes), n, budget);
+      }
+    }
     const torch = quick ? null : torchRow(rows, classes);
     if (torch !== null) row.pytorch = torch;
     results[`${rows}x${classes}`] = row;
@@ -150,8 +182,19 @@ function main() {
     console.log(`  >= 2x PyTorch one thread at ${shape}: ${x.toFixed(1)}x ${verdict(x >= 2)}`);
   }
   if (!Object.values(results).some((r) => r.pytorch !== undefined)) console.log('  (no PyTorch row: /usr/bin/python3 has no torch, or --quick)');
+  for (const shape of ['256x1000', '32x32768']) {
+    const r = results[shape];
+    const careless = r && r[`careless ${best}`];
+    if (careless) console.log(`  <= 1.25x the careless native kernel's time at ${shape}: ${(r[best] / careless).toFixed(2)}x ${verdict(r[best] / careless <= 1.25)}`);
+  }
   const wasm = results['256x1000'];
   if (wasm && wasm.wasm) console.log(`  wasm >= 3x the hand-written loop at 256x1000: ${(wasm.hand / wasm.wasm).toFixed(1)}x ${verdict(wasm.hand / wasm.wasm >= 3)}`);
+  const dir = join(__dirname, 'results', 'local');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'cross-entropy.json'), JSON.stringify({ cpu: cpus()[0].model, node: process.version, quick, epsilon: EPS, results }, null, 2) + '\n');
 }
 
-main();
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -6,6 +6,8 @@
 //   variants.{current,v010}.<isa>(logits, targets, gradOut, a, posWeight | null, weight | null)   the kernels on float32 targets, posWeight, weight
 //   noopRead4(a, b, c, d)                  reads four typed arrays (the common entry point's arguments)
 //   noopAsync(): Promise                   a no-op trip through the libuv pool
+//   ceSketch.<isa>(logits, targets: Int32Array, gradOut, classes, labelSmoothing) -> mean loss: the careless
+//                                          softmax cross-entropy (ce_sketch.inl)
 // Each call reads its typed arrays once and returns a double: the same thin layer for every kernel row.
 #include <node_api.h>
 
@@ -17,6 +19,8 @@
 namespace fused_bce {
 double sketchAvx2(const float* x, const uint8_t* y, float* g, size_t n, float a, double s);
 double sketchAvx512(const float* x, const uint8_t* y, float* g, size_t n, float a, double s);
+double ceSketchAvx2(const float* x, const int32_t* y, float* g, size_t rows, size_t classes, float eps);
+double ceSketchAvx512(const float* x, const int32_t* y, float* g, size_t rows, size_t classes, float eps);
 }  // namespace fused_bce
 // The 0.1.0 kernel (kernel_010.cc); its KernelArgs has the same layout as today's.
 extern "C" double fusedBceV010Avx512(const void* args);
@@ -222,6 +226,35 @@ void setFunction(napi_env env, napi_value target, const char* name, napi_callbac
   napi_set_named_property(env, target, name, fn);
 }
 
+using CeSketchRun = double (*)(const float*, const int32_t*, float*, size_t, size_t, float);
+
+// (logits, targets: Int32Array, gradOut, classes, labelSmoothing) -> mean loss: the careless cross-entropy.
+napi_value RunCeSketch(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  void* data;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  const auto run = reinterpret_cast<CeSketchRun>(data);
+  float* logits;
+  int32_t* targets;
+  float* grad;
+  size_t n, rows, nGrad;
+  double classes = 0, eps = 0;
+  if (argc != 5 || !typed(env, argv[0], &logits, &n) || !typed(env, argv[1], &targets, &rows) || !typed(env, argv[2], &grad, &nGrad) ||
+      napi_get_value_double(env, argv[3], &classes) != napi_ok || napi_get_value_double(env, argv[4], &eps) != napi_ok ||
+      classes < 1 || nGrad != n || rows * static_cast<size_t>(classes) != n || rows == 0) {
+    napi_throw_type_error(env, nullptr, "bench: (logits: Float32Array, targets: Int32Array, gradOut: Float32Array, classes: number, eps: number)");
+    return nullptr;
+  }
+  for (size_t r = 0; r < rows; ++r) {
+    if (targets[r] < 0 || static_cast<size_t>(targets[r]) >= static_cast<size_t>(classes)) {
+      napi_throw_range_error(env, nullptr, "bench: a class index out of range");
+      return nullptr;
+    }
+  }
+  return number(env, run(logits, targets, grad, rows, static_cast<size_t>(classes), static_cast<float>(eps)));
+}
+
 const Row kCurrentAvx512{fused_bce::runAvx512, nullptr}, kCurrentAvx2{fused_bce::runAvx2, nullptr},
     kCurrentSse2{fused_bce::runSse2, nullptr}, kCurrentScalar{fused_bce::runScalar, nullptr};
 const Row kV010Avx512{runV010Avx512, nullptr}, kV010Avx2{runV010Avx2, nullptr},
@@ -273,6 +306,11 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_set_named_property(env, kernels, "v010", v010);
   napi_set_named_property(env, kernels, "sketch", sketch);
   napi_set_named_property(env, exports, "kernels", kernels);
+  napi_value ceSketch;
+  napi_create_object(env, &ceSketch);
+  if (avx512) setFunction(env, ceSketch, "avx512", RunCeSketch, reinterpret_cast<void*>(fused_bce::ceSketchAvx512));
+  if (avx2) setFunction(env, ceSketch, "avx2", RunCeSketch, reinterpret_cast<void*>(fused_bce::ceSketchAvx2));
+  napi_set_named_property(env, exports, "ceSketch", ceSketch);
   return exports;
 }
 

@@ -1,4 +1,5 @@
-// The careless float sketch (sketch.inl) for AVX2 and AVX-512: sketchAvx2 / sketchAvx512.
+// The careless float sketches for AVX2 and AVX-512: BCE (sketch.inl: sketchAvx2 / sketchAvx512) and softmax
+// cross-entropy (ce_sketch.inl: ceSketchAvx2 / ceSketchAvx512).
 #include <immintrin.h>
 #include <cmath>
 
@@ -7,6 +8,7 @@
 #include "../../native/isa/begin.h"
 #include "../../native/kernel/vec_avx2.inl"
 #include "sketch.inl"
+#include "ce_sketch.inl"
 namespace fused_bce {
 struct SketchAvx2Ops {
   static FUSED_BCE_INLINE __m256 div(__m256 a, __m256 b) { return _mm256_div_ps(a, b); }
@@ -16,6 +18,9 @@ struct SketchAvx2Ops {
 };
 double sketchAvx2(const float* x, const uint8_t* y, float* g, size_t n, float a, double s) {
   return sketch_avx2::sketchRun<sketch_avx2::Avx2Vec, SketchAvx2Ops>(x, y, g, n, a, s);
+}
+double ceSketchAvx2(const float* x, const int32_t* y, float* g, size_t rows, size_t classes, float eps) {
+  return sketch_avx2::ceSketchRun<sketch_avx2::Avx2Vec, SketchAvx2Ops>(x, y, g, rows, classes, eps);
 }
 }  // namespace fused_bce
 #include "../../native/isa/end.h"
@@ -27,6 +32,7 @@ double sketchAvx2(const float* x, const uint8_t* y, float* g, size_t n, float a,
 #include "../../native/isa/begin.h"
 #include "../../native/kernel/vec_avx512.inl"
 #include "sketch.inl"
+#include "ce_sketch.inl"
 namespace fused_bce {
 struct SketchAvx512Ops {
   static FUSED_BCE_INLINE __m512 div(__m512 a, __m512 b) { return _mm512_div_ps(a, b); }
@@ -36,6 +42,9 @@ struct SketchAvx512Ops {
 };
 double sketchAvx512(const float* x, const uint8_t* y, float* g, size_t n, float a, double s) {
   return sketch_avx512::sketchRun<sketch_avx512::Avx512Vec, SketchAvx512Ops>(x, y, g, n, a, s);
+}
+double ceSketchAvx512(const float* x, const int32_t* y, float* g, size_t rows, size_t classes, float eps) {
+  return sketch_avx512::ceSketchRun<sketch_avx512::Avx512Vec, SketchAvx512Ops>(x, y, g, rows, classes, eps);
 }
 }  // namespace fused_bce
 #include "../../native/isa/end.h"
