@@ -39,6 +39,17 @@ struct CeMath {
     return V::add(e, V::mulUnlessZero(e, lo));
   }
 
+  // e^(x - m) for x <= m or NaN as e + correction, e = e^hi and correction = e lo (0 where e is 0 or x == m):
+  // callers add the correction where it costs no rounding (inside an fma, or in double).
+  static FUSED_BCE_INLINE F expAndCorrection(const Tables& tab, F x, F m, F& correction) {
+    F hi, lo;
+    exactDifference(x, m, hi, lo);
+    const Mask tie = V::eq(x, m);
+    const F e = Math::expNonPositive(tab, V::select(tie, V::set1(0.0f), hi));
+    correction = V::mulUnlessZero(e, V::select(tie, V::set1(0.0f), lo));
+    return e;
+  }
+
   // e^(x - m) for x <= m or NaN; 1 where x == m (also where both are infinite).
   static FUSED_BCE_INLINE F expOfDifference(const Tables& tab, F x, F m) {
     F hi, lo;
@@ -214,7 +225,8 @@ FUSED_BCE_INLINE double indexRowPass(const CeCall& call, const typename BceMath<
   const auto step = [&](const float* xp, const float* wp, float* gp) {
     const F xv = V::load(xp);
     if constexpr (kGrad) {
-      const F e = CeMath<V>::expOfDifference(tab, xv, maxV);
+      F correction;
+      const F e = CeMath<V>::expAndCorrection(tab, xv, maxV, correction);
       F ownV = own;
       if constexpr (kWeighted) {
         // (No smoothing term, no weight: an infinite or NaN weight of another class does not reach the row.)
@@ -223,7 +235,8 @@ FUSED_BCE_INLINE double indexRowPass(const CeCall& call, const typename BceMath<
           ownV = V::select(V::eq(wv, V::set1(0.0f)), V::set1(0.0f), V::mul(wv, own));
         }
       }
-      V::store(gp, V::fms(e, coefP, ownV));
+      // e coefP - own with e's correction folded in before the one rounding of the fma.
+      V::store(gp, V::fma(e, coefP, V::fms(correction, coefP, ownV)));
     }
     if constexpr (kSmoothLoss) {  // w_c -log p_c
       D term = V::dadd(V::dselect(V::eq(xv, maxV), zeroD, V::dsub(maxD, V::widen(xv))), logSumD);
@@ -288,7 +301,9 @@ FUSED_BCE_INLINE double probabilityRowPass(const CeCall& call, const typename Bc
     if constexpr (kWeighted) k = V::dmul(k, V::widen(wv));
     const auto zero = zeroCoefficients<V>(call, tv, wv);
     if constexpr (kGrad) {
-      const D e = V::widen(CeMath<V>::expOfDifference(tab, xv, maxV));
+      F correction;
+      const F eF = CeMath<V>::expAndCorrection(tab, xv, maxV, correction);
+      const D e = V::dadd(V::widen(eF), V::widen(correction));
       V::store(gp, V::narrow(V::dfma(e, coefP, V::dselect(zero, zeroD, V::dmul(k, negScale)))));
     }
     if constexpr (kLoss) {  // k_c -log p_c
@@ -441,6 +456,7 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
   const size_t classes = a.classes;
   alignas(64) float xT[kRowsPerLaneClasses * W];
   alignas(64) float eT[kRowsPerLaneClasses * W];
+  alignas(64) float correctionT[kRowsPerLaneClasses * W];
   alignas(64) float tT[kProbabilities ? kRowsPerLaneClasses * W : 1];
   alignas(64) float targetLane[W], targetCoefficientF[W], rowScaleF[W], ownTargetF[W];
   alignas(64) double targetCoefficient[W], rowScale[W], targetLogit[W], targetOwn[W];
@@ -527,10 +543,12 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
   };
   for (size_t c = 0; c < classes; ++c) {
     const F x = V::load(xT + c * W);
-    const F e = Ce::expOfDifference(tab, x, m);
+    F correction;
+    const F e = Ce::expAndCorrection(tab, x, m, correction);
     V::store(eT + c * W, e);
+    V::store(correctionT + c * W, correction);
     const auto tie = V::eq(x, m);
-    sum = V::dadd(sum, V::widen(V::select(tie, zeroF, e)));
+    sum = V::dadd(sum, V::dadd(V::widen(V::select(tie, zeroF, e)), V::widen(correction)));
     ties = V::add(ties, V::select(tie, oneF, zeroF));
     if constexpr (kProbabilities) coefficientSum = V::dadd(coefficientSum, coefficientsOf(c));
   }
@@ -555,7 +573,7 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
       const auto zero = zeroCoefficients<V>(call, V::load(tT + c * W), V::set1(kWeighted ? a.weight[c] : 1.0f));
       // In double, as the streamed path (a product of a large weight and target with the scale may overflow float).
       if constexpr (kGrad) {
-        const D e = V::widen(V::load(eT + c * W));
+        const D e = V::dadd(V::widen(V::load(eT + c * W)), V::widen(V::load(correctionT + c * W)));
         V::store(eT + c * W, V::narrow(V::dfma(e, coefficientPD, V::dselect(zero, zeroD, V::dmul(k, negScale)))));
       }
       if (smoothLoss) {
@@ -574,7 +592,9 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
         distanceSum = V::dadd(distanceSum, negLogP);
       }
     }
-    if constexpr (kGrad && !kProbabilities) V::store(eT + c * W, V::fms(V::load(eT + c * W), coefficientP, own));
+    if constexpr (kGrad && !kProbabilities) {
+      V::store(eT + c * W, V::fma(V::load(eT + c * W), coefficientP, V::fms(V::load(correctionT + c * W), coefficientP, own)));
+    }
   }
   if (call.wantLoss) {
     D loss;

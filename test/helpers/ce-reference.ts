@@ -12,10 +12,22 @@ export function ceRowReference(
   weight: ArrayLike<number> | null,
 ): CeRowReference {
   let max = -Infinity;
-  for (let c = 0; c < classes; c++) if (x[c] > max) max = x[c];
-  let sum = 0;
-  for (let c = 0; c < classes; c++) sum += x[c] === max ? 1 : Math.exp(x[c] - max);
-  const logSum = Math.log(sum);
+  let maxAt = 0;
+  for (let c = 0; c < classes; c++) {
+    if (x[c] > max) {
+      max = x[c];
+      maxAt = c;
+    }
+  }
+  // The sum of e^(x - max) over every class but one maximal one: log1p of it keeps a confident row's tiny loss.
+  // (x - max is exact in float64; a row with a NaN is NaN.)
+  let others = 0;
+  for (let c = 0; c < classes; c++) {
+    if (Number.isNaN(x[c])) others = NaN;
+    else if (c !== maxAt) others += x[c] === max ? 1 : Math.exp(x[c] - max);
+  }
+  const sum = max === -Infinity ? NaN : 1 + others;
+  const logSum = max === -Infinity ? NaN : Math.log1p(others);
   const coefficient = new Float64Array(classes);
   let total = 0;
   for (let c = 0; c < classes; c++) {
