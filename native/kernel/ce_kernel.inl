@@ -362,13 +362,21 @@ inline void gradientWithExtremeScale(const CeCall& call, const float* x, const f
                                      float rowMax, double others, double total, double rowScale, float* grad) {
   const CeKernelArgs& a = *call.args;
   const double invDenominator = 1.0 / (1.0 + others);
+  const auto probabilityCoefficient = [&](size_t c) {
+    const double w = a.weight != nullptr ? static_cast<double>(a.weight[c]) : 1.0;
+    return w * (static_cast<double>(t[c * stride]) * (1.0 - call.eps) + call.smoothPerClass);
+  };
+  if (t != nullptr) {  // K as the sum of exactly the coefficients below, as the TypeScript kernel forms it
+    total = 0;
+    for (size_t c = 0; c < a.classes; ++c) total += probabilityCoefficient(c);
+  }
   for (size_t c = 0; c < a.classes; ++c) {
     const float xc = x[c * stride];
     const double p = (xc == rowMax ? 1.0 : std::exp(static_cast<double>(xc) - static_cast<double>(rowMax))) * invDenominator;
     const double w = a.weight != nullptr ? static_cast<double>(a.weight[c]) : 1.0;
     double coefficient;
     if (t != nullptr) {
-      coefficient = w * (static_cast<double>(t[c * stride]) * (1.0 - call.eps) + call.smoothPerClass);
+      coefficient = probabilityCoefficient(c);
     } else {
       coefficient = (static_cast<int64_t>(c) == target ? (1.0 - call.eps) * w : 0.0) + (call.eps == 0 ? 0.0 : call.smoothPerClass * w);
     }
