@@ -1,7 +1,13 @@
-// A one-hidden-layer MLP (FEATURES -> hidden ReLU -> LABELS logits) with Adam, written out by hand: the loss
-// and its gradient with respect to the logits come from fused-bce's BCEWithLogitsLoss, the rest is here.
-import { BCEWithLogitsLoss } from '../src/index';
+// A one-hidden-layer MLP (inputs -> hidden ReLU -> outputs logits) with Adam, written out by hand: the loss and its
+// gradient with respect to the logits come from a fused-bce loss object (BCEWithLogitsLoss for the multi-label
+// experiment, CrossEntropyLoss for MNIST), the rest is here.
 import { standardNormal, uniformGenerator } from './random';
+
+/** What a training step needs of a loss object: forward() keeps the gradient that backward() returns. */
+export interface FusedLoss<T> {
+  forward(logits: Float32Array, targets: T): number;
+  backward(): Float32Array;
+}
 
 class Param {
   readonly value: Float32Array;
@@ -69,7 +75,7 @@ export class Mlp {
   }
 
   /** One training step on a batch: forward, fused loss and gradient, backward, Adam. Returns the loss. */
-  trainStep(x: Float32Array, labels: Uint8Array, rows: number, loss: BCEWithLogitsLoss, lr: number): number {
+  trainStep<T>(x: Float32Array, labels: T, rows: number, loss: FusedLoss<T>, lr: number): number {
     const { inputs, hiddenSize: h, outputs } = this;
     const logits = this.forward(x, rows);
     const value = loss.forward(logits, labels);

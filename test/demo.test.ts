@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runExperiment } from '../demo/experiment';
 import { renderDemoChart } from '../demo/chart';
+import { renderMnistChart, runMnist } from '../demo/mnist';
 
 test('demo (small): training works and smoothing lifts predictions from 0 towards a', () => {
   const [plain, smoothed] = runExperiment({ trainSize: 3000, testSize: 1000, epochs: 6 });
@@ -21,4 +22,20 @@ test('demo (small): training works and smoothing lifts predictions from 0 toward
   const svg = renderDemoChart([plain, smoothed], 'demo');
   assert.match(svg, /^<svg[\s\S]*<\/svg>\n$/);
   assert.equal((svg.match(/<polyline/g) ?? []).length, 4, 'two histograms and two AUC curves');
+});
+
+test('demo (small): MNIST with label noise trains with CrossEntropyLoss, and smoothing lowers the top confidences', () => {
+  const [plain, smoothed] = runMnist({ trainPerDigit: 100, epochs: 3 });
+  for (const r of [plain, smoothed]) {
+    const first = r.epochs[0];
+    const last = r.epochs[r.epochs.length - 1];
+    assert.ok(last.trainLoss < first.trainLoss, `eps=${r.labelSmoothing}: train loss ${first.trainLoss} -> ${last.trainLoss}`);
+    assert.ok(last.testAccuracy > 0.6, `eps=${r.labelSmoothing}: test accuracy ${last.testAccuracy}`);
+    assert.equal(r.reliability.reduce((s, b) => s + b.count, 0), r.confidences.length, 'every test digit in a reliability bin');
+  }
+  assert.equal(smoothed.labelSmoothing, 0.1);
+  // With eps = 0.1 the target itself is 0.91: no confidence needs to pass it, where eps = 0 pushes towards 1.
+  assert.ok(Math.max(...smoothed.confidences) < Math.max(...plain.confidences), 'the largest confidence falls');
+  const svg = renderMnistChart([plain, smoothed], 'mnist');
+  assert.equal((svg.match(/<polyline/g) ?? []).length, 4, 'two histograms and two reliability curves');
 });
