@@ -176,6 +176,12 @@ FUSED_BCE_INLINE RowStats onlinePass(const CeCall& call, const typename BceMath<
   F mA = V::set1(-portable::kInfinity), mB = mA;
   D sA = V::dset1(0.0), sB = sA, kSum = sA;
   const D keep = V::dset1(1.0 - call.eps), spread = V::dset1(call.smoothPerClass);
+  // (At an offset into t and w: no pointer is formed from an absent array.)
+  const auto coefficientsAt = [&](size_t at) {
+    D k = V::dfma(V::widen(V::load(t + at)), keep, spread);
+    if constexpr (kWeighted) k = V::dmul(k, V::widen(V::load(w + at)));
+    return k;
+  };
   const auto coefficients = [&](const float* tp, const float* wp) {
     D k = V::dfma(V::widen(V::load(tp)), keep, spread);
     if constexpr (kWeighted) k = V::dmul(k, V::widen(V::load(wp)));
@@ -185,11 +191,11 @@ FUSED_BCE_INLINE RowStats onlinePass(const CeCall& call, const typename BceMath<
   for (; i + 2 * W <= classes; i += 2 * W) {
     Ce::onlineStep(tab, V::load(x + i), mA, sA);
     Ce::onlineStep(tab, V::load(x + i + W), mB, sB);
-    if constexpr (kProbabilities) kSum = V::dadd(kSum, V::dadd(coefficients(t + i, w + i), coefficients(t + i + W, w + i + W)));
+    if constexpr (kProbabilities) kSum = V::dadd(kSum, V::dadd(coefficientsAt(i), coefficientsAt(i + W)));
   }
   for (; i + W <= classes; i += W) {
     Ce::onlineStep(tab, V::load(x + i), mA, sA);
-    if constexpr (kProbabilities) kSum = V::dadd(kSum, coefficients(t + i, w + i));
+    if constexpr (kProbabilities) kSum = V::dadd(kSum, coefficientsAt(i));
   }
   if (i < classes) {  // padded with -inf logits; the padding's coefficients are masked out
     alignas(64) float xs[W], ts[W], ws[W];
@@ -248,7 +254,7 @@ FUSED_BCE_INLINE double indexRowPass(const CeCall& call, const typename BceMath<
     }
   };
   size_t i = 0;
-  for (; i + W <= classes; i += W) step(x + i, kWeighted ? w + i : nullptr, grad + i);
+  for (; i + W <= classes; i += W) step(x + i, kWeighted ? w + i : nullptr, kGrad ? grad + i : nullptr);
   if (i < classes) {  // padded with the max and weight 0; only real lanes are copied out or counted
     alignas(64) float xs[W], ws[W], gs[W];
     for (size_t l = 0; l < W; ++l) {
@@ -312,7 +318,7 @@ FUSED_BCE_INLINE double probabilityRowPass(const CeCall& call, const typename Bc
     }
   };
   size_t i = 0;
-  for (; i + W <= classes; i += W) step(x + i, t + i, kWeighted ? w + i : nullptr, grad + i);
+  for (; i + W <= classes; i += W) step(x + i, t + i, kWeighted ? w + i : nullptr, kGrad ? grad + i : nullptr);
   if (i < classes) {  // padded with the max and zeros; only real lanes are copied out or counted
     alignas(64) float xs[W], ts[W], ws[W], gs[W];
     for (size_t l = 0; l < W; ++l) {
@@ -483,11 +489,12 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
     }
   } else {
     for (size_t l = 0; l < W; ++l) {
-      const float* x = a.logits + (firstRow + l) * classes;
-      for (size_t c = 0; c < classes; ++c) xT[c * W + l] = l < count ? x[c] : 0.0f;
+      // (The rows past the call's end are zeros; no pointer is formed beyond its arrays.)
+      const float* x = l < count ? a.logits + (firstRow + l) * classes : nullptr;
+      for (size_t c = 0; c < classes; ++c) xT[c * W + l] = x != nullptr ? x[c] : 0.0f;
       if constexpr (kProbabilities) {
-        const float* t = a.probabilities + (firstRow + l) * classes;
-        for (size_t c = 0; c < classes; ++c) tT[c * W + l] = l < count ? t[c] : 0.0f;
+        const float* t = l < count ? a.probabilities + (firstRow + l) * classes : nullptr;
+        for (size_t c = 0; c < classes; ++c) tT[c * W + l] = t != nullptr ? t[c] : 0.0f;
       }
     }
   }
