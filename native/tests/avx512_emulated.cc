@@ -110,5 +110,6 @@ inline simde__m512 emulatedCvtepi32Ps(simde__m512i a) {
 
 namespace fused_bce {
 double runAvx512Emulated(const KernelArgs& args) { return avx512emulated::runKernel<avx512emulated::Avx512Vec>(args); }
+double runCeAvx512Emulated(const CeKernelArgs& args) { return avx512emulated::runCeKernel<avx512emulated::Avx512Vec>(args); }
 }  // namespace fused_bce
 #include "../isa/end.h"

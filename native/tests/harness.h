@@ -34,6 +34,7 @@ struct Failures {
 }  // namespace fused_bce_test
 namespace fused_bce {
 double runAvx512Emulated(const KernelArgs& args);  // avx512_emulated.cc
+double runCeAvx512Emulated(const CeKernelArgs& args);
 }  // namespace fused_bce
 namespace fused_bce_test {
 #endif
@@ -47,7 +48,7 @@ inline std::vector<fused_bce::IsaEntry> isasToTest() {
   std::vector<fused_bce::IsaEntry> result;
 #if defined(FUSED_BCE_AVX512_EMULATED)
   if (only == nullptr || *only == 0 || std::strcmp(only, "avx512-emulated") == 0) {
-    result.push_back({fused_bce::Isa::Avx512, "avx512-emulated", fused_bce::runAvx512Emulated});
+    result.push_back({fused_bce::Isa::Avx512, "avx512-emulated", fused_bce::runAvx512Emulated, fused_bce::runCeAvx512Emulated});
   }
 #endif
   for (size_t i = 0; i < count; ++i) {
