@@ -77,8 +77,8 @@ const bandwidthBaseline = benchAddon ? benchAddon.bandwidthBaseline : null;
 
 /**
  * A tfjs training step as a trainer writes it: a Dense 64-32-C model (ReLU, logits out), Adam, and
- * optimizer.minimize over the loss, with either tf.losses.sigmoidCrossEntropy or fused-bce/tfjs's drop-in, on a
- * fixed batch of B rows. Both models start from the same weights. Returns { step(), dispose() }.
+ * optimizer.minimize over the loss, on a fixed batch of B rows: lossKind 'tfjs' (tf.losses.sigmoidCrossEntropy)
+ * or 'fused' (fused-bce/tfjs's drop-in), 'tfjs-softmax' or 'fused-softmax' (the softmax ones, one-hot labels). Both models start from the same weights. Returns { step(), dispose() }.
  */
 function tfjsTrainer(B, C, lossKind, seed) {
   const fusedTfjs = require('../dist/tfjs.js');
@@ -88,7 +88,12 @@ function tfjsTrainer(B, C, lossKind, seed) {
     return s / 4294967296;
   };
   const xData = Float32Array.from({ length: B * 64 }, () => random() * 2 - 1);
+  const softmax = lossKind === 'fused-softmax' || lossKind === 'tfjs-softmax';
   const yData = Float32Array.from({ length: B * C }, () => (random() < 0.1 ? 1 : 0));
+  if (softmax) {  // one-hot rows
+    yData.fill(0);
+    for (let r = 0; r < B; r++) yData[r * C + Math.floor(random() * C)] = 1;
+  }
   const x = tf.tensor2d(xData, [B, 64]);
   const labels = tf.tensor2d(yData, [B, C]);
   const model = tf.sequential({
@@ -98,9 +103,13 @@ function tfjsTrainer(B, C, lossKind, seed) {
     ],
   });
   const optimizer = tf.train.adam(1e-3);
-  const loss = lossKind === 'fused'
-    ? () => fusedTfjs.sigmoidCrossEntropy(labels, model.predict(x), { labelSmoothing: 0.1 })
-    : () => tf.losses.sigmoidCrossEntropy(labels, model.predict(x), undefined, 0.1);
+  const losses = {
+    fused: () => fusedTfjs.sigmoidCrossEntropy(labels, model.predict(x), { labelSmoothing: 0.1 }),
+    tfjs: () => tf.losses.sigmoidCrossEntropy(labels, model.predict(x), undefined, 0.1),
+    'fused-softmax': () => fusedTfjs.softmaxCrossEntropy(labels, model.predict(x), { labelSmoothing: 0.1 }),
+    'tfjs-softmax': () => tf.losses.softmaxCrossEntropy(labels, model.predict(x), undefined, 0.1),
+  };
+  const loss = losses[lossKind];
   return {
     step: () => {
       const value = optimizer.minimize(loss, true);
