@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as api from '../src/index';
 import { availableBackends, useBackend } from '../src/index';
 import { rng } from './helpers/reference';
-import { GetterError, arrayArg, cloneCase, describeCase, flatten, floats, isOurError, pick, snapshot, unchanged } from './helpers/fuzz';
+import { GetterError, arrayArg, flatten, floats, fuzzAgainstJs, isOurError, pick } from './helpers/fuzz';
 import type { Case, Random } from './helpers/fuzz';
 import { ceRowReference } from './helpers/ce-reference';
 
@@ -154,61 +154,10 @@ function agree(a: number, b: number, magnitude: number): boolean {
 }
 
 for (const b of availableBackends().filter((x) => x.name !== 'js')) {
-  test(`fuzz: softmax cross-entropy on ${b.name}/${b.isa} agrees with js or throws a clear TypeError/RangeError (${RUNS} cases)`, async () => {
-    const random = rng(SEED + (b.isa?.length ?? 0));
-    let succeeded = 0;
-    let rejected = 0;
-    try {
-      for (let k = 0; k < RUNS; k++) {
-        const entry = pick(random, ENTRIES);
-        const c = makeCase(random);
-        let jsResult: unknown;
-        let jsError: unknown;
-        if (!c.hostile) {
-          useBackend('js');
-          try {
-            jsResult = await call(entry, cloneCase(c));
-          } catch (err) {
-            jsError = err;
-          }
-        }
-        useBackend(b.name, b.isa ?? undefined);
-        const inputs = c.hostile ? c : cloneCase(c);
-        const shot = snapshot(c);
-        const before = c.hostile ? '' : describeCase(c);
-        let result: unknown;
-        let error: unknown;
-        try {
-          result = await call(entry, c);
-        } catch (err) {
-          error = err;
-        }
-        const where = `case ${k} (${entry}, seed ${SEED})`;
-        if (error !== undefined) {
-          rejected++;
-          if (!(error instanceof GetterError)) assert.ok(isOurError(error), `${where}: ${String(error)} is not a fused-bce TypeError/RangeError`);
-          assert.ok(unchanged(shot), `${where}: an output was written before the error ${String(error)}`);
-          if (!c.hostile) {
-            if (jsError === undefined) assert.fail(`${where}: ${b.name} threw ${String(error)}, js did not\n${before}`);
-            assert.equal((error as Error).message, (jsError as Error).message, `${where}: the same message as js`);
-          }
-          continue;
-        }
-        succeeded++;
-        if (c.hostile) continue;
-        if (jsError !== undefined) assert.fail(`${where}: js threw ${String(jsError)}, ${b.name} did not\n${before}`);
-        const [got, expected] = [flatten(result), flatten(jsResult)];
-        assert.equal(got.length, expected.length, `${where}: result shapes differ`);
-        const magnitude = magnitudes(entry, inputs, result);
-        for (let i = 0; i < got.length; i++) {
-          if (!agree(got[i], expected[i], magnitude[i])) assert.fail(`${where}: value ${i}: ${b.name} ${got[i]} vs js ${expected[i]}\n${before}`);
-        }
-      }
-    } finally {
-      useBackend('auto');
-    }
-    assert.ok(succeeded > RUNS / 10 && rejected > RUNS / 10, `both outcomes are exercised: ${succeeded} succeeded, ${rejected} rejected`);
-  });
+  test(`fuzz: softmax cross-entropy on ${b.name}/${b.isa} agrees with js or throws a clear TypeError/RangeError (${RUNS} cases)`, () => fuzzAgainstJs({
+    backend: b, runs: RUNS, seed: SEED + (b.isa?.length ?? 0), entries: ENTRIES, makeCase, call, magnitudes, agree,
+    sameMessage: true, useBackend, rng,
+  }));
 }
 
 test(`fuzz: the raw native cross-entropy binding throws TypeError/RangeError or succeeds (${RUNS * 2} calls)`, { skip: !availableBackends().some((x) => x.name === 'native') && 'no native build' }, async () => {

@@ -1,6 +1,7 @@
 // What the bad-input fuzz suites share (test/fuzz-inputs.test.ts for BCE, test/fuzz-ce.test.ts for softmax
 // cross-entropy): random typed arrays right and wrong, copies that keep aliasing, snapshots of every array a case
-// reaches, and the test of an error's kind.
+// reaches, the test of an error's kind, and the loop that holds a backend to js (fuzzAgainstJs).
+import assert from 'node:assert/strict';
 
 export class GetterError extends Error {}
 
@@ -133,4 +134,84 @@ export function describeCase(c: Case): string {
 
 export function isOurError(err: unknown): boolean {
   return (err instanceof TypeError || err instanceof RangeError) && /^fused-bce: /.test(err.message);
+}
+
+/** What one fuzz suite supplies to fuzzAgainstJs. */
+export interface FuzzSuite<E, M> {
+  /** The backend under test (selected with useBackend for its calls, js for the reference). */
+  backend: { name: 'js' | 'native' | 'wasm'; isa: string | null };
+  runs: number;
+  seed: number;
+  entries: readonly E[];
+  makeCase(random: Random): Case;
+  call(entry: E, c: Case): Promise<unknown>;
+  /** The scale of each value of a successful call (flatten() order), and whether two values agree at it. */
+  magnitudes(entry: E, c: Case, result: unknown): M[];
+  agree(a: number, b: number, scale: M): boolean;
+  /** Whether a rejection must carry js's message too (not only its kind). */
+  sameMessage: boolean;
+  useBackend(name: 'js' | 'native' | 'wasm' | 'auto', isa?: string): unknown;
+  rng(seed: number): Random;
+}
+
+/**
+ * The bad-input fuzz loop: each case runs on js (on copies) and on the backend; the backend must agree with js or
+ * throw a fused-bce TypeError/RangeError where js throws, with no output written. Both outcomes must be exercised.
+ */
+export async function fuzzAgainstJs<E, M>(s: FuzzSuite<E, M>): Promise<void> {
+  const random = s.rng(s.seed);
+  const b = s.backend;
+  let succeeded = 0;
+  let rejected = 0;
+  try {
+    for (let k = 0; k < s.runs; k++) {
+      const entry = pick(random, s.entries);
+      const c = s.makeCase(random);
+      let jsResult: unknown;
+      let jsError: unknown;
+      if (!c.hostile) {
+        // Hostile getters act on the originals: those cases are only checked for the kind of outcome.
+        s.useBackend('js');
+        try {
+          jsResult = await s.call(entry, cloneCase(c));
+        } catch (err) {
+          jsError = err;
+        }
+      }
+      s.useBackend(b.name, b.isa ?? undefined);
+      const inputs = c.hostile ? c : cloneCase(c); // (an in-place gradient overwrites the logits)
+      const shot = snapshot(c);
+      const before = c.hostile ? '' : describeCase(c); // outputs may alias inputs: describe them before the call
+      let result: unknown;
+      let error: unknown;
+      try {
+        result = await s.call(entry, c);
+      } catch (err) {
+        error = err;
+      }
+      const where = `case ${k} (${String(entry)}, seed ${s.seed})`;
+      if (error !== undefined) {
+        rejected++;
+        if (!(error instanceof GetterError)) assert.ok(isOurError(error), `${where}: ${String(error)} is not a fused-bce TypeError/RangeError`);
+        assert.ok(unchanged(shot), `${where}: an output was written before the error ${String(error)}`);
+        if (!c.hostile) {
+          if (jsError === undefined) assert.fail(`${where}: ${b.name} threw ${String(error)}, js did not\n${before}`);
+          if (s.sameMessage) assert.equal((error as Error).message, (jsError as Error).message, `${where}: the same message as js`);
+        }
+        continue;
+      }
+      succeeded++;
+      if (c.hostile) continue;
+      if (jsError !== undefined) assert.fail(`${where}: js threw ${String(jsError)}, ${b.name} did not\n${before}`);
+      const [got, expected] = [flatten(result), flatten(jsResult)];
+      assert.equal(got.length, expected.length, `${where}: result shapes differ`);
+      const scale = s.magnitudes(entry, inputs, result);
+      for (let i = 0; i < got.length; i++) {
+        if (!s.agree(got[i], expected[i], scale[i])) assert.fail(`${where}: value ${i}: ${b.name} ${got[i]} vs js ${expected[i]}\n${before}`);
+      }
+    }
+  } finally {
+    s.useBackend('auto');
+  }
+  assert.ok(succeeded > s.runs / 10 && rejected > s.runs / 10, `both outcomes are exercised: ${succeeded} succeeded, ${rejected} rejected`);
 }
