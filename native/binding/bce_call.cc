@@ -46,6 +46,23 @@ bool checkCall(napi_env env, const CallViews& in, Call* call) {
     return false;
   }
 
+  const double focalGamma = params[kFocalGamma], focalAlpha = params[kFocalAlpha];
+  if (!(focalGamma == -1 || (focalGamma >= 0 && focalGamma <= 1e300))) {
+    throwError(env, true, "fused-bce: native: params[focalGamma] must be -1 (no focal term) or a finite number >= 0");
+    return false;
+  }
+  if (!(focalAlpha == -1 || (focalAlpha >= 0 && focalAlpha <= 1))) {
+    throwError(env, true, "fused-bce: native: params[focalAlpha] must be -1 (no alpha) or in [0, 1]");
+    return false;
+  }
+  // The focal loss is defined for targets in [0, 1]: both smoothed hard labels must be (float targets outside
+  // give NaN for their element).
+  const double smoothedOne = params[kSmoothScale] + params[kSmoothShift], smoothedZero = params[kSmoothShift];
+  if (focalGamma != -1 && !(smoothedOne >= 0 && smoothedOne <= 1 && smoothedZero >= 0 && smoothedZero <= 1)) {
+    throwError(env, true, "fused-bce: native: with the focal term, the smoothed labels must be in [0, 1]");
+    return false;
+  }
+
   KernelArgs& args = call->args;
   args.logits = static_cast<const float*>(logits.data);
   if (targets.type == napi_uint8_array) {
@@ -74,6 +91,8 @@ bool checkCall(napi_env env, const CallViews& in, Call* call) {
   args.gradScale = params[kGradScale];
   args.gradOutput = gradOutput.present ? static_cast<const float*>(gradOutput.data) : nullptr;
   args.wantLossSum = common.wantLossSum;
+  args.focalGamma = focalGamma;
+  args.focalAlpha = focalGamma == -1 ? -1 : focalAlpha;
   // An empty posWeight/weight (n = 0) has no data pointer; the kernel returns before reading it.
   call->params = params;
   call->threads = common.threads;

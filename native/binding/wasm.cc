@@ -40,6 +40,8 @@ extern "C" __attribute__((export_name("run"))) FUSED_BCE_WASM_RUN_RETURNS fusedB
   a.gradScale = gradScale;
   a.gradOutput = gradOutput;
   a.wantLossSum = wantLossSum != 0;
+  a.focalGamma = focalGamma;
+  a.focalAlpha = focalAlpha;
   return fused_bce::runWasm(a);
 }
 

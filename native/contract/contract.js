@@ -13,6 +13,8 @@ module.exports = {
     { name: 'gradScale', doc: "The scalar upstream gradient, divided by n for reduction 'mean'." },
     { name: 'threads', doc: 'Threads for the pass: 0 = auto, else 1 to maxThreads.' },
     { name: 'wantLossSum', doc: '1 to compute the float64 loss sum, 0 not to.' },
+    { name: 'focalGamma', doc: "The focal loss's gamma (>= 0, finite), or -1 for plain BCE." },
+    { name: 'focalAlpha', doc: "The focal loss's alpha in [0, 1], or -1 for no alpha weighting." },
     { name: 'lossSum', out: true, doc: 'The float64 loss sum, when wantLossSum is 1.' },
     {
       name: 'invalidLabelAt', out: true,
@@ -90,6 +92,7 @@ module.exports = {
         ['posWeight', 'const float*'], ['weight', 'const float*'], ['weightPerElement', 'int'], ['n', 'size_t'],
         ['classes', 'size_t'], ['smoothScale', 'double'], ['smoothShift', 'double'], ['lossOut', 'float*'],
         ['gradOut', 'float*'], ['gradScale', 'double'], ['gradOutput', 'const float*'], ['wantLossSum', 'int'],
+        ['focalGamma', 'double'], ['focalAlpha', 'double'],
       ],
     },
     ceRun: {

@@ -34,6 +34,16 @@ alignas(64) constexpr float kExp2TableLessIndex[16] = {
     0x1.ea09e6p-1f, 0x1.ea1148p-1f, 0x1.eace54p-1f, 0x1.ec4918p-1f,
     0x1.ee89fap-1f, 0x1.f199bep-1f, 0x1.f5818ep-1f, 0x1.fa4afap-1f,
 };
+// 2^(j/16) - kExp2Table[j] rounded to float: the pair is 2^(j/16) within 1.48e-15 relative.
+alignas(64) constexpr float kExp2TableLo[16] = {
+    0x0p+0f, 0x1.9f3122p-25f, -0x1.c15742p-27f, 0x1.ceac48p-25f,
+    0x1.4636e2p-25f, 0x1.824684p-25f, -0x1.593abcp-25f, -0x1.5bd5ecp-27f,
+    0x1.9fcef4p-26f, -0x1.829fdp-25f, 0x1.15506ep-27f, 0x1.51f848p-27f,
+    -0x1.a94b14p-26f, -0x1.3d56b2p-27f, -0x1.822dbcp-27f, 0x1.52486cp-27f,
+};
+// ln2/16 as hi + lo doubles (the double exp's reduction).
+constexpr double kLn2Over16HiD = 0x1.62e42fefa39efp-5;
+constexpr double kLn2Over16LoD = 0x1.abc9e3b39803fp-60;
 // e^t is subnormal below this t (k < -2000): there the exponent can no longer be added to the bits.
 constexpr float kExpNormalLimit = -0x1.5ap+6f;  // -86.5
 

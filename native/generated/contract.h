@@ -14,14 +14,16 @@ enum Param : int {
   kGradScale = 3,  // The scalar upstream gradient, divided by n for reduction 'mean'.
   kThreads = 4,  // Threads for the pass: 0 = auto, else 1 to maxThreads.
   kWantLossSum = 5,  // 1 to compute the float64 loss sum, 0 not to.
-  kLossSum = 6,  // (out) The float64 loss sum, when wantLossSum is 1.
-  kInvalidLabelAt = 7,  // (out) Where the pass refused a Uint8 label other than 0 or 1 (it then writes nothing and throws); -1 otherwise.
-  kParamCount = 8,
+  kFocalGamma = 6,  // The focal loss's gamma (>= 0, finite), or -1 for plain BCE.
+  kFocalAlpha = 7,  // The focal loss's alpha in [0, 1], or -1 for no alpha weighting.
+  kLossSum = 8,  // (out) The float64 loss sum, when wantLossSum is 1.
+  kInvalidLabelAt = 9,  // (out) Where the pass refused a Uint8 label other than 0 or 1 (it then writes nothing and throws); -1 otherwise.
+  kParamCount = 10,
 };
 
 // The slots' names, in slot order (the binding reports them, so that a test can hold a built binary against
 // this header).
-constexpr const char* kParamNames[kParamCount] = {"classes", "smoothScale", "smoothShift", "gradScale", "threads", "wantLossSum", "lossSum", "invalidLabelAt"};
+constexpr const char* kParamNames[kParamCount] = {"classes", "smoothScale", "smoothShift", "gradScale", "threads", "wantLossSum", "focalGamma", "focalAlpha", "lossSum", "invalidLabelAt"};
 
 // Slots of the softmax cross-entropy pass's parameter block (a Float64Array).
 enum CeParam : int {
@@ -98,7 +100,7 @@ constexpr char kInvalidClassIndexFormat[] = "fused-bce: %s: targets[%zu] is %lld
 #define FUSED_BCE_WASM_BUFFER_PARAMS size_t bytes
 #define FUSED_BCE_WASM_BUFFER_RETURNS void*
 // wasm export "run": One kernel pass over arrays in linear memory (pointers, 0 for an absent array); returns the loss sum.
-#define FUSED_BCE_WASM_RUN_PARAMS const float* logits, const float* targetsF32, const uint8_t* targetsU8, const float* posWeight, const float* weight, int weightPerElement, size_t n, size_t classes, double smoothScale, double smoothShift, float* lossOut, float* gradOut, double gradScale, const float* gradOutput, int wantLossSum
+#define FUSED_BCE_WASM_RUN_PARAMS const float* logits, const float* targetsF32, const uint8_t* targetsU8, const float* posWeight, const float* weight, int weightPerElement, size_t n, size_t classes, double smoothScale, double smoothShift, float* lossOut, float* gradOut, double gradScale, const float* gradOutput, int wantLossSum, double focalGamma, double focalAlpha
 #define FUSED_BCE_WASM_RUN_RETURNS double
 // wasm export "ceRun": One softmax cross-entropy pass over arrays in linear memory (indices checked by the caller); returns the loss sum.
 #define FUSED_BCE_WASM_CERUN_PARAMS const float* logits, const int32_t* indicesI32, const uint16_t* indicesU16, const uint8_t* indicesU8, const float* probabilities, const float* weight, size_t rows, size_t classes, double labelSmoothing, double ignoreIndex, double weightTotal, float* lossOut, float* gradOut, double gradScale, const float* gradOutput, int wantLossSum

@@ -29,6 +29,7 @@ enum class Path {
   kFast,          // unweighted, a scalar upstream gradient
   kPreciseGrad,   // unweighted, with a per-element upstream gradient or an extreme scale: the gradient in double
   kPrecise,       // posWeight or weight, or Uint8 labels whose smoothed values leave [0, 1]: everything in double
+  kFocal,         // the focal loss (focal_kernel.inl): everything from e^-|x| on in double
 };
 
 // Where a span's operands are, indexed from the span start: pointers, or constants for absent parameters.
@@ -47,9 +48,13 @@ struct SpanStreams {
 };
 
 template <class V>
+struct FocalConstants;  // focal_kernel.inl
+
+template <class V>
 struct Constants {
   using F = typename V::F;
   using D = typename V::D;
+  const FocalConstants<V>* focal = nullptr;  // set for Path::kFocal
   F scaleHi, scaleLo, shiftHi, shiftLo, one, zero, negOne, gradScaleHi, gradScaleLo;
   F smoothedOne, smoothedZero, negSmoothedOne, negSmoothedZero;  // y' of the labels 1 and 0, correctly rounded
   D scaleD, shiftD, gradScaleD, oneD, zeroD;                      // the precise path's
@@ -242,10 +247,15 @@ FUSED_BCE_INLINE void preciseStreamVector(const SpanStreams& s, size_t i, const 
   if constexpr (kGrad) V::store(s.gradOut + i, r.grad);
 }
 
+template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
+void focalVector(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
+                 const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid);  // focal_kernel.inl
+
 template <class V, Path kPath, bool kU8, bool kLoss, bool kGrad, bool kTail>
 FUSED_BCE_INLINE void vectorStep(const SpanStreams& s, size_t i, const Constants<V>& c,
                                  const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid) {
-  if constexpr (kPath == Path::kPrecise) preciseStreamVector<V, kU8, kLoss, kGrad, kTail>(s, i, c, tab, acc, valid);
+  if constexpr (kPath == Path::kFocal) focalVector<V, kU8, kLoss, kGrad, kTail>(s, i, *c.focal, c, tab, acc, valid);
+  else if constexpr (kPath == Path::kPrecise) preciseStreamVector<V, kU8, kLoss, kGrad, kTail>(s, i, c, tab, acc, valid);
   else fastVector<V, kPath == Path::kPreciseGrad, kU8, kLoss, kGrad, kTail>(s, i, c, tab, acc, valid);
 }
 
@@ -292,7 +302,7 @@ double runSpan(const SpanStreams& s, size_t n, const Constants<V>& c, const type
   constexpr size_t W = V::kWidth;
   typename V::Acc acc;
   size_t i = 0;
-  if constexpr (V::kExpFirst && kPath != Path::kPrecise) {
+  if constexpr (V::kExpFirst && (kPath == Path::kFast || kPath == Path::kPreciseGrad)) {
     alignas(64) float expFirst[kExpChunkFloats];
     const size_t whole = n - n % W;
     while (i < whole) {
@@ -321,7 +331,7 @@ double runAll(const KernelArgs& a) {
   const size_t n = a.n;
   const size_t classes = a.classes;
   const bool weighted = a.posWeight != nullptr || a.weight != nullptr;
-  const Path path = weighted || (kU8 ? !hardLabelsInUnit(a) : !floatTargetsFitFastPath(a)) ? Path::kPrecise
+  const Path path = isFocal(a) ? Path::kFocal : weighted || (kU8 ? !hardLabelsInUnit(a) : !floatTargetsFitFastPath(a)) ? Path::kPrecise
                     : a.gradOutput != nullptr || !gradScaleFitsFloatPair(a.gradScale) ? Path::kPreciseGrad
                                                                                       : Path::kFast;
   const bool perClassPosWeight = a.posWeight != nullptr && classes > 1;
@@ -346,7 +356,9 @@ double runAll(const KernelArgs& a) {
   }
   const bool inPlaceSum = kLoss && kGrad && a.wantLossSum && a.gradOut == a.logits;
   alignas(64) float savedLogits[kSpanFloats];
-  const Constants<V> c(a);
+  Constants<V> c(a);
+  const FocalConstants<V> focal(a);
+  c.focal = &focal;
   const typename BceMath<V>::Tables tab;
 
   double sum = 0;
@@ -363,6 +375,7 @@ double runAll(const KernelArgs& a) {
     s.gradOut = range.gradOut;
     const auto runThis = [&](const SpanStreams& streams, auto loss, auto grad) {
       constexpr bool kL = decltype(loss)::value, kG = decltype(grad)::value;
+      if (path == Path::kFocal) return runSpan<V, Path::kFocal, kU8, kL, kG>(streams, end - begin, c, tab);
       if (path == Path::kPrecise) return runSpan<V, Path::kPrecise, kU8, kL, kG>(streams, end - begin, c, tab);
       if (kG && path == Path::kPreciseGrad) return runSpan<V, Path::kPreciseGrad, kU8, kL, kG>(streams, end - begin, c, tab);
       return runSpan<V, Path::kFast, kU8, kL, kG>(streams, end - begin, c, tab);

@@ -2,5 +2,7 @@
 // provide, the math, then each loss's pass.
 #include "vec_requirements.inl"
 #include "bce_math.inl"
+#include "focal_math.inl"
 #include "bce_kernel.inl"
+#include "focal_kernel.inl"
 #include "ce_kernel.inl"

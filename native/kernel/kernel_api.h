@@ -24,7 +24,12 @@ struct KernelArgs {
   double gradScale = 1;               // upstream gradient (divided by n for 'mean')
   const float* gradOutput = nullptr;  // per-element upstream gradient, or null
   bool wantLossSum = false;           // return the float64 sum of the losses
+  double focalGamma = -1;             // the focal loss's gamma (>= 0), or -1: plain BCE
+  double focalAlpha = -1;             // the focal loss's alpha in [0, 1], or -1: no alpha weighting
 };
+
+// Whether a call computes the focal loss: gamma 0 without alpha is BCE itself, and runs as BCE (the same bits).
+inline bool isFocal(const KernelArgs& a) { return a.focalGamma > 0 || (a.focalGamma == 0 && a.focalAlpha >= 0); }
 
 // The arguments for elements [begin, end) of a call; begin must start a row (a multiple of classes), so that
 // per-class posWeight/weight need no offset.

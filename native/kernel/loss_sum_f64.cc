@@ -1,5 +1,6 @@
 // The float64 loss sum: the slow, exact reduction behind every ISA, used only when the float32 lanes give a
-// sum that is not finite. It follows the same steps as the kernels (and src/backends/js/bce-kernel.ts) in double.
+// sum that is not finite. It follows the same steps as the kernels (and src/backends/js/bce-kernel.ts) in double,
+// the focal loss's factor included.
 #include <cmath>
 
 #include "kernel_api.h"
@@ -25,7 +26,14 @@ double lossSumFloat64(const KernelArgs& a) {
     const double linearTarget = nonNegative ? negTarget : smoothedTarget;
     const double linearScale = nonNegative ? 1.0 : p;
     const double linear = linearTarget == 0 || linearScale == 0 ? 0.0 : linearTarget * absLogit * linearScale;
-    sum += w * (linear + softplusWeight * log1pExp);
+    double focal = 1;  // the focal loss's alpha_t (1 - p_t)^gamma (focal_kernel.inl)
+    if (isFocal(a)) {
+      const double e = std::exp(-absLogit);
+      const double q = (nonNegative ? negTarget + smoothedTarget * e : negTarget * e + smoothedTarget) / (1 + e);
+      focal = std::pow(q, a.focalGamma) * (a.focalAlpha >= 0 ? a.focalAlpha * smoothedTarget + (1 - a.focalAlpha) * negTarget : 1.0);
+      if (!(y >= 0 && y <= 1)) focal = NAN;
+    }
+    sum += w * focal * (linear + softplusWeight * log1pExp);
   }
   return sum;
 }

@@ -54,18 +54,20 @@ export class BCEWithLogitsLoss<R extends Reduction = 'mean'> {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`fused-bce: ${FN}: options must be an object, got ${describe(options)}`);
     }
-    const { labelSmoothing = 0, smoothing = 'symmetric', posWeight, weight, reduction = 'mean', threads = 'auto' } = options;
+    const { labelSmoothing = 0, smoothing = 'symmetric', posWeight, weight, reduction = 'mean', threads = 'auto', focal } = options;
     for (const key in options) {
       if (!(LOSS_OPTION_KEYS as readonly string[]).includes(key)) {
         throw new TypeError(`fused-bce: ${FN}: unknown option ${JSON.stringify(key)}; the options are ${LOSS_OPTION_KEYS.join(', ')}`);
       }
     }
-    const fixed = fixedOptions(FN, labelSmoothing, smoothing, reduction, threads);
+    const fixed = fixedOptions(FN, labelSmoothing, smoothing, reduction, threads, focal);
     if (posWeight !== undefined) checkFloat32(FN, posWeight, 'options.posWeight', 'a Float32Array with one weight per class');
     if (weight !== undefined) checkFloat32(FN, weight, 'options.weight', 'a Float32Array of length n or C');
-    this.options = Object.freeze({ labelSmoothing, smoothing, posWeight, weight, reduction, threads });
+    // (focal copied: a later change to the caller's object must not change this loss.)
+    const focalCopy = focal === undefined ? undefined : Object.freeze(fixed.focalAlpha >= 0 ? { gamma: fixed.focalGamma, alpha: fixed.focalAlpha } : { gamma: fixed.focalGamma });
+    this.options = Object.freeze({ labelSmoothing, smoothing, posWeight, weight, reduction, threads, focal: focalCopy });
     this.fixed = { ...fixed, posWeight: posWeight ?? null, weight: weight ?? null };
-    this.backwardCall = { labelSmoothing, smoothing, posWeight, weight, reduction, threads, gradOut: undefined, gradOutput: undefined };
+    this.backwardCall = { labelSmoothing, smoothing, posWeight, weight, reduction, threads, focal: focalCopy, gradOut: undefined, gradOutput: undefined };
   }
 
   /** The loss (number, or per-element Float32Array for reduction 'none'); the gradient is kept for backward(). */

@@ -67,10 +67,22 @@ export interface LossOptions {
    * that many. The result is the same bits for every thread count. The js backend runs on one thread.
    */
   threads?: number | 'auto';
+  /**
+   * The focal loss (Lin et al. 2017, torchvision's sigmoid_focal_loss) on the smoothed targets: each element's
+   * BCE times (1 - p_t)^gamma, and by alpha_t = alpha t + (1 - alpha)(1 - t) when alpha is given. Needs
+   * labelSmoothing >= 0 (targets in [0, 1]). `{ gamma: 0 }` is plain BCE, the same bits. docs/focal.md.
+   */
+  focal?: FocalOptions;
+}
+
+/** The focal term: gamma, any finite number >= 0; alpha in [0, 1], omitted for no alpha weighting. */
+export interface FocalOptions {
+  gamma: number;
+  alpha?: number;
 }
 
 /** The keys of LossOptions: the options every entry point and the BCEWithLogitsLoss constructor take. */
-export const LOSS_OPTION_KEYS: readonly (keyof LossOptions)[] = ['labelSmoothing', 'smoothing', 'posWeight', 'weight', 'reduction', 'threads'];
+export const LOSS_OPTION_KEYS: readonly (keyof LossOptions)[] = ['labelSmoothing', 'smoothing', 'posWeight', 'weight', 'reduction', 'threads', 'focal'];
 
 export interface ForwardOptions extends LossOptions {
   /** Destination for per-element losses (reduction 'none'), length n. */

@@ -87,7 +87,7 @@ export function wasmKernelFromModule(module: WebAssembly.Module): WasmPasses {
       address(logitsAt), u8Targets ? 0 : address(targetsAt), u8Targets ? address(targetsAt) : 0, address(posAt),
       address(weightAt), weight !== null && weight.length === n ? 1 : 0, n, params[Param.Classes],
       params[Param.SmoothScale], params[Param.SmoothShift], address(lossAt), address(gradAt), params[Param.GradScale],
-      address(upstreamAt), params[Param.WantLossSum],
+      address(upstreamAt), params[Param.WantLossSum], params[Param.FocalGamma], params[Param.FocalAlpha],
     );
     copyOut(lossOut, lossAt);
     copyOut(gradOut, gradAt);

@@ -15,11 +15,15 @@ export const enum Param {
   Threads = 4,
   /** 1 to compute the float64 loss sum, 0 not to. */
   WantLossSum = 5,
+  /** The focal loss's gamma (>= 0, finite), or -1 for plain BCE. */
+  FocalGamma = 6,
+  /** The focal loss's alpha in [0, 1], or -1 for no alpha weighting. */
+  FocalAlpha = 7,
   /** (Written by the pass.) The float64 loss sum, when wantLossSum is 1. */
-  LossSum = 6,
+  LossSum = 8,
   /** (Written by the pass.) Where the pass refused a Uint8 label other than 0 or 1 (it then writes nothing and throws); -1 otherwise. */
-  InvalidLabelAt = 7,
-  Count = 8,
+  InvalidLabelAt = 9,
+  Count = 10,
 }
 
 /** Slots of the softmax cross-entropy pass's numeric parameter block (a Float64Array, so that no number is boxed per call). */
@@ -82,7 +86,7 @@ export interface WasmExports {
   /** A block of at least `bytes` in linear memory, reused between calls; 0 when memory cannot grow. */
   buffer(bytes: number): number;
   /** One kernel pass over arrays in linear memory (pointers, 0 for an absent array); returns the loss sum. */
-  run(logits: number, targetsF32: number, targetsU8: number, posWeight: number, weight: number, weightPerElement: number, n: number, classes: number, smoothScale: number, smoothShift: number, lossOut: number, gradOut: number, gradScale: number, gradOutput: number, wantLossSum: number): number;
+  run(logits: number, targetsF32: number, targetsU8: number, posWeight: number, weight: number, weightPerElement: number, n: number, classes: number, smoothScale: number, smoothShift: number, lossOut: number, gradOut: number, gradScale: number, gradOutput: number, wantLossSum: number, focalGamma: number, focalAlpha: number): number;
   /** One softmax cross-entropy pass over arrays in linear memory (indices checked by the caller); returns the loss sum. */
   ceRun(logits: number, indicesI32: number, indicesU16: number, indicesU8: number, probabilities: number, weight: number, rows: number, classes: number, labelSmoothing: number, ignoreIndex: number, weightTotal: number, lossOut: number, gradOut: number, gradScale: number, gradOutput: number, wantLossSum: number): number;
 }

@@ -4,7 +4,7 @@ import { Param } from '../generated/contract';
 import { LOSS_OPTION_KEYS } from '../api/types';
 import type { Reduction, Smoothing, Targets } from '../api/types';
 import {
-  checkFloat32, checkLabelSmoothing, checkLogits, checkOutput, checkReduction, checkSmoothing, checkTargets, checkThreads,
+  checkFloat32, checkFocal, checkLabelSmoothing, checkLogits, checkOutput, checkReduction, checkSmoothing, checkTargets, checkThreads,
   describe, isFloat32Array, typeError,
 } from './checks';
 import { checkOutputsApart, newCheckedArrays } from './outputs';
@@ -52,6 +52,8 @@ export function gradOutForKernel(plan: Plan, gradOut: Float32Array | null): Floa
 export function createPlan(fn: string): Plan {
   const params = new Float64Array(Param.Count);
   params[Param.InvalidLabelAt] = -1;
+  params[Param.FocalGamma] = -1;
+  params[Param.FocalAlpha] = -1;
   return {
     fn, logits: new Float32Array(0), targets: new Float32Array(0), n: 0, posWeight: null, weight: null,
     reduction: 'mean', gradOutput: null, lossOut: null, gradOut: null, params,
@@ -92,7 +94,8 @@ const lastOptions = {
   labelSmoothing: undefined as unknown, smoothing: undefined as unknown, posWeight: undefined as unknown,
   weight: undefined as unknown, reduction: undefined as unknown, threads: undefined as unknown,
   lossOut: undefined as unknown, gradOutput: undefined as unknown, gradOut: undefined as unknown,
-  smoothScale: 1, smoothShift: 0, resolvedReduction: 'mean' as Reduction, threadCount: 0,
+  focal: undefined as unknown, focalGammaRead: undefined as unknown, focalAlphaRead: undefined as unknown,
+  smoothScale: 1, smoothShift: 0, resolvedReduction: 'mean' as Reduction, threadCount: 0, focalGamma: -1, focalAlpha: -1,
 };
 const NO_OPTIONS = Object.freeze({});
 
@@ -125,6 +128,8 @@ export function prepareSharedPlan(fn: string, op: Op, logits: unknown, targets: 
   params[Param.SmoothShift] = lastOptions.smoothShift;
   params[Param.Threads] = lastOptions.threadCount;
   params[Param.WantLossSum] = 0;
+  params[Param.FocalGamma] = lastOptions.focalGamma;
+  params[Param.FocalAlpha] = lastOptions.focalAlpha;
   plan.reduction = lastOptions.resolvedReduction;
   return plan;
 }
@@ -140,7 +145,15 @@ function isCheckedOptions(op: Op, options: unknown): boolean {
   return keyCount === lastOptions.keyCount && opts.labelSmoothing === lastOptions.labelSmoothing && opts.smoothing === lastOptions.smoothing &&
     opts.posWeight === lastOptions.posWeight && opts.weight === lastOptions.weight && opts.reduction === lastOptions.reduction &&
     opts.threads === lastOptions.threads && opts.lossOut === lastOptions.lossOut && opts.gradOutput === lastOptions.gradOutput &&
-    opts.gradOut === lastOptions.gradOut;
+    opts.gradOut === lastOptions.gradOut && focalUnchanged(opts.focal);
+}
+
+// Whether options.focal is the object of the last call with the same gamma and alpha (its fields can change).
+function focalUnchanged(focal: unknown): boolean {
+  if (focal !== lastOptions.focal) return false;
+  if (focal === undefined) return true;
+  const f = focal as { gamma?: unknown; alpha?: unknown };
+  return f.gamma === lastOptions.focalGammaRead && f.alpha === lastOptions.focalAlphaRead;
 }
 
 // Reads and checks options anew (the checks that do not depend on the arrays) into `lastOptions`. Each option is
@@ -148,7 +161,7 @@ function isCheckedOptions(op: Op, options: unknown): boolean {
 function readOptions(fn: string, op: Op, options: unknown): void {
   lastOptions.options = null;
   let labelSmoothing: unknown, smoothing: unknown, posWeight: unknown, weight: unknown, reduction: unknown;
-  let threads: unknown, lossOut: unknown, gradOutput: unknown, gradOut: unknown;
+  let threads: unknown, lossOut: unknown, gradOutput: unknown, gradOut: unknown, focal: unknown;
   let keyCount = 0;
   let allKnown = true;
   if (options !== undefined && options !== null) {
@@ -173,6 +186,7 @@ function readOptions(fn: string, op: Op, options: unknown): void {
         case 'lossOut': lossOut = value; break;
         case 'gradOutput': gradOutput = value; break;
         case 'gradOut': gradOut = value; break;
+        case 'focal': focal = value; break;
         default: throw unknownOption(fn, key, op);
       }
     }
@@ -180,8 +194,14 @@ function readOptions(fn: string, op: Op, options: unknown): void {
     if (gradOutput !== undefined && !(op & Op.Backward)) throw unknownOption(fn, 'gradOutput', op);
     if (gradOut !== undefined && !(op & Op.Backward)) throw unknownOption(fn, 'gradOut', op);
   }
-  const fixed = fixedOptions(fn, labelSmoothing, smoothing, reduction, threads);
+  const fixed = fixedOptions(fn, labelSmoothing, smoothing, reduction, threads, focal);
   lastOptions.threadCount = fixed.threads;
+  lastOptions.focalGamma = fixed.focalGamma;
+  lastOptions.focalAlpha = fixed.focalAlpha;
+  lastOptions.focal = focal;
+  // (Read again for the cache; a getter that answers differently the second time only defeats the cache.)
+  lastOptions.focalGammaRead = focal === undefined ? undefined : (focal as { gamma?: unknown }).gamma;
+  lastOptions.focalAlphaRead = focal === undefined ? undefined : (focal as { alpha?: unknown }).alpha;
   lastOptions.smoothScale = fixed.smoothScale;
   lastOptions.smoothShift = fixed.smoothShift;
   lastOptions.resolvedReduction = fixed.reduction;
@@ -196,17 +216,17 @@ function readOptions(fn: string, op: Op, options: unknown): void {
   lastOptions.gradOut = gradOut;
   lastOptions.op = op;
   lastOptions.keyCount = keyCount;
-  const defined = [labelSmoothing, smoothing, posWeight, weight, reduction, threads, lossOut, gradOutput, gradOut].filter((v) => v !== undefined).length;
+  const defined = [labelSmoothing, smoothing, posWeight, weight, reduction, threads, lossOut, gradOutput, gradOut, focal].filter((v) => v !== undefined).length;
   if (options === undefined || options === null) lastOptions.options = NO_OPTIONS;
   else if (allKnown && defined === keyCount) lastOptions.options = options as object;
 }
 
 /**
- * The checks of the options that do not depend on the arrays (labelSmoothing, smoothing, reduction, threads),
- * undefined meaning the default: the functional API's and the BCEWithLogitsLoss constructor's, written once.
+ * The checks of the options that do not depend on the arrays (labelSmoothing, smoothing, reduction, threads,
+ * focal), undefined meaning the default: the functional API's and the BCEWithLogitsLoss constructor's, written once.
  */
 export function fixedOptions(
-  fn: string, labelSmoothing: unknown, smoothing: unknown, reduction: unknown, threads: unknown,
+  fn: string, labelSmoothing: unknown, smoothing: unknown, reduction: unknown, threads: unknown, focal: unknown,
 ): Omit<FixedOptions, 'posWeight' | 'weight'> {
   // (Not `??`: null is a wrong value, reported as such, not a missing one.)
   const rate = labelSmoothing === undefined ? 0 : labelSmoothing;
@@ -215,9 +235,11 @@ export function fixedOptions(
   checkSmoothing(fn, convention, 'options.smoothing');
   checkLabelSmoothing(fn, rate, convention, 'options.labelSmoothing');
   checkReduction(fn, reductionOrDefault, 'options.reduction');
+  const focalNumbers = checkFocal(fn, focal, rate, 'options.focal');
   return {
     threads: checkThreads(fn, threads, 'options.threads'), smoothScale: smoothingScale(rate, convention as Smoothing),
     smoothShift: smoothingShift(rate, convention as Smoothing), reduction: reductionOrDefault,
+    focalGamma: focalNumbers.gamma, focalAlpha: focalNumbers.alpha,
   };
 }
 
@@ -303,6 +325,9 @@ function resolveClasses(fn: string, n: number, posWeight: unknown, weight: unkno
 
 /** Options validated once (where they are fixed: the BCEWithLogitsLoss constructor). */
 export interface FixedOptions {
+  /** The focal term's gamma and alpha (-1: absent), as the kernel's parameter block holds them. */
+  focalGamma: number;
+  focalAlpha: number;
   smoothScale: number;
   smoothShift: number;
   reduction: Reduction;
@@ -331,6 +356,8 @@ export function planFixed(
   params[Param.GradScale] = fixed.reduction === 'mean' ? 1 / n : 1;
   params[Param.Threads] = fixed.threads;
   params[Param.WantLossSum] = 0;
+  params[Param.FocalGamma] = fixed.focalGamma;
+  params[Param.FocalAlpha] = fixed.focalAlpha;
   return into;
 }
 

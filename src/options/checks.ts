@@ -144,6 +144,33 @@ export function checkLabelSmoothing(fn: string, a: unknown, smoothing: Smoothing
   }
 }
 
+/** The focal term's numbers: gamma, and alpha (-1 without alpha weighting); gamma -1 when focal is absent. */
+export interface FocalNumbers {
+  gamma: number;
+  alpha: number;
+}
+
+/**
+ * options.focal: undefined, or { gamma: a finite number >= 0, alpha?: a number in [0, 1] } with no other key;
+ * with it, labelSmoothing must be >= 0 (the focal loss is defined for targets in [0, 1]).
+ */
+export function checkFocal(fn: string, focal: unknown, labelSmoothing: number, arg: string): FocalNumbers {
+  if (focal === undefined) return { gamma: -1, alpha: -1 };
+  if (focal === null || typeof focal !== 'object') throw typeError(fn, arg, 'an object { gamma, alpha? }', focal);
+  const { gamma, alpha } = focal as { gamma?: unknown; alpha?: unknown };
+  for (const key in focal) {
+    if (key !== 'gamma' && key !== 'alpha') throw new TypeError(`${PREFIX}${fn}: ${arg} has an unknown key ${JSON.stringify(key)}; its keys are gamma, alpha`);
+  }
+  if (typeof gamma !== 'number') throw typeError(fn, `${arg}.gamma`, 'a number >= 0', gamma);
+  if (!(gamma >= 0 && gamma <= 1e300)) throw rangeError(fn, `${arg}.gamma must be a finite number >= 0, got ${gamma}`);
+  if (alpha !== undefined && typeof alpha !== 'number') throw typeError(fn, `${arg}.alpha`, 'a number in [0, 1] or undefined', alpha);
+  if (alpha !== undefined && !(alpha >= 0 && alpha <= 1)) throw rangeError(fn, `${arg}.alpha must be in [0, 1], got ${alpha}`);
+  if (labelSmoothing < 0) {
+    throw rangeError(fn, `options.labelSmoothing must be >= 0 with ${arg} (the focal loss needs targets in [0, 1]), got ${labelSmoothing}`);
+  }
+  return { gamma, alpha: alpha === undefined ? -1 : alpha };
+}
+
 export function checkReduction(fn: string, reduction: unknown, arg: string): asserts reduction is Reduction {
   if (reduction === 'mean' || reduction === 'sum' || reduction === 'none') return;
   if (typeof reduction !== 'string') throw typeError(fn, arg, "'mean', 'sum' or 'none'", reduction);

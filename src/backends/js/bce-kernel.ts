@@ -4,6 +4,7 @@ import { Param } from '../kernel';
 import type { KernelPass } from '../kernel';
 import { firstInvalidLabel, refuseLabel } from '../../options/checks';
 import { expNonPositive, log1pUnit } from './math';
+import { focalPass, isFocal } from './focal-kernel';
 
 /**
  * Per element, with y' = y * smoothScale + smoothShift, p = posWeight[c], w = weight:
@@ -27,6 +28,10 @@ export const bcePass: KernelPass = (logits, targets, posWeight, weight, lossOut,
   if (targets.BYTES_PER_ELEMENT === 1) {
     const bad = firstInvalidLabel(targets as Uint8Array);
     if (bad >= 0) throw refuseLabel('js', targets as Uint8Array, bad, params);
+  }
+  if (isFocal(params)) {
+    focalPass(logits, targets, posWeight, weight, lossOut, gradOut, gradOutput, params);
+    return;
   }
   const wantLoss = wantLossSum || lossOut !== null;
   // The fast path, as the C++ kernel's: no posWeight or weight, a scalar upstream gradient.

@@ -1,0 +1,77 @@
+// The double-precision functions of the focal loss, written once over a vector type V from its float tables and
+// double lanes (no libm):
+//   expDouble(t), t in [-200, 0] or NaN: k = round(16 t / ln 2) (in float: any k gives an exact reduction),
+//     r = t - k ln2/16 in double (ln2/16 as hi + lo, each product exact inside an fma), |r| <= ln2/32,
+//     e^t = (T_j + T_j,lo) 2^floor(k/16) (1 + r + r^2/2 + ... + r^5/120): the float table and its rounding
+//     error (kExp2TableLo) give 2^(j/16) within 2^-47, the polynomial's truncation is below 2^-42, and the power
+//     of two is a product of two floats 2^m1 2^m2 (m >= -290, each factor >= 2^-145, exact in double).
+//   log1pDouble(u), u in [0, 1]: BceMath's log1p reduction (j = round(N u), r = c_j u + (c_j - 1)) in double;
+//     the table's -log(c_j) is within 1e-10 relative and the polynomial within 0.04 x 2^-24 of log1p(r)'s
+//     relative error budget: about 2^-28 absolute, far below what the float32 result shows.
+//   logUnitDouble(v), v in (0, 1]: v = v_f (1 + d) with v_f = float(v), log v_f = k ln2 + log1p(m - 1) from
+//     v_f's exponent k and mantissa m (exact), log(1 + d) = d within 2^-48 (|d| <= 2^-24); v below 2^-100 is
+//     scaled by 2^64 first (a float32 target near the bottom of the subnormal range); v = 0 gives -inf.
+namespace fused_bce {
+namespace FUSED_BCE_TARGET {
+
+template <class V>
+struct FocalMath {
+  using F = typename V::F;
+  using D = typename V::D;
+  using Math = BceMath<V>;
+
+  using Tables = typename Math::Tables;
+
+  // round(a) for an integral-valued or half-odd a with |a| < 2^22, as a float.
+  static FUSED_BCE_INLINE F roundToInteger(F a) {
+    return V::sub(Math::withRoundedInLowBits(a, V::set1(1.0f)), V::set1(tables::kRoundMagic));
+  }
+
+  static FUSED_BCE_INLINE D expDouble(const Tables& tab, D t) {
+    const F z = Math::withRoundedInLowBits(V::narrow(t), V::set1(tables::kSixteenOverLn2));  // low bits: k
+    const F k = V::sub(z, V::set1(tables::kRoundMagic));
+    const D kD = V::widen(k);
+    D r = V::dfma(kD, V::dset1(-tables::kLn2Over16HiD), t);
+    r = V::dfma(kD, V::dset1(-tables::kLn2Over16LoD), r);
+    D poly = V::dfma(V::dset1(1.0 / 120), r, V::dset1(1.0 / 24));
+    poly = V::dfma(poly, r, V::dset1(1.0 / 6));
+    poly = V::dfma(poly, r, V::dset1(0.5));
+    poly = V::dfma(poly, r, V::dset1(1.0));
+    poly = V::dfma(poly, r, V::dset1(1.0));
+    const D table = V::dadd(V::widen(V::lookup16(tab.exp2, z)), V::widen(V::lookup16(tab.exp2Lo, z)));
+    // m = floor(k / 16) = round(k / 16 - 15/32) (never halfway), split as m1 = floor(m / 2) and m2 = m - m1.
+    const F m = roundToInteger(V::mulAdd(k, V::set1(0.0625f), V::set1(-0.46875f)));
+    const F m1 = roundToInteger(V::mulAdd(m, V::set1(0.5f), V::set1(-0.25f)));
+    const F m2 = V::sub(m, m1);
+    const D scale = V::dmul(V::widen(V::scaleByPow2(V::set1(1.0f), m1)), V::widen(V::scaleByPow2(V::set1(1.0f), m2)));
+    return V::dmul(V::dmul(table, poly), scale);
+  }
+
+  static FUSED_BCE_INLINE D log1pDouble(const Tables& tab, D u) {
+    using Table = typename Math::Log1pTable;
+    const F index = Math::withRoundedInLowBits(V::narrow(u), V::set1(Table::kIndexScale));
+    const D point = V::widen(Math::lookupLog(tab.logPoint, index));
+    const D r = V::dfma(point, u, V::dsub(point, V::dset1(1.0)));
+    D tail;
+    if constexpr (Math::kLog16) tail = V::dfma(V::dfma(V::dset1(Table::kA5), r, V::dset1(Table::kA4)), r, V::dset1(Table::kA3));
+    else tail = V::dfma(V::dset1(Table::kA4), r, V::dset1(Table::kA3));
+    tail = V::dfma(tail, r, V::dset1(Table::kA2));
+    return V::dadd(V::dfma(V::dmul(r, r), tail, r), V::widen(Math::lookupLog(tab.negLogPoint, index)));
+  }
+
+  static FUSED_BCE_INLINE D logUnitDouble(const Tables& tab, D v) {
+    const auto tiny = V::lt(V::narrow(v), V::set1(0x1p-100f));
+    const D scaled = V::dselect(tiny, V::dmul(v, V::dset1(0x1p64)), v);
+    const F rounded = V::narrow(scaled);
+    // log(scaled) = log(rounded) + log(scaled / rounded), the latter (scaled - rounded) / rounded within 2^-48.
+    const D exponent = V::dsub(V::widen(V::exponentOf(rounded)), V::dselect(tiny, V::dset1(64.0), V::dset1(0.0)));
+    const D logRounded = V::dfma(exponent, V::dset1(0.69314718055994530942),
+                                 log1pDouble(tab, V::widen(V::sub(V::mantissaOf(rounded), V::set1(1.0f)))));
+    const D correction = V::dmul(V::dsub(scaled, V::widen(rounded)), V::widen(V::reciprocalEstimate(rounded)));
+    return V::dselect(V::eq(rounded, V::set1(0.0f)), V::dset1(-std::numeric_limits<double>::infinity()),
+                      V::dadd(logRounded, correction));
+  }
+};
+
+}  // namespace FUSED_BCE_TARGET
+}  // namespace fused_bce

@@ -1,0 +1,99 @@
+// The focal loss in TypeScript: the fallback backend's, and the structure native/kernel/focal_kernel.inl mirrors.
+// Every step in float64, rounded once when stored.
+import { Param } from '../kernel';
+import { expNonPositive, log1pUnit } from './math';
+
+/** Whether a parameter block asks for the focal loss (gamma 0 without alpha is BCE itself: the BCE pass runs). */
+export function isFocal(params: Float64Array): boolean {
+  const gamma = params[Param.FocalGamma];
+  return gamma > 0 || (gamma === 0 && params[Param.FocalAlpha] >= 0);
+}
+
+/**
+ * Per element, t = y' (smoothed), negTarget = 1 - t, e = e^-|x|, p = sigmoid(x):
+ *   q = 1 - p_t = p (1 - t) + (1 - p) t = (lin + oth e) / (1 + e), (lin, oth) = (negTarget, t) for x >= 0 and
+ *       (t, negTarget) for x < 0: a sum of non-negative terms, no cancellation
+ *   loss = w alpha_t q^gamma bce,  grad = w alpha_t scale (d(q^gamma)/dx bce + q^gamma bce')
+ *   d(q^gamma)/dx = gamma q^gamma r (1 - 2t),  r = p (1 - p) / q = e / ((1 + e)(lin + oth e))
+ * Integer gamma (0 to 8): q^gamma by multiplication, d(q^gamma)/dx = gamma q^(gamma-1) p (1 - p)(1 - 2t). Other
+ * gamma: in log space, log q = log(big) + log1p(small / big) - log1p(e) with big the larger of lin and oth e and
+ * log(oth e) = log(oth) - |x|, so that q keeps its accuracy where e underflows and r stays finite for gamma < 1.
+ * |x| > 200 counts as infinite for e; q^gamma below e^-200 is 0 (as the C++ kernel's). A target outside [0, 1]
+ * gives NaN. bce and bce' are the BCE pass's (posWeight on the positive term).
+ */
+export function focalPass(
+  logits: Float32Array, targets: Float32Array | Uint8Array, posWeight: Float32Array | null, weight: Float32Array | null,
+  lossOut: Float32Array | null, gradOut: Float32Array | null, gradOutput: Float32Array | null, params: Float64Array,
+): void {
+  const n = logits.length;
+  const classes = params[Param.Classes];
+  const smoothScale = params[Param.SmoothScale];
+  const smoothShift = params[Param.SmoothShift];
+  const gradScale = params[Param.GradScale];
+  const gamma = params[Param.FocalGamma] < 0 ? 0 : params[Param.FocalGamma];
+  const alpha = params[Param.FocalAlpha];
+  const integerGamma = gamma <= 8 && Math.floor(gamma) === gamma ? gamma : -1;
+  const wantLossSum = params[Param.WantLossSum] === 1;
+  const weightPerElement = weight !== null && weight.length === n;
+  let lossSum = 0;
+  for (let i = 0; i < n; i++) {
+    const c = i % classes;
+    const x = logits[i];
+    const y = targets[i];
+    const p = posWeight === null ? 1 : posWeight[c];
+    const w = weight === null ? 1 : weight[weightPerElement ? i : c];
+
+    const target = y * smoothScale + smoothShift;
+    const negTarget = (1 - y) * smoothScale + smoothShift;
+    const nonNegative = x >= 0;
+    const lin = nonNegative ? negTarget : target;
+    const oth = nonNegative ? target : negTarget;
+    const absX = Math.abs(x);
+    const e = absX > 200 ? 0 : expNonPositive(-absX);
+    const recip = 1 / (1 + e);
+    const log1pE = log1pUnit(e);
+
+    const posTarget = p * target;
+    const softplusWeight = negTarget + posTarget;
+    const linearCoef = nonNegative ? negTarget : posTarget;
+    const bce = softplusWeight * log1pE + (linearCoef === 0 ? 0 : linearCoef * Math.min(absX, 1e300));
+    const bceSlope = (nonNegative ? negTarget - posTarget * e : negTarget * e - posTarget) * recip;
+
+    const oneMinusTwoT = negTarget - target;
+    let focal: number, focalSlope: number;
+    if (integerGamma === 0) {
+      focal = 1;
+      focalSlope = 0;
+    } else if (integerGamma > 0) {
+      const q = (lin + oth * e) * recip;
+      let qPowLess = 1;
+      for (let k = 1; k < integerGamma; k++) qPowLess *= q;
+      focal = qPowLess * q;
+      focalSlope = gamma * qPowLess * (e * recip * recip) * oneMinusTwoT;
+    } else {
+      const othE = oth * e;
+      const othBig = lin < Math.max(othE, 1e-300) || lin === 0;
+      const ratio = othBig ? (lin === 0 ? 0 : lin / othE) : othE / lin;
+      const logBig = othBig ? Math.log(oth) - absX : Math.log(lin);
+      const power = gamma * (logBig + Math.log1p(ratio) - log1pE);
+      focal = power < -200 ? 0 : Math.exp(power);
+      const r = (othBig ? 1 / oth : e / lin) / ((1 + ratio) * (1 + e));
+      focalSlope = gamma * focal * r * oneMinusTwoT;
+    }
+
+    const weighted = alpha >= 0 ? w * (alpha * target + (1 - alpha) * negTarget) : w;
+    const outside = !(y >= 0 && y <= 1);
+    // A weight of 0 (w, or alpha_t) masks the element, as for BCE.
+    const masked = Math.fround(weighted) === 0;
+    if (lossOut !== null || wantLossSum) {
+      const loss = outside ? NaN : masked ? 0 : Math.fround(focal * bce * weighted);
+      if (lossOut !== null) lossOut[i] = loss;
+      lossSum += loss;
+    }
+    if (gradOut !== null) {
+      const upstream = gradOutput === null ? 1 : gradOutput[i];
+      gradOut[i] = outside ? NaN : masked ? 0 : (focalSlope * bce + focal * bceSlope) * (weighted * gradScale * upstream);
+    }
+  }
+  if (wantLossSum) params[Param.LossSum] = lossSum;
+}
