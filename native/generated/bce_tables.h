@@ -34,12 +34,12 @@ alignas(64) constexpr float kExp2TableLessIndex[16] = {
     0x1.ea09e6p-1f, 0x1.ea1148p-1f, 0x1.eace54p-1f, 0x1.ec4918p-1f,
     0x1.ee89fap-1f, 0x1.f199bep-1f, 0x1.f5818ep-1f, 0x1.fa4afap-1f,
 };
-// 2^(j/16) - kExp2Table[j] rounded to float: the pair is 2^(j/16) within 1.48e-15 relative.
-alignas(64) constexpr float kExp2TableLo[16] = {
-    0x0p+0f, 0x1.9f3122p-25f, -0x1.c15742p-27f, 0x1.ceac48p-25f,
-    0x1.4636e2p-25f, 0x1.824684p-25f, -0x1.593abcp-25f, -0x1.5bd5ecp-27f,
-    0x1.9fcef4p-26f, -0x1.829fdp-25f, 0x1.15506ep-27f, 0x1.51f848p-27f,
-    -0x1.a94b14p-26f, -0x1.3d56b2p-27f, -0x1.822dbcp-27f, 0x1.52486cp-27f,
+// 2^(j/16) / kExp2Table[j] - 1 rounded to float: kExp2Table[j] (1 + this) is 2^(j/16) within 1.43e-15 relative.
+alignas(64) constexpr float kExp2TableLoRatio[16] = {
+    0x0p+0f, 0x1.8d96d4p-25f, -0x1.9c0c22p-27f, 0x1.964904p-25f,
+    0x1.125002p-25f, 0x1.370be4p-25f, -0x1.0a355p-25f, -0x1.00d8acp-27f,
+    0x1.26055cp-26f, -0x1.05cb44p-25f, 0x1.67a1cap-28f, 0x1.a3b5e4p-28f,
+    -0x1.f9c304p-27f, -0x1.6961b4p-28f, -0x1.a5217cp-28f, 0x1.61428ep-28f,
 };
 // ln2/16 as hi + lo doubles (the double exp's reduction).
 constexpr double kLn2Over16HiD = 0x1.62e42fefa39efp-5;

@@ -29,7 +29,8 @@ enum class Path {
   kFast,          // unweighted, a scalar upstream gradient
   kPreciseGrad,   // unweighted, with a per-element upstream gradient or an extreme scale: the gradient in double
   kPrecise,       // posWeight or weight, or Uint8 labels whose smoothed values leave [0, 1]: everything in double
-  kFocal,         // the focal loss (focal_kernel.inl): everything from e^-|x| on in double
+  kFocal,         // the focal loss (focal_kernel.inl), unweighted by posWeight: bce in float, the focal factor in double
+  kFocalPrecise,  // the focal loss with posWeight: everything from e^-|x| on in double
 };
 
 // Where a span's operands are, indexed from the span start: pointers, or constants for absent parameters.
@@ -248,13 +249,18 @@ FUSED_BCE_INLINE void preciseStreamVector(const SpanStreams& s, size_t i, const 
 }
 
 template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
-void focalVector(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
+FUSED_BCE_INLINE void focalVector(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
                  const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid);  // focal_kernel.inl
+template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
+FUSED_BCE_NOINLINE void focalPreciseVector(const SpanStreams& s, size_t i, const FocalConstants<V>& fc,
+                                           const Constants<V>& c, const typename BceMath<V>::Tables& tab,
+                                           typename V::Acc& acc, typename V::M valid);
 
 template <class V, Path kPath, bool kU8, bool kLoss, bool kGrad, bool kTail>
 FUSED_BCE_INLINE void vectorStep(const SpanStreams& s, size_t i, const Constants<V>& c,
                                  const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid) {
   if constexpr (kPath == Path::kFocal) focalVector<V, kU8, kLoss, kGrad, kTail>(s, i, *c.focal, c, tab, acc, valid);
+  else if constexpr (kPath == Path::kFocalPrecise) focalPreciseVector<V, kU8, kLoss, kGrad, kTail>(s, i, *c.focal, c, tab, acc, valid);
   else if constexpr (kPath == Path::kPrecise) preciseStreamVector<V, kU8, kLoss, kGrad, kTail>(s, i, c, tab, acc, valid);
   else fastVector<V, kPath == Path::kPreciseGrad, kU8, kLoss, kGrad, kTail>(s, i, c, tab, acc, valid);
 }
@@ -331,7 +337,7 @@ double runAll(const KernelArgs& a) {
   const size_t n = a.n;
   const size_t classes = a.classes;
   const bool weighted = a.posWeight != nullptr || a.weight != nullptr;
-  const Path path = isFocal(a) ? Path::kFocal : weighted || (kU8 ? !hardLabelsInUnit(a) : !floatTargetsFitFastPath(a)) ? Path::kPrecise
+  const Path path = isFocal(a) ? (a.posWeight != nullptr ? Path::kFocalPrecise : Path::kFocal) : weighted || (kU8 ? !hardLabelsInUnit(a) : !floatTargetsFitFastPath(a)) ? Path::kPrecise
                     : a.gradOutput != nullptr || !gradScaleFitsFloatPair(a.gradScale) ? Path::kPreciseGrad
                                                                                       : Path::kFast;
   const bool perClassPosWeight = a.posWeight != nullptr && classes > 1;
@@ -376,6 +382,7 @@ double runAll(const KernelArgs& a) {
     const auto runThis = [&](const SpanStreams& streams, auto loss, auto grad) {
       constexpr bool kL = decltype(loss)::value, kG = decltype(grad)::value;
       if (path == Path::kFocal) return runSpan<V, Path::kFocal, kU8, kL, kG>(streams, end - begin, c, tab);
+      if (path == Path::kFocalPrecise) return runSpan<V, Path::kFocalPrecise, kU8, kL, kG>(streams, end - begin, c, tab);
       if (path == Path::kPrecise) return runSpan<V, Path::kPrecise, kU8, kL, kG>(streams, end - begin, c, tab);
       if (kG && path == Path::kPreciseGrad) return runSpan<V, Path::kPreciseGrad, kU8, kL, kG>(streams, end - begin, c, tab);
       return runSpan<V, Path::kFast, kU8, kL, kG>(streams, end - begin, c, tab);

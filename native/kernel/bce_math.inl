@@ -40,13 +40,13 @@ struct BceMath {
   struct Tables {
     typename V::Table16 exp2;
     typename V::Table16 exp2LessIndex;
-    typename V::Table16 exp2Lo;  // the focal kernel's double exp (focal_math.inl)
+    typename V::Table16 exp2LoRatio;  // the focal kernel's double exp (focal_math.inl)
     LogRegisters logPoint;
     LogRegisters negLogPoint;
     FUSED_BCE_INLINE Tables()
         : exp2(V::loadTable16(tables::kExp2Table)),
           exp2LessIndex(V::loadTable16(tables::kExp2TableLessIndex)),
-          exp2Lo(V::loadTable16(tables::kExp2TableLo)),
+          exp2LoRatio(V::loadTable16(tables::kExp2TableLoRatio)),
           logPoint(loadLogTable(Log1pTable::kPoint)),
           negLogPoint(loadLogTable(Log1pTable::kNegLogPoint)) {}
   };

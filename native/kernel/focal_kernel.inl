@@ -7,8 +7,12 @@
 //   loss = w alpha_t q^gamma bce,  alpha_t = alpha t + (1 - alpha) negTarget (1 without alpha)
 //   grad = w alpha_t scale (d(q^gamma)/dx bce + q^gamma bce'),  d(q^gamma)/dx = gamma q^gamma r (1 - 2t),
 //       r = q'/(q (1 - 2t)) = p (1 - p) / q = e / ((1 + e)(lin + oth e))
-// Everything from e on is in double and rounded once, e^-|x| and q^gamma by FocalMath's double exp, so that no
-// step loses what the float32 result shows:
+// Two paths, as for BCE:
+// - fast (no posWeight): bce and bce' in float as the BCE kernel's fast path forms them (one rounding after the
+//   core's each), the focal factor q^gamma and its slope in double from e^-|x| in double (FocalMath::expPair
+//   shares the float exp's steps), and the products in double, rounded once;
+// - precise (posWeight): everything from e on in double.
+// The focal factor, so that no step loses what the float32 result shows:
 // - integer gamma (0 to 8): q from its sum, q^gamma by multiplication, d(q^gamma)/dx = gamma q^(gamma-1) p (1-p)
 //   (1 - 2t), one finite product;
 // - other gamma: q^gamma = e^(gamma log q) in log space, log q = log(big) + log1p(small / big) - log1p(e) with
@@ -28,8 +32,8 @@ struct FocalConstants {
   int integerGamma = -1;  // gamma when it is an integer from 0 to 8, else -1
   bool hasAlpha = false;
   D gammaD, alphaD, oneMinusAlphaD;
-  // Uint8 labels: the two smoothed values t1 (label 1) and t0 (label 0), their logs and reciprocals.
-  D t1, t0, logT1, logT0, invT1, invT0;
+  // Uint8 labels: the two smoothed values t1 (label 1) and t0 (label 0), their logs and reciprocals, and alpha_t.
+  D t1, t0, logT1, logT0, invT1, invT0, alphaT1, alphaT0;
 
   explicit FocalConstants(const KernelArgs& a) {
     gamma = a.focalGamma < 0 ? 0 : a.focalGamma;
@@ -45,29 +49,47 @@ struct FocalConstants {
     logT0 = V::dset1(std::log(zero));
     invT1 = V::dset1(1 / one);
     invT0 = V::dset1(1 / zero);
+    alphaT1 = V::dset1(hasAlpha ? a.focalAlpha * one + (1 - a.focalAlpha) * zero : 1.0);
+    alphaT0 = V::dset1(hasAlpha ? a.focalAlpha * zero + (1 - a.focalAlpha) * one : 1.0);
   }
 };
 
-// One vector of the focal loss at s[i..i + kWidth).
-template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
-FUSED_BCE_NOINLINE void focalVector(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
-                                    const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid) {
+// q^gamma and d(q^gamma)/dx of a vector.
+template <class V>
+struct FocalFactor {
+  typename V::D focal, slope;
+};
+
+// lin, oth and what the log-space form needs of them: for hard labels the constants' logs and reciprocals,
+// selected per lane; for float targets computed here.
+template <class V, bool kU8>
+FUSED_BCE_INLINE FocalFactor<V> focalFactor(const FocalConstants<V>& fc, const Constants<V>& c,
+                                            const typename BceMath<V>::Tables& tab, typename V::F absX,
+                                            typename V::M nonNegative, typename V::M isOne, typename V::D target,
+                                            typename V::D negTarget, typename V::D e, typename V::D recip) {
   using F = typename V::F;
   using D = typename V::D;
   using Math = BceMath<V>;
   using Focal = FocalMath<V>;
-  const F x = V::load(s.logits + i);
   const D zeroD = c.zeroD, oneD = c.oneD;
-  const auto nonNegative = V::ge(x, c.zero);
-
-  // t and 1 - t (both >= 0), and for hard labels the logs and reciprocals of lin and oth from the constants.
-  D target, negTarget, logLin, logOth, invLin, invOth;
-  typename V::M outsideUnit = V::firstLanes(0);
+  const D lin = V::dselect(nonNegative, negTarget, target);
+  const D oth = V::dselect(nonNegative, target, negTarget);
+  const D oneMinusTwoT = V::dsub(negTarget, target);
+  FocalFactor<V> out{oneD, zeroD};
+  if (fc.integerGamma >= 0) {
+    if (fc.integerGamma == 0) return out;
+    const D q = V::dmul(V::dfma(oth, e, lin), recip);
+    D qPowLess = oneD;  // q^(gamma - 1)
+    if (fc.integerGamma == 2) qPowLess = q;  // (the common case without the loop's branches)
+    else for (int k = 1; k < fc.integerGamma; ++k) qPowLess = V::dmul(qPowLess, q);
+    out.focal = V::dmul(qPowLess, q);
+    const D sigmoidSlope = V::dmul(V::dmul(e, recip), recip);  // p (1 - p)
+    out.slope = V::dmul(V::dmul(V::dmul(fc.gammaD, qPowLess), sigmoidSlope), oneMinusTwoT);
+    return out;
+  }
+  D logLin, logOth, invLin, invOth;
   if constexpr (kU8) {
-    const auto isOne = V::loadLabelIsOne(s.targetsU8 + i);
-    target = V::dselect(isOne, fc.t1, fc.t0);
-    negTarget = V::dselect(isOne, fc.t0, fc.t1);
-    // lin is negTarget for x >= 0 and t for x < 0: t1 exactly where (label 1) == (x < 0).
+    // lin is t1 (the smoothed label 1) exactly where (label 1) == (x < 0).
     const F linIsT1 = V::select(isOne, V::select(nonNegative, c.zero, c.one), V::select(nonNegative, c.one, c.zero));
     const auto linOne = V::eq(linIsT1, c.one);
     logLin = V::dselect(linOne, fc.logT1, fc.logT0);
@@ -75,94 +97,162 @@ FUSED_BCE_NOINLINE void focalVector(const SpanStreams& s, size_t i, const FocalC
     invLin = V::dselect(linOne, fc.invT1, fc.invT0);
     invOth = V::dselect(linOne, fc.invT0, fc.invT1);
   } else {
+    logLin = Focal::logUnitDouble(tab, lin);
+    logOth = Focal::logUnitDouble(tab, oth);
+    invLin = Math::reciprocalPrecise(lin, V::reciprocalEstimate(V::narrow(lin)));
+    invOth = Math::reciprocalPrecise(oth, V::reciprocalEstimate(V::narrow(oth)));
+  }
+  const D othE = V::dmul(oth, e);
+  const F linF = V::narrow(lin);
+  // oth e is the larger where lin is below it or 0 (then small / big = 0 whatever e is).
+  const auto othBig = V::lt(linF, V::maxKeepNan(V::narrow(othE), V::set1(0x1p-149f)));
+  const D invE = Math::reciprocalPrecise(e, V::reciprocalEstimate(V::narrow(e)));
+  const D linOverOthE = V::dselect(V::eq(linF, c.zero), zeroD, V::dmul(V::dmul(lin, invOth), invE));
+  const D ratio = V::dselect(othBig, linOverOthE, V::dmul(othE, invLin));  // small / big, in [0, 1]
+  const D logBig = V::dselect(othBig, V::dsub(logOth, V::widen(absX)), logLin);
+  const D logQ = V::dsub(V::dadd(logBig, Focal::log1pDouble(tab, ratio)), Focal::log1pDouble(tab, e));
+  const D power = V::dmul(fc.gammaD, logQ);
+  const auto vanishes = V::lt(V::narrow(power), V::set1(-200.0f));
+  out.focal = V::dselect(vanishes, zeroD, Focal::expDouble(tab, V::dselect(vanishes, V::dset1(-200.0), power)));
+  const D onePlusRatio = V::dadd(oneD, ratio);
+  const D denominator = V::dmul(onePlusRatio, V::dadd(oneD, e));
+  const D r = V::dmul(V::dselect(othBig, invOth, V::dmul(e, invLin)),
+                      Math::reciprocalPrecise(denominator, V::reciprocalEstimate(V::narrow(denominator))));
+  out.slope = V::dmul(V::dmul(V::dmul(fc.gammaD, out.focal), r), oneMinusTwoT);
+  return out;
+}
+
+// The BCE gradient's core / (1 + e) in float, unscaled, with fastGradient's folded roundings (bce_kernel.inl).
+template <class V>
+FUSED_BCE_INLINE typename V::F bceSlopeFloat(const Constants<V>& c, typename V::F core, typename V::F e) {
+  using F = typename V::F;
+  const F u = V::add(c.one, e);
+  const F recip = V::reciprocalEstimate(u);
+  const F uLo = V::sub(e, V::sub(u, c.one));
+  const F d = V::fnma(uLo, recip, V::fnma(u, recip, c.one));
+  const F product = V::mul(core, recip);
+  const F productErr = V::fms(core, recip, product);
+  return V::add(product, V::fma(product, d, productErr));
+}
+
+// The loss and gradient of a vector from bce, bce' and the factor (all in double), stored.
+template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
+FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
+                                 typename V::Acc& acc, typename V::M valid, typename V::M isOne, typename V::M outsideUnit,
+                                 typename V::D target, typename V::D negTarget, typename V::D bce, typename V::D bceSlope,
+                                 const FocalFactor<V>& factor) {
+  using F = typename V::F;
+  using D = typename V::D;
+  // w alpha_t (alpha_t a constant per label for Uint8 labels); a weight of 0 (w, or alpha_t) masks, as for BCE.
+  const bool weighted = s.weight != nullptr || s.weightConst != 1.0f;
+  D weight = c.oneD;
+  if constexpr (kU8) {
+    if (fc.hasAlpha) weight = V::dselect(isOne, fc.alphaT1, fc.alphaT0);
+  } else {
+    if (fc.hasAlpha) weight = V::dfma(fc.alphaD, target, V::dmul(fc.oneMinusAlphaD, negTarget));
+  }
+  if (weighted) weight = V::dmul(weight, V::widen(s.weight ? V::load(s.weight + i) : V::set1(s.weightConst)));
+  const auto masked = weighted || fc.hasAlpha ? V::eq(V::narrow(weight), c.zero) : V::firstLanes(0);
+  const F nan = V::set1(std::numeric_limits<float>::quiet_NaN());
+  if constexpr (kLoss) {
+    F loss = V::select(masked, c.zero, V::narrow(V::dmul(V::dmul(factor.focal, bce), weight)));
+    if constexpr (!kU8) loss = V::select(outsideUnit, nan, loss);
+    if (s.lossOut) V::store(s.lossOut + i, loss);
+    if (s.wantLossSum) V::accumulate(acc, kTail ? V::select(valid, loss, c.zero) : loss);
+  }
+  if constexpr (kGrad) {
+    D scale = V::dmul(weight, c.gradScaleD);
+    if (s.gradOutput) scale = V::dmul(scale, V::widen(V::load(s.gradOutput + i)));
+    const D slope = V::dfma(factor.slope, bce, V::dmul(factor.focal, bceSlope));
+    F grad = V::select(masked, c.zero, V::narrow(V::dmul(slope, scale)));
+    if constexpr (!kU8) grad = V::select(outsideUnit, nan, grad);
+    V::store(s.gradOut + i, grad);
+  }
+}
+
+// One vector of the fast path (no posWeight) at s[i..i + kWidth).
+template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
+FUSED_BCE_INLINE void focalVector(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
+                                  const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid) {
+  using F = typename V::F;
+  using D = typename V::D;
+  using Math = BceMath<V>;
+  const F x = V::load(s.logits + i);
+  F smoothedTarget, negSmoothedTarget, negTarget;
+  D targetD, negTargetD;
+  typename V::M isOne = V::firstLanes(0), outsideUnit = V::firstLanes(0);
+  if constexpr (kU8) {
+    isOne = V::loadLabelIsOne(s.targetsU8 + i);
+    smoothedTarget = V::select(isOne, c.smoothedOne, c.smoothedZero);
+    negTarget = V::select(isOne, c.smoothedZero, c.smoothedOne);
+    negSmoothedTarget = V::select(isOne, c.negSmoothedOne, c.negSmoothedZero);
+    targetD = V::dselect(isOne, fc.t1, fc.t0);
+    negTargetD = V::dselect(isOne, fc.t0, fc.t1);
+  } else {
+    const F y = V::load(s.targetsF32 + i);
+    outsideUnit = V::notInUnitInterval(y);
+    smoothedTarget = smooth<V>(c, y);
+    negTarget = smooth<V>(c, V::sub(c.one, y));
+    negSmoothedTarget = V::sub(c.zero, smoothedTarget);
+    const D yD = V::widen(y);
+    targetD = V::dfma(yD, c.scaleD, c.shiftD);
+    negTargetD = V::dfma(V::dsub(c.oneD, yD), c.scaleD, c.shiftD);
+  }
+  const auto nonNegative = V::ge(x, c.zero);
+  const F absX = V::abs(x);
+  const typename FocalMath<V>::ExpPair e = FocalMath<V>::expPair(tab, V::maxKeepNan(V::negAbs(x), V::set1(-200.0f)));
+  const D eD = V::dselect(V::lt(V::set1(200.0f), absX), c.zeroD, e.precise);  // 0 beyond |x| = 200
+  // bce and bce' as the BCE kernel's fast path (fastVector) forms them.
+  const F linearCoef = V::select(nonNegative, negTarget, negSmoothedTarget);
+  const F expCoef = V::select(nonNegative, negSmoothedTarget, negTarget);
+  const F bce = V::add(V::mulUnlessZero(linearCoef, x), Math::log1pOfExp(tab, e.single));
+  const F bceSlope = kGrad ? bceSlopeFloat<V>(c, V::fma(expCoef, e.single, linearCoef), e.single) : c.zero;
+  const D recip = Math::reciprocalPrecise(V::dadd(c.oneD, eD), V::reciprocalEstimate(V::add(c.one, e.single)));
+  const FocalFactor<V> factor = focalFactor<V, kU8>(fc, c, tab, absX, nonNegative, isOne, targetD, negTargetD, eD, recip);
+  focalStore<V, kU8, kLoss, kGrad, kTail>(s, i, fc, c, acc, valid, isOne, outsideUnit, targetD, negTargetD, V::widen(bce),
+                                         V::widen(bceSlope), factor);
+}
+
+// One vector of the precise path (posWeight) at s[i..i + kWidth): everything from e on in double.
+template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
+FUSED_BCE_NOINLINE void focalPreciseVector(const SpanStreams& s, size_t i, const FocalConstants<V>& fc,
+                                           const Constants<V>& c, const typename BceMath<V>::Tables& tab,
+                                           typename V::Acc& acc, typename V::M valid) {
+  using F = typename V::F;
+  using D = typename V::D;
+  using Math = BceMath<V>;
+  using Focal = FocalMath<V>;
+  const F x = V::load(s.logits + i);
+  const D zeroD = c.zeroD, oneD = c.oneD;
+  const auto nonNegative = V::ge(x, c.zero);
+  D target, negTarget;
+  typename V::M isOne = V::firstLanes(0), outsideUnit = V::firstLanes(0);
+  if constexpr (kU8) {
+    isOne = V::loadLabelIsOne(s.targetsU8 + i);
+    target = V::dselect(isOne, fc.t1, fc.t0);
+    negTarget = V::dselect(isOne, fc.t0, fc.t1);
+  } else {
     const F y = V::load(s.targetsF32 + i);
     outsideUnit = V::notInUnitInterval(y);
     const D yD = V::widen(y);
     target = V::dfma(yD, c.scaleD, c.shiftD);
     negTarget = V::dfma(V::dsub(oneD, yD), c.scaleD, c.shiftD);
   }
-  const D lin = V::dselect(nonNegative, negTarget, target);
-  const D oth = V::dselect(nonNegative, target, negTarget);
-
-  // e = e^-|x| in double; 0 beyond |x| = 200 (and for infinite x).
   const F absX = V::abs(x);
-  const auto saturated = V::lt(V::set1(200.0f), absX);
-  const D e = V::dselect(saturated, zeroD, Focal::expDouble(tab, V::widen(V::maxKeepNan(V::negAbs(x), V::set1(-200.0f)))));
-  const D onePlusE = V::dadd(oneD, e);
-  const D recip = Math::reciprocalPrecise(onePlusE, V::reciprocalEstimate(V::narrow(onePlusE)));
-  const D log1pE = Focal::log1pDouble(tab, e);
-
-  // bce and bce' as in bce_kernel.inl's precise path (posWeight on the positive term); |x| capped at 1e300 so
-  // that a zero coefficient times an infinite logit is the limit 0.
+  const typename Focal::ExpPair ep = Focal::expPair(tab, V::maxKeepNan(V::negAbs(x), V::set1(-200.0f)));
+  const D e = V::dselect(V::lt(V::set1(200.0f), absX), zeroD, ep.precise);
+  const D recip = Math::reciprocalPrecise(V::dadd(oneD, e), V::reciprocalEstimate(V::add(c.one, ep.single)));
+  // bce and bce' as bce_kernel.inl's precise path (posWeight on the positive term); |x| capped at 1e300 so that
+  // a zero coefficient times an infinite logit is the limit 0.
   const F p = s.posWeight ? V::load(s.posWeight + i) : V::set1(s.posWeightConst);
   const D posTarget = V::dmul(V::widen(p), target);
   const D softplusWeight = V::dadd(negTarget, posTarget);
   const D linearCoef = V::dselect(nonNegative, negTarget, posTarget);
-  const D bce = V::dfma(softplusWeight, log1pE, V::dmul(linearCoef, V::dmin(V::widen(absX), V::dset1(1e300))));
+  const D bce = V::dfma(softplusWeight, Focal::log1pDouble(tab, e), V::dmul(linearCoef, V::dmin(V::widen(absX), V::dset1(1e300))));
   const D negPos = V::dsub(zeroD, posTarget);
   const D bceSlope = V::dmul(V::dselect(nonNegative, V::dfma(negPos, e, negTarget), V::dfma(negTarget, e, negPos)), recip);
-
-  // q^gamma and d(q^gamma)/dx.
-  const D oneMinusTwoT = V::dsub(negTarget, target);
-  D focal, focalSlope;
-  if (fc.integerGamma >= 0) {
-    if (fc.integerGamma == 0) {
-      focal = oneD;
-      focalSlope = zeroD;
-    } else {
-      const D q = V::dmul(V::dfma(oth, e, lin), recip);
-      D qPowLess = oneD;  // q^(gamma - 1)
-      for (int k = 1; k < fc.integerGamma; ++k) qPowLess = V::dmul(qPowLess, q);
-      focal = V::dmul(qPowLess, q);
-      const D sigmoidSlope = V::dmul(V::dmul(e, recip), recip);  // p (1 - p)
-      focalSlope = V::dmul(V::dmul(V::dmul(fc.gammaD, qPowLess), sigmoidSlope), oneMinusTwoT);
-    }
-  } else {
-    if constexpr (!kU8) {
-      logLin = Focal::logUnitDouble(tab, lin);
-      logOth = Focal::logUnitDouble(tab, oth);
-      invLin = Math::reciprocalPrecise(lin, V::reciprocalEstimate(V::narrow(lin)));
-      invOth = Math::reciprocalPrecise(oth, V::reciprocalEstimate(V::narrow(oth)));
-    }
-    const D othE = V::dmul(oth, e);
-    const F linF = V::narrow(lin);
-    // oth e is the larger where lin is below it or 0 (then small / big = 0 whatever e is).
-    const auto othBig = V::lt(linF, V::maxKeepNan(V::narrow(othE), V::set1(0x1p-149f)));
-    const D invE = Math::reciprocalPrecise(e, V::reciprocalEstimate(V::narrow(e)));
-    const D linOverOthE = V::dselect(V::eq(linF, c.zero), zeroD, V::dmul(V::dmul(lin, invOth), invE));
-    const D ratio = V::dselect(othBig, linOverOthE, V::dmul(othE, invLin));  // small / big, in [0, 1]
-    const D logBig = V::dselect(othBig, V::dsub(logOth, V::widen(absX)), logLin);
-    const D logQ = V::dsub(V::dadd(logBig, Focal::log1pDouble(tab, ratio)), log1pE);
-    const D power = V::dmul(fc.gammaD, logQ);
-    const F powerF = V::narrow(power);
-    const auto vanishes = V::lt(powerF, V::set1(-200.0f));
-    focal = V::dselect(vanishes, zeroD, Focal::expDouble(tab, V::dselect(vanishes, V::dset1(-200.0), power)));
-    const D onePlusRatio = V::dadd(oneD, ratio);
-    const D denominator = V::dmul(onePlusRatio, onePlusE);
-    const D r = V::dmul(V::dselect(othBig, invOth, V::dmul(e, invLin)),
-                        Math::reciprocalPrecise(denominator, V::reciprocalEstimate(V::narrow(denominator))));
-    focalSlope = V::dmul(V::dmul(V::dmul(fc.gammaD, focal), r), oneMinusTwoT);
-  }
-
-  const F w = s.weight ? V::load(s.weight + i) : V::set1(s.weightConst);
-  D weight = V::widen(w);
-  if (fc.hasAlpha) weight = V::dmul(weight, V::dfma(fc.alphaD, target, V::dmul(fc.oneMinusAlphaD, negTarget)));
-  const auto masked = V::eq(V::narrow(weight), c.zero);  // a weight of 0 (w, or alpha_t) masks, as for BCE
-  const F nan = V::set1(std::numeric_limits<float>::quiet_NaN());
-  if constexpr (kLoss) {
-    F loss = V::select(masked, c.zero, V::narrow(V::dmul(V::dmul(focal, bce), weight)));
-    if constexpr (!kU8) loss = V::select(outsideUnit, nan, loss);
-    if (s.lossOut) V::store(s.lossOut + i, loss);
-    if (s.wantLossSum) V::accumulate(acc, kTail ? V::select(valid, loss, c.zero) : loss);
-  }
-  if constexpr (kGrad) {
-    const F upstream = s.gradOutput ? V::load(s.gradOutput + i) : c.one;
-    const D scale = V::dmul(V::dmul(weight, c.gradScaleD), V::widen(upstream));
-    const D slope = V::dfma(focalSlope, bce, V::dmul(focal, bceSlope));
-    F grad = V::select(masked, c.zero, V::narrow(V::dmul(slope, scale)));
-    if constexpr (!kU8) grad = V::select(outsideUnit, nan, grad);
-    V::store(s.gradOut + i, grad);
-  }
+  const FocalFactor<V> factor = focalFactor<V, kU8>(fc, c, tab, absX, nonNegative, isOne, target, negTarget, e, recip);
+  focalStore<V, kU8, kLoss, kGrad, kTail>(s, i, fc, c, acc, valid, isOne, outsideUnit, target, negTarget, bce, bceSlope, factor);
 }
 
 }  // namespace FUSED_BCE_TARGET

@@ -2,9 +2,10 @@
 // double lanes (no libm):
 //   expDouble(t), t in [-200, 0] or NaN: k = round(16 t / ln 2) (in float: any k gives an exact reduction),
 //     r = t - k ln2/16 in double (ln2/16 as hi + lo, each product exact inside an fma), |r| <= ln2/32,
-//     e^t = (T_j + T_j,lo) 2^floor(k/16) (1 + r + r^2/2 + ... + r^5/120): the float table and its rounding
-//     error (kExp2TableLo) give 2^(j/16) within 2^-47, the polynomial's truncation is below 2^-42, and the power
-//     of two is a product of two floats 2^m1 2^m2 (m >= -290, each factor >= 2^-145, exact in double).
+//     e^t = T_j (1 + ratio_j) 2^floor(k/16) (1 + r + r^2/2 + ... + r^5/120): the float table and its relative
+//     rounding error (kExp2TableLoRatio) give 2^(j/16) within 2^-47, the polynomial's truncation is below 2^-42,
+//     and the power of two is a product of two floats 2^m1 2^m2 (m >= -290, each factor >= 2^-145, exact).
+//   expPair(t): e^t for a float t both in float (BceMath's steps) and in double from the same steps and one dfma.
 //   log1pDouble(u), u in [0, 1]: BceMath's log1p reduction (j = round(N u), r = c_j u + (c_j - 1)) in double;
 //     the table's -log(c_j) is within 1e-10 relative and the polynomial within 0.04 x 2^-24 of log1p(r)'s
 //     relative error budget: about 2^-28 absolute, far below what the float32 result shows.
@@ -38,13 +39,42 @@ struct FocalMath {
     poly = V::dfma(poly, r, V::dset1(0.5));
     poly = V::dfma(poly, r, V::dset1(1.0));
     poly = V::dfma(poly, r, V::dset1(1.0));
-    const D table = V::dadd(V::widen(V::lookup16(tab.exp2, z)), V::widen(V::lookup16(tab.exp2Lo, z)));
+    const D entry = V::widen(V::lookup16(tab.exp2, z));
+    const D table = V::dfma(entry, V::widen(V::lookup16(tab.exp2LoRatio, z)), entry);
     // m = floor(k / 16) = round(k / 16 - 15/32) (never halfway), split as m1 = floor(m / 2) and m2 = m - m1.
     const F m = roundToInteger(V::mulAdd(k, V::set1(0.0625f), V::set1(-0.46875f)));
     const F m1 = roundToInteger(V::mulAdd(m, V::set1(0.5f), V::set1(-0.25f)));
     const F m2 = V::sub(m, m1);
     const D scale = V::dmul(V::widen(V::scaleByPow2(V::set1(1.0f), m1)), V::widen(V::scaleByPow2(V::set1(1.0f), m2)));
     return V::dmul(V::dmul(table, poly), scale);
+  }
+
+  // e^t for t in [-200, 0] or NaN (a float argument) twice: as BceMath::expNonPositive gives it in float (the
+  // same steps and bits, 0 below -104.5), and in double from those steps: the float result's errors are the
+  // table's rounding and its own final rounding; with s = 2^(j/16) 2^floor(k/16) rounded as the float entry (the
+  // scaling is exact while e^t is normal), e^t = s (1 + q)(1 + ratio_j) = s + s (q + ratio_j) in one dfma
+  // (q ratio_j < 2^-29 is dropped, q + ratio_j rounds at 2^-30): within about 0.1 x 2^-24. Lanes where e^t is
+  // subnormal in float take expDouble.
+  struct ExpPair {
+    F single;
+    D precise;
+  };
+  static FUSED_BCE_INLINE ExpPair expPair(const Tables& tab, F t) {
+    const F clamped = V::maxKeepNan(t, V::set1(-104.5f));
+    const F z = Math::withRoundedInLowBits(clamped, V::set1(tables::kSixteenOverLn2));  // low bits: k
+    const F k = V::sub(z, V::set1(tables::kRoundMagic));
+    F r = V::mulAdd(k, V::set1(-tables::kLn2Over16Hi), clamped);
+    r = V::mulAdd(k, V::set1(-tables::kLn2Over16Lo), r);
+    const F q = V::mul(V::mulAdd(V::mulAdd(V::set1(tables::kExpC3), r, V::set1(tables::kExpC2)), r, V::set1(1.0f)), r);
+    const F s = V::addShiftedBits19(V::lookup16(tab.exp2LessIndex, z), z);
+    const D sD = V::widen(s);
+    ExpPair out{V::mulAdd(s, q, s), V::dfma(sD, V::widen(V::add(q, V::lookup16(tab.exp2LoRatio, z))), sD)};
+    const auto subnormal = V::lt(t, V::set1(tables::kExpNormalLimit));
+    if (FUSED_BCE_UNLIKELY(V::any(subnormal))) {
+      out.single = V::select(subnormal, Math::expSubnormal(tab, z, k, q), out.single);
+      out.precise = V::dselect(subnormal, expDouble(tab, V::widen(t)), out.precise);
+    }
+    return out;
   }
 
   static FUSED_BCE_INLINE D log1pDouble(const Tables& tab, D u) {

@@ -78,9 +78,10 @@ assert abs(LN2_16_HI - float(mpmath.log(2) / 16)) < 2.0 ** -16
 # ---- the 2^(j/16) table (float, correctly rounded) and its largest rounding error
 exp2_table = [f32(mpmath.power(2, mpmath.mpf(j) / 16)) for j in range(16)]
 exp2_err = max(abs(float((exp2_table[j] - mpmath.power(2, mpmath.mpf(j) / 16)) / mpmath.power(2, mpmath.mpf(j) / 16))) for j in range(16))
-# Their rounding errors, as floats: hi + lo is 2^(j/16) within 2^-47 relative (the focal kernel's double exp).
-exp2_table_lo = [f32(float(mpmath.power(2, mpmath.mpf(j) / 16) - mpmath.mpf(exp2_table[j]))) for j in range(16)]
-exp2_pair_err = max(abs(float((mpmath.mpf(exp2_table[j]) + mpmath.mpf(exp2_table_lo[j]) - mpmath.power(2, mpmath.mpf(j) / 16)) / mpmath.power(2, mpmath.mpf(j) / 16))) for j in range(16))
+# Their rounding errors relative to the entries, as floats: 2^(j/16) = kExp2Table[j] (1 + ratio_j) within 2^-47
+# (the focal kernel's double exp, focal_math.inl).
+exp2_table_lo_ratio = [f32(float(mpmath.power(2, mpmath.mpf(j) / 16) / mpmath.mpf(exp2_table[j]) - 1)) for j in range(16)]
+exp2_pair_err = max(abs(float((mpmath.mpf(exp2_table[j]) * (1 + mpmath.mpf(exp2_table_lo_ratio[j])) - mpmath.power(2, mpmath.mpf(j) / 16)) / mpmath.power(2, mpmath.mpf(j) / 16))) for j in range(16))
 assert exp2_pair_err < 2.0 ** -47
 # ln2/16 as a double pair, for the double reduction r = t - k ln2/16 (each k * part is exact inside an fma)
 LN2_16_HI_D = float(mpmath.log(2) / 16)
@@ -190,11 +191,11 @@ adj = [struct.unpack("<f", struct.pack("<I", bits(exp2_table[j]) - (j << 19)))[0
 for j in range(0, 16, 4):
     out.write("    " + ", ".join(_hexf(v) for v in adj[j:j + 4]) + ",\n")
 out.write(f"""}};
-// 2^(j/16) - kExp2Table[j] rounded to float: the pair is 2^(j/16) within {exp2_pair_err:.3g} relative.
-alignas(64) constexpr float kExp2TableLo[16] = {{
+// 2^(j/16) / kExp2Table[j] - 1 rounded to float: kExp2Table[j] (1 + this) is 2^(j/16) within {exp2_pair_err:.3g} relative.
+alignas(64) constexpr float kExp2TableLoRatio[16] = {{
 """)
 for j in range(0, 16, 4):
-    out.write("    " + ", ".join(_hexf(v) for v in exp2_table_lo[j:j + 4]) + ",\n")
+    out.write("    " + ", ".join(_hexf(v) for v in exp2_table_lo_ratio[j:j + 4]) + ",\n")
 out.write(f"""}};
 // ln2/16 as hi + lo doubles (the double exp's reduction).
 constexpr double kLn2Over16HiD = {LN2_16_HI_D.hex()};
