@@ -163,7 +163,8 @@ FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalCons
   if constexpr (kGrad) {
     D scale = V::dmul(weight, c.gradScaleD);
     if (s.gradOutput) scale = V::dmul(scale, V::widen(V::load(s.gradOutput + i)));
-    const D slope = V::dfma(factor.slope, bce, V::dmul(factor.focal, bceSlope));
+    // (bce capped: it is infinite only where the factor's slope is 0, at infinite logits, and 0 * inf is the limit 0)
+    const D slope = V::dfma(factor.slope, V::dmin(bce, V::dset1(1e300)), V::dmul(factor.focal, bceSlope));
     F grad = V::select(masked, c.zero, V::narrow(V::dmul(slope, scale)));
     if constexpr (!kU8) grad = V::select(outsideUnit, nan, grad);
     V::store(s.gradOut + i, grad);

@@ -44,7 +44,7 @@ cmake --build "$dir" -j "$jobs" >/dev/null
 if [ "$variant" = exhaustive ]; then
   "$dir/accuracy_sweep" --exhaustive
 elif [ "$variant" = valgrind ]; then
-  for t in tails_test special_values_test parallel_test fp_environment_test ce_test; do
+  for t in tails_test special_values_test parallel_test fp_environment_test ce_test focal_test; do
     valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect "$dir/$t"
   done
   valgrind -q --error-exitcode=9 --leak-check=full "$dir/accuracy_sweep" --stride 400009 --threads 1
