@@ -71,6 +71,32 @@ test('symmetric smoothing and posWeight match the core API', () => {
   tf.dispose([logits, labels]);
 });
 
+test('focal: value and gradient equal the focal formula written with tfjs operations (torchvision, smoothed labels)', () => {
+  const logits = tf.tensor2d(logitsData, [rows, classes]);
+  const labels = tf.tensor2d(labelsData, [rows, classes]);
+  for (const [gamma, alpha] of [[2, 0.25], [1.5, -1], [0.5, 0.75]]) {
+    const focal = alpha >= 0 ? { gamma, alpha } : { gamma };
+    const ours = (x: tf.Tensor) => sigmoidCrossEntropy(labels, x, { labelSmoothing: 0.1, focal, reduction: tf.Reduction.MEAN });
+    // tfjs's own smoothing (uniform: y (1 - a) + a / 2), then torchvision's sigmoid_focal_loss, mean.
+    const theirs = (x: tf.Tensor) => tf.tidy(() => {
+      const t = tf.add(tf.mul(labels, 0.9), 0.05);
+      const p = tf.sigmoid(x);
+      const ce = tf.losses.sigmoidCrossEntropy(t, x, undefined, 0, tf.Reduction.NONE);
+      const pt = tf.add(tf.mul(p, t), tf.mul(tf.sub(1, p), tf.sub(1, t)));
+      let loss = tf.mul(ce, tf.pow(tf.sub(1, pt), gamma));
+      if (alpha >= 0) loss = tf.mul(loss, tf.add(tf.mul(t, alpha), tf.mul(tf.sub(1, t), 1 - alpha)));
+      return tf.mean(loss);
+    });
+    const value = ours(logits).dataSync()[0];
+    close(value, theirs(logits).dataSync()[0], `gamma ${gamma} value`);
+    const ourGrad = tf.grad(ours)(logits).dataSync();
+    const theirGrad = tf.grad(theirs)(logits).dataSync();
+    const gradScale = Math.max(...Array.from(theirGrad, Math.abs));
+    for (let i = 0; i < ourGrad.length; i++) close(ourGrad[i], theirGrad[i], `gamma ${gamma} grad[${i}]`, gradScale);
+  }
+  tf.dispose([logits, labels]);
+});
+
 test('trains a tfjs model with optimizer.minimize (loss falls, as with tf.losses)', () => {
   const features = 8;
   const xData = Float32Array.from({ length: rows * features }, () => normal(random));

@@ -3,7 +3,7 @@
 // @tensorflow/tfjs-core is an optional peer dependency, loaded when this subpath is.
 import type * as tfc from '@tensorflow/tfjs-core';
 import { bceWithLogitsFused } from '../api/bce';
-import type { Smoothing } from '../api/types';
+import type { FocalOptions, Smoothing } from '../api/types';
 import { describe } from '../options/checks';
 import { reductionOf, scaledGradient, tf, toFloat32 } from './common';
 import type { TfjsReduction } from './common';
@@ -24,6 +24,11 @@ export interface SigmoidCrossEntropyOptions {
   posWeight?: tfc.Tensor | Float32Array;
   /** Default tf.Reduction.SUM_BY_NONZERO_WEIGHTS, as tfjs. */
   reduction?: TfjsReduction;
+  /**
+   * The focal loss on the smoothed labels, as the BCE entry points' `focal` option (torchvision's
+   * sigmoid_focal_loss; Keras BinaryFocalCrossentropy(gamma, alpha, label_smoothing) smooths first the same way).
+   */
+  focal?: FocalOptions;
 }
 
 /**
@@ -46,7 +51,7 @@ export function sigmoidCrossEntropy(labels: tfc.Tensor | tfc.TensorLike, logits:
   const labelsData = toFloat32(FN, $labels, 'labels');
   const weight = options.weights === undefined ? undefined : toFloat32(FN, options.weights, 'options.weights');
   const posWeight = options.posWeight === undefined ? undefined : toFloat32(FN, options.posWeight, 'options.posWeight');
-  const core = { labelSmoothing: options.labelSmoothing ?? 0, smoothing: options.smoothing ?? ('uniform' as Smoothing), weight, posWeight };
+  const core = { labelSmoothing: options.labelSmoothing ?? 0, smoothing: options.smoothing ?? ('uniform' as Smoothing), weight, posWeight, focal: options.focal };
 
   const lossFn = tf.customGrad(((x: tfc.Tensor) => {
     const logitsData = toFloat32(FN, x, 'logits');
