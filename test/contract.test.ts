@@ -22,13 +22,14 @@ test('the generated contract files are what native/contract/contract.js gives (n
 test('the parameter block: the built binary numbers the slots as the contract does', { skip: native === null && 'no native build' }, () => {
   assert.deepEqual({ ...native!.paramSlots }, {
     classes: Param.Classes, smoothScale: Param.SmoothScale, smoothShift: Param.SmoothShift, gradScale: Param.GradScale,
-    threads: Param.Threads, wantLossSum: Param.WantLossSum, lossSum: Param.LossSum, invalidLabelAt: Param.InvalidLabelAt,
-    count: Param.Count,
+    threads: Param.Threads, wantLossSum: Param.WantLossSum, focalGamma: Param.FocalGamma, focalAlpha: Param.FocalAlpha,
+    lossSum: Param.LossSum, invalidLabelAt: Param.InvalidLabelAt, count: Param.Count,
   });
 });
 
-// A fresh parameter block: 1 class, no smoothing, gradScale 1, auto threads, the sum wanted, no label refused.
-const freshParams = () => Float64Array.of(1, 1, 0, 1, 0, 1, 0, -1);
+// A fresh parameter block: 1 class, no smoothing, gradScale 1, auto threads, the sum wanted, no focal term, no
+// label refused.
+const freshParams = () => Float64Array.of(1, 1, 0, 1, 0, 1, -1, -1, 0, -1);
 
 test('an invalid Uint8 label: every kernel records its index and throws the contract\'s message', { skip: native === null && 'no native build' }, () => {
   const logits = new Float32Array(5);
@@ -81,15 +82,16 @@ test('the float64 loss sum (native/kernel/loss_sum_f64.cc, taken where float32 l
   const targets = Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 1 : i % 5 === 1 ? 0 : (i % 11) / 10));
   const posWeight = Float32Array.of(0.5, 1, 3);
   const weight = Float32Array.from({ length: n }, (_, i) => (i % 13 === 0 ? 0 : 3e38 * (0.5 + (i % 3) / 4)));
-  for (const [scale, shift] of [[0.9, 0.05], [1.1, -0.05]]) {
-    const params = () => Float64Array.of(classes, scale, shift, 1, 1, 1, 0, -1);
+  // The focal loss (its own factor in the float64 routine) needs targets in [0, 1]: no negative smoothing there.
+  for (const [scale, shift, gamma, alpha] of [[0.9, 0.05, -1, -1], [1.1, -0.05, -1, -1], [0.9, 0.05, 2, 0.25], [0.9, 0.05, 0.5, -1]]) {
+    const params = () => Float64Array.of(classes, scale, shift, 1, 1, 1, gamma, alpha, 0, -1);
     const jsParams = params();
     bcePass(logits, targets, posWeight, weight, null, null, null, jsParams);
     for (const isa of native!.isas) {
       const p = params();
       native!.passes[isa](logits, targets, posWeight, weight, null, null, null, p);
       const relative = Math.abs(p[Param.LossSum] - jsParams[Param.LossSum]) / Math.abs(jsParams[Param.LossSum]);
-      assert.ok(Number.isFinite(p[Param.LossSum]) && relative < 1e-12, `${isa}, shift ${shift}: ${p[Param.LossSum]} vs ${jsParams[Param.LossSum]}`);
+      assert.ok(Number.isFinite(p[Param.LossSum]) && relative < 1e-12, `${isa}, shift ${shift}, gamma ${gamma}: ${p[Param.LossSum]} vs ${jsParams[Param.LossSum]}`);
     }
   }
 });

@@ -67,14 +67,14 @@ test('the raw binding re-checks types and lengths', { skip: natives.length === 0
   const f = (k: number) => new Float32Array(k);
   // params: [classes, smoothScale, smoothShift, gradScale, threads, wantLossSum, lossSum, invalidLabelAt]
   const params = (over: Record<number, number> = {}) => {
-    const p = Float64Array.of(1, 1, 0, 1, 0, 1, NaN, -1);
+    const p = Float64Array.of(1, 1, 0, 1, 0, 1, -1, -1, NaN, -1);
     for (const [k, v] of Object.entries(over)) p[Number(k)] = v;
     return p;
   };
   const okParams = params();
   const ok: unknown[] = [f(4), f(4), null, null, null, f(4), null, okParams];
   assert.equal(run(...ok), undefined);
-  assert.ok(Math.abs(okParams[6] - 4 * Math.LN2) < 1e-6, `the sum goes to params[6]: ${okParams[6]}`);
+  assert.ok(Math.abs(okParams[8] - 4 * Math.LN2) < 1e-6, `the sum goes to params[8]: ${okParams[8]}`);
   const bad: [number, unknown, RegExp][] = [
     [0, [1, 2], /logits must be a Float32Array/],
     [0, new Float64Array(4), /logits must be a Float32Array/],
@@ -86,9 +86,9 @@ test('the raw binding re-checks types and lengths', { skip: natives.length === 0
     [4, f(5), /lossOut must have length 4/],
     [5, f(400), /gradOut must have length 4/],
     [6, f(1), /gradOutput must have length 4/],
-    [7, null, /params must be a Float64Array of length 8/],
-    [7, new Float64Array(7), /params must be a Float64Array of length 8/],
-    [7, new Float32Array(8), /params must be a Float64Array of length 8/],
+    [7, null, /params must be a Float64Array of length 10/],
+    [7, new Float64Array(7), /params must be a Float64Array of length 10/],
+    [7, new Float32Array(8), /params must be a Float64Array of length 10/],
     [7, params({ 0: 3 }), /multiple of classes/],
     [7, params({ 0: 0 }), /classes must be an integer >= 1/],
     [7, params({ 0: 1.5 }), /classes must be an integer >= 1/],
@@ -97,6 +97,10 @@ test('the raw binding re-checks types and lengths', { skip: natives.length === 0
     [7, params({ 4: 2.5 }), /threads\] must be an integer from 0/],
     [7, params({ 4: 1e9 }), /threads\] must be an integer from 0/],
     [7, params({ 5: 2 }), /wantLossSum\] must be 0 or 1/],
+    [7, params({ 6: NaN }), /focalGamma\] must be -1 \(no focal term\) or a finite number >= 0/],
+    [7, params({ 6: Infinity }), /focalGamma\] must be -1/],
+    [7, params({ 6: 2, 7: 1.5 }), /focalAlpha\] must be -1 \(no alpha\) or in \[0, 1\]/],
+    [7, params({ 6: 2, 2: -0.1 }), /with the focal term, the smoothed labels must be in \[0, 1\]/],
   ];
   for (const [index, value, pattern] of bad) {
     const args = ok.slice();
@@ -122,23 +126,24 @@ test('the raw binding\'s four-argument entry point (logits, targets, gradOut, pa
     const labels = Uint8Array.from({ length: 37 }, (_, i) => i % 3 === 0 ? 1 : 0);
     for (const withGrad of [true, false]) {
       const gradA = f(37), gradB = f(37);
-      const pA = Float64Array.of(1, 0.9, 0.05, 1 / 37, 1, 1, NaN, -1), pB = pA.slice();
+      const pA = Float64Array.of(1, 0.9, 0.05, 1 / 37, 1, 1, -1, -1, NaN, -1), pB = pA.slice();
       common(logits, labels, withGrad ? gradA : null, pA);
       binding.passes[isa](logits, labels, null, null, null, withGrad ? gradB : null, null, pB);
-      assert.equal(pA[6], pB[6], `${isa}: the same sum`);
+      assert.equal(pA[8], pB[8], `${isa}: the same sum`);
       assert.deepEqual(gradA, gradB, `${isa}: the same gradient`);
-      assert.ok(Number.isFinite(pA[6]) && pA[6] > 0);
+      assert.ok(Number.isFinite(pA[8]) && pA[8] > 0);
     }
-    const okArgs: unknown[] = [f(4), f(4), f(4), Float64Array.of(1, 1, 0, 1, 0, 1, 0, -1)];
+    const okArgs: unknown[] = [f(4), f(4), f(4), Float64Array.of(1, 1, 0, 1, 0, 1, -1, -1, 0, -1)];
     const bad: [number, unknown, RegExp][] = [
       [0, new Float64Array(4), /logits must be a Float32Array/],
       [1, f(3), /targets must have length 4/],
       [1, Uint8Array.of(0, 1, 2, 0), /got 2 at index 2/],
       [2, f(5), /gradOut must have length 4/],
       [2, 'x', /gradOut must be a Float32Array or null/],
-      [3, new Float64Array(7), /params must be a Float64Array of length 8/],
-      [3, Float64Array.of(3, 1, 0, 1, 0, 1, 0, -1), /multiple of classes/],
-      [3, Float64Array.of(1, 1, 0, 1, -1, 1, 0, -1), /threads\] must be an integer from 0/],
+      [3, new Float64Array(7), /params must be a Float64Array of length 10/],
+      [3, Float64Array.of(3, 1, 0, 1, 0, 1, -1, -1, 0, -1), /multiple of classes/],
+      [3, Float64Array.of(1, 1, 0, 1, -1, 1, -1, -1, 0, -1), /threads\] must be an integer from 0/],
+      [3, Float64Array.of(1, 1, 0, 1, 0, 1, -2, -1, 0, -1), /focalGamma\] must be -1 \(no focal term\) or a finite number >= 0/],
     ];
     for (const [index, value, pattern] of bad) {
       const args = okArgs.slice();

@@ -86,7 +86,9 @@ export function focalPass(
     // A weight of 0 (w, or alpha_t) masks the element, as for BCE.
     const masked = Math.fround(weighted) === 0;
     if (lossOut !== null || wantLossSum) {
-      const loss = outside ? NaN : masked ? 0 : Math.fround(focal * bce * weighted);
+      // (the sum in float64 of the unrounded losses, as the BCE pass's: a float32 loss can overflow where the sum
+      // of the losses does not)
+      const loss = outside ? NaN : masked ? 0 : focal * bce * weighted;
       if (lossOut !== null) lossOut[i] = loss;
       lossSum += loss;
     }
