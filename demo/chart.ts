@@ -1,5 +1,7 @@
-// The demo's figure: histograms of the predicted probabilities (log counts) with and without label smoothing,
+// The demo's figure: histograms of the predicted probabilities (log counts) of each run (with and without label
+// smoothing, focal),
 // and the held-out macro AUC per epoch.
+import { runLabel } from './experiment';
 import type { RunResult } from './experiment';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
@@ -36,7 +38,7 @@ export function renderDemoChart(results: RunResult[], title: string): string {
       return `${x0.toFixed(1)},${y.toFixed(1)} ${x1.toFixed(1)},${y.toFixed(1)}`;
     });
     out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${hx},${hy + hh} ${points.join(' ')} ${hx + hw},${hy + hh}"/>`);
-    out.push(`<rect x="${hx + hw - 190}" y="${hy + 10 + 20 * k}" width="14" height="4" fill="${color}"/><text x="${hx + hw - 170}" y="${hy + 16 + 20 * k}">labelSmoothing ${r.labelSmoothing}</text>`);
+    out.push(`<rect x="${hx + hw - 250}" y="${hy + 10 + 20 * k}" width="14" height="4" fill="${color}"/><text x="${hx + hw - 230}" y="${hy + 16 + 20 * k}">${runLabel(r)}</text>`);
   });
 
   // Right: macro AUC per epoch.

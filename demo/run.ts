@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backend } from '../src/index';
-import { runExperiment } from './experiment';
+import { runExperiment, runLabel } from './experiment';
 import { renderDemoChart } from './chart';
 import { renderMnistChart, runMnist } from './mnist';
 
@@ -14,7 +14,7 @@ const publish = process.argv.includes('--publish') && !small;
 const options = small ? { trainSize: 3000, testSize: 1000, epochs: 6 } : { trainSize: 24000, testSize: 6000, epochs: 20 };
 const started = Date.now();
 console.log(`fused-bce demo: ChestMNIST-like multi-label problem (14 labels, label noise), MLP 64-32-14, Adam; backend ${backend.name}${backend.isa ? `/${backend.isa}` : ''}`);
-console.log(`${options.trainSize} training and ${options.testSize} test samples, ${options.epochs} epochs, labelSmoothing 0 and 0.05 (symmetric)\n`);
+console.log(`${options.trainSize} training and ${options.testSize} test samples, ${options.epochs} epochs: BCE at labelSmoothing 0 and 0.05 (symmetric), and focal loss (gamma 2) at 0.05\n`);
 const results = runExperiment({ ...options, log: (line) => console.log(line) });
 console.log('\nafter the last epoch:');
 for (const r of results) {
@@ -23,12 +23,12 @@ for (const r of results) {
   let below = 0;
   let min = 1;
   for (const v of p) { if (v < 0.01) below++; if (v < min) min = v; }
-  console.log(`  a=${r.labelSmoothing}: macro AUC ${last.testAuc.toFixed(4)}, ECE ${last.testEce.toFixed(4)}, smallest probability ${min.toExponential(2)}, ${(100 * below / p.length).toFixed(1)}% below 0.01`);
+  console.log(`  ${runLabel(r)}: macro AUC ${last.testAuc.toFixed(4)}, ECE ${last.testEce.toFixed(4)}, smallest probability ${min.toExponential(2)}, ${(100 * below / p.length).toFixed(1)}% below 0.01`);
 }
 const dir = join(__dirname, '..', '..', 'demo', 'results', ...(publish ? [] : ['local']));
 mkdirSync(dir, { recursive: true });
 const file = join(dir, small ? 'demo-small.svg' : 'demo.svg');
-writeFileSync(file, renderDemoChart(results, 'Label smoothing on a ChestMNIST-like problem: predictions move from 0 towards a'));
+writeFileSync(file, renderDemoChart(results, 'Label smoothing and focal loss on a ChestMNIST-like problem: predictions move from 0 towards a'));
 console.log(`\nwrote ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
 const mnistOptions = small ? { trainPerDigit: 150, epochs: 3 } : { trainPerDigit: 500, epochs: 6 };

@@ -5,7 +5,7 @@ export { BCEWithLogitsLoss } from './api/bce-loss';
 export { crossEntropy, crossEntropyBackward, crossEntropyFused, crossEntropyFusedAsync } from './api/cross-entropy';
 export { CrossEntropyLoss } from './api/cross-entropy-loss';
 export { backend, useBackend, availableBackends, nativeLoadError, wasmLoadError, parallelism, ready } from './backends/select';
-export type { BackendInfo, ParallelInfo, BackwardOptions, ForwardOptions, FusedOptions, FusedResult, LossOptions, Reduction, Smoothing, Targets,
+export type { BackendInfo, ParallelInfo, BackwardOptions, FocalOptions, ForwardOptions, FusedOptions, FusedResult, LossOptions, Reduction, Smoothing, Targets,
   ClassIndices, ClassTargets, CrossEntropyOptions, CrossEntropyForwardOptions, CrossEntropyBackwardOptions, CrossEntropyFusedOptions,
 } from './api/types';
 export type { SmoothingCoefficients } from './api/smoothing';

@@ -1,7 +1,7 @@
 // The package in a real browser (fused-bce/tfjs included): headless Chromium (Debian's, FUSED_BCE_CHROMIUM to point elsewhere) driven by
 // puppeteer-core, pages bundled with esbuild (browser platform, default settings) and served on 127.0.0.1.
 // The check page must run on wasm after ready() and give the bits of Node's wasm backend on every PyTorch
-// reference case; the web demo (npm run demo:web, ?small) must train both runs and draw them.
+// reference case; the web demo (npm run demo:web, ?small) must train its three runs and draw them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -87,12 +87,12 @@ test('in headless Chromium: wasm after ready(), the reference cases bit for bit,
     assert.equal(error, undefined, String(error));
     const done = (await demo.evaluate('window.demoResult')) as { backend: { name: string }; runs: { epochs: number; testAuc: number; trainLoss: number }[]; polylines: number };
     assert.equal(done.backend.name, 'wasm');
-    assert.equal(done.runs.length, 2, 'labelSmoothing 0 and 0.05');
+    assert.equal(done.runs.length, 3, 'labelSmoothing 0 and 0.05, focal at 0.05');
     for (const r of done.runs) {
       assert.equal(r.epochs, 6);
       assert.ok(r.testAuc > 0.7 && Number.isFinite(r.trainLoss), JSON.stringify(r)); // as test/demo.test.ts
     }
-    assert.equal(done.polylines, 4, 'two histograms and two AUC curves drawn');
+    assert.equal(done.polylines, 6, 'three histograms and three AUC curves drawn');
   } finally {
     await chromium.close();
     http.close();

@@ -6,9 +6,11 @@ import { runExperiment } from '../demo/experiment';
 import { renderDemoChart } from '../demo/chart';
 import { renderMnistChart, runMnist } from '../demo/mnist';
 
-test('demo (small): training works and smoothing lifts predictions from 0 towards a', () => {
-  const [plain, smoothed] = runExperiment({ trainSize: 3000, testSize: 1000, epochs: 6 });
-  for (const r of [plain, smoothed]) {
+test('demo (small): training works and smoothing lifts predictions from 0 towards a; the focal run trains', () => {
+  const [plain, smoothed, focal] = runExperiment({ trainSize: 3000, testSize: 1000, epochs: 6 });
+  assert.deepEqual(focal.focal, { gamma: 2 });
+  assert.equal(focal.labelSmoothing, 0.05);
+  for (const r of [plain, smoothed, focal]) {
     const first = r.epochs[0];
     const last = r.epochs[r.epochs.length - 1];
     assert.ok(last.trainLoss < first.trainLoss, `a=${r.labelSmoothing}: train loss ${first.trainLoss} -> ${last.trainLoss}`);
@@ -19,9 +21,9 @@ test('demo (small): training works and smoothing lifts predictions from 0 toward
   assert.equal(smoothed.labelSmoothing, 0.05);
   assert.ok(Math.min(...smoothed.probabilities) > Math.min(...plain.probabilities), 'the smallest prediction rises');
   assert.ok(fractionBelow(smoothed.probabilities, 0.01) < 0.5 * fractionBelow(plain.probabilities, 0.01), 'fewer predictions below 0.01');
-  const svg = renderDemoChart([plain, smoothed], 'demo');
+  const svg = renderDemoChart([plain, smoothed, focal], 'demo');
   assert.match(svg, /^<svg[\s\S]*<\/svg>\n$/);
-  assert.equal((svg.match(/<polyline/g) ?? []).length, 4, 'two histograms and two AUC curves');
+  assert.equal((svg.match(/<polyline/g) ?? []).length, 6, 'three histograms and three AUC curves');
 });
 
 test('demo (small): MNIST with label noise trains with CrossEntropyLoss, and smoothing lowers the top confidences', () => {

@@ -1,14 +1,14 @@
 // The label-smoothing demo in a browser (npm run demo:web): the MLP of the Node demo trained at labelSmoothing 0
-// and 0.05 on the wasm backend, with the loss, macro AUC and predicted-probability histograms redrawn after every
+// and 0.05 and with the focal loss (gamma 2) at 0.05 on the wasm backend, with the loss, macro AUC and predicted-probability histograms redrawn after every
 // epoch. `?small` runs a short version (the browser test does).
 import { ready } from '../../src/index';
 import type { BackendInfo } from '../../src/index';
-import { experimentEpochs } from '../experiment';
+import { experimentEpochs, runLabel } from '../experiment';
 import type { RunResult } from '../experiment';
 import { renderDemoChart } from '../chart';
 
 interface DemoWindow {
-  demoResult?: { backend: BackendInfo; runs: { labelSmoothing: number; epochs: number; trainLoss: number; testAuc: number }[]; polylines: number };
+  demoResult?: { backend: BackendInfo; runs: { label: string; labelSmoothing: number; epochs: number; trainLoss: number; testAuc: number }[]; polylines: number };
   demoError?: string;
 }
 
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const ran = await ready();
   const small = new URLSearchParams(location.search).has('small');
   const options = small ? { trainSize: 3000, testSize: 1000, epochs: 6 } : { trainSize: 24000, testSize: 6000, epochs: 20 }; // small: test/demo.test.ts's
-  const title = 'Label smoothing on a ChestMNIST-like problem: predictions move from 0 towards a';
+  const title = 'Label smoothing and focal loss on a ChestMNIST-like problem: predictions move from 0 towards a';
   const steps = experimentEpochs(options);
   let results: RunResult[] = [];
   for (;;) {
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     chart.innerHTML = renderDemoChart(results, title);
     const run = results[results.length - 1];
     const last = run.epochs[run.epochs.length - 1];
-    status.textContent = `backend ${ran.name}/${ran.isa}: a = ${run.labelSmoothing}, epoch ${last.epoch}/${options.epochs}: ` +
+    status.textContent = `backend ${ran.name}/${ran.isa}: ${runLabel(run)}, epoch ${last.epoch}/${options.epochs}: ` +
       `train loss ${last.trainLoss.toFixed(4)}, test macro AUC ${last.testAuc.toFixed(4)}, ECE ${last.testEce.toFixed(4)}${step.done ? ' (done)' : ''}`;
     await nextFrame(); // let the page draw
     if (step.done) break;
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     backend: ran,
     runs: results.map((r) => {
       const last = r.epochs[r.epochs.length - 1];
-      return { labelSmoothing: r.labelSmoothing, epochs: r.epochs.length, trainLoss: last.trainLoss, testAuc: last.testAuc };
+      return { label: runLabel(r), labelSmoothing: r.labelSmoothing, epochs: r.epochs.length, trainLoss: last.trainLoss, testAuc: last.testAuc };
     }),
     polylines: chart.querySelectorAll('polyline').length,
   };
