@@ -139,6 +139,10 @@ forEachBackend('PyTorch focal reference cases', (b) => {
     assert.ok(Object.is(loss[5], 0) && Object.is(r.grad[5], 0), 'weight 0 masks (+0)');
     assert.ok(Number.isNaN(loss[6]) && Number.isNaN(r.grad[6]), 'a target outside [0, 1]: NaN');
     assert.ok(loss[7] > 0 && Number.isFinite(loss[7]), 'other elements unaffected');
+    // -0 is a target like 0
+    const signed = bceWithLogitsFused(Float32Array.of(0.7, 0.7), Float32Array.of(-0, 0), { focal: { gamma: 1.5 }, labelSmoothing: 0.05, reduction: 'none' });
+    assert.equal((signed.loss as Float32Array)[0], (signed.loss as Float32Array)[1]);
+    assert.equal(signed.grad[0], signed.grad[1]);
     // gamma < 1 at saturated logits: finite gradients (no inf * 0)
     const g = bceWithLogitsFused(Float32Array.of(30, -30, 100, -100, 1e30), Float32Array.of(1, 0, 1, 0, 1), { focal: { gamma: 0.5 }, reduction: 'none' });
     for (const v of g.grad) assert.ok(Number.isFinite(v), `gamma 0.5: gradient ${v}`);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as api from '../src/index';
 import { availableBackends, useBackend } from '../src/index';
 import { refElement, rng } from './helpers/reference';
+import { focalElement } from './helpers/focal-reference';
 import type { Convention } from './helpers/reference';
 import { GetterError, arrayArg, flatten, floats, fuzzAgainstJs, isOurError, pick } from './helpers/fuzz';
 import type { Case, Random } from './helpers/fuzz';
@@ -35,6 +36,10 @@ function makeCase(random: Random): Case {
   if (random() < 0.3) set('gradOut', pick(random, [() => new Float32Array(n), () => logits, () => targets, () => arrayArg(random, n, 'f32')])());
   if (random() < 0.2) set('lossOut', pick(random, [() => new Float32Array(n), () => logits, () => options.gradOut, () => arrayArg(random, n, 'f32')])());
   if (random() < 0.2) set('threads', pick(random, [1, 2, 'auto', 0, -1, 2.5, '2', 1e9, NaN]));
+  if (random() < 0.25) {
+    set('focal', pick(random, [{ gamma: 2 }, { gamma: 2, alpha: 0.25 }, { gamma: 0.5 }, { gamma: 0, alpha: 0.75 }, { gamma: 0 }, { gamma: 4.5, alpha: 1 },
+      { gamma: -1 }, { gamma: NaN }, {}, { gamma: 2, alpha: 2 }, { gamma: 2, beta: 1 }, 'x', null, [2]]));
+  }
   if (random() < 0.05) set(pick(random, ['labelsmoothing', 'pos_weight', 'out', 'dtype']), 1);
   let hostile = false;
   if (random() < 0.08) {
@@ -124,7 +129,10 @@ function magnitudes(entry: Entry, c: Case, result: unknown): Scale[] {
   for (let i = 0; i < n; i++) {
     const p = posWeight === undefined ? 1 : posWeight[i % classes];
     const w = weight === undefined ? 1 : weight[weight.length === n ? i : i % classes];
-    const r = refElement(logits[i], targets[i], a, convention, p, w);
+    const focal = options.focal as { gamma: number; alpha?: number } | undefined;
+    const focalActive = focal !== undefined && (focal.gamma > 0 || focal.alpha !== undefined);  // { gamma: 0 } is BCE
+    const r = !focalActive ? refElement(logits[i], targets[i], a, convention, p, w)
+      : { ...focalElement(logits[i], targets[i], a, convention, focal!.gamma, focal!.alpha ?? -1, p, w), expFactor: 1 };
     const u = upstream === undefined ? 1 : typeof upstream === 'number' ? upstream : upstream[i];
     const divisor = reduction === 'mean' ? n : 1;
     lossScale.push({ magnitude: r.lossMagnitude, floor: Math.abs(w) * Math.max(1, r.expFactor) });
@@ -160,8 +168,8 @@ test(`fuzz: the raw native binding throws TypeError/RangeError or succeeds (${RU
     const params = random() < 0.9
       ? Float64Array.of(classes, pick(random, [1, 0.9, -17, NaN, Infinity]), pick(random, [0, 0.05, -8, NaN]),
         pick(random, [1, 1 / 3, NaN, -Infinity, 1e300, 1e-300]), pick(random, [0, 1, 2, 3, 16, 1024, 1025, -1, 0.5, NaN]),
-        pick(random, [0, 1, 1, 2, NaN]), 0, -1)
-      : pick(random, [null, new Float64Array(3), new Float32Array(8), [1, 1, 0, 1, 0, 1, 0, -1], 8]);
+        pick(random, [0, 1, 1, 2, NaN]), pick(random, [-1, -1, -1, 0, 2, 0.5, NaN, -3, Infinity]), pick(random, [-1, 0.25, 1, 2, NaN]), 0, -1)
+      : pick(random, [null, new Float64Array(3), new Float32Array(10), [1, 1, 0, 1, 0, 1, -1, -1, 0, -1], 10]);
     const args: unknown[] = [
       random() < 0.8 ? floats(random, n) : arrayArg(random, n, 'f32'),
       arrayArg(random, n, 'targets'),

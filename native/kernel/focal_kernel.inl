@@ -21,7 +21,7 @@
 //   saturated logits).
 // |x| > 200 counts as infinite for e (e^-200 is far below what any float32 result shows); q^gamma below e^-200 is
 // 0. Targets must be in [0, 1] (the options refuse negative smoothing with focal): a float target outside gives
-// NaN for its element.
+// NaN for its element (unless its weight is 0: a weight of 0 masks whatever the target, as for BCE).
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
@@ -59,6 +59,16 @@ template <class V>
 struct FocalFactor {
   typename V::D focal, slope;
 };
+
+// 1 / v for v > 0 in double, also below float's normal range (v < 2^-100 is scaled by 2^64 for the estimate).
+template <class V>
+FUSED_BCE_INLINE typename V::D reciprocalOfPositive(typename V::D v) {
+  using D = typename V::D;
+  const auto tiny = V::lt(V::narrow(v), V::set1(0x1p-100f));
+  const D scaled = V::dselect(tiny, V::dmul(v, V::dset1(0x1p64)), v);
+  const D r = BceMath<V>::reciprocalPrecise(scaled, V::reciprocalEstimate(V::narrow(scaled)));
+  return V::dselect(tiny, V::dmul(r, V::dset1(0x1p64)), r);
+}
 
 // lin, oth and what the log-space form needs of them: for hard labels the constants' logs and reciprocals,
 // selected per lane; for float targets computed here.
@@ -99,16 +109,18 @@ FUSED_BCE_INLINE FocalFactor<V> focalFactor(const FocalConstants<V>& fc, const C
   } else {
     logLin = Focal::logUnitDouble(tab, lin);
     logOth = Focal::logUnitDouble(tab, oth);
-    invLin = Math::reciprocalPrecise(lin, V::reciprocalEstimate(V::narrow(lin)));
-    invOth = Math::reciprocalPrecise(oth, V::reciprocalEstimate(V::narrow(oth)));
+    invLin = reciprocalOfPositive<V>(lin);
+    invOth = reciprocalOfPositive<V>(oth);
   }
   const D othE = V::dmul(oth, e);
   const F linF = V::narrow(lin);
   // oth e is the larger where lin is below it or 0 (then small / big = 0 whatever e is).
   const auto othBig = V::lt(linF, V::maxKeepNan(V::narrow(othE), V::set1(0x1p-149f)));
-  const D invE = Math::reciprocalPrecise(e, V::reciprocalEstimate(V::narrow(e)));
+  const D invE = reciprocalOfPositive<V>(e);
+  // (0 where the numerator is: the reciprocals are not finite where lin, oth or e is 0, in the lanes not selected)
   const D linOverOthE = V::dselect(V::eq(linF, c.zero), zeroD, V::dmul(V::dmul(lin, invOth), invE));
-  const D ratio = V::dselect(othBig, linOverOthE, V::dmul(othE, invLin));  // small / big, in [0, 1]
+  const D othEOverLin = V::dselect(V::eq(V::narrow(othE), c.zero), zeroD, V::dmul(othE, invLin));
+  const D ratio = V::dselect(othBig, linOverOthE, othEOverLin);  // small / big, in [0, 1]
   const D logBig = V::dselect(othBig, V::dsub(logOth, V::widen(absX)), logLin);
   const D logQ = V::dsub(V::dadd(logBig, Focal::log1pDouble(tab, ratio)), Focal::log1pDouble(tab, e));
   const D power = V::dmul(fc.gammaD, logQ);
@@ -116,10 +128,18 @@ FUSED_BCE_INLINE FocalFactor<V> focalFactor(const FocalConstants<V>& fc, const C
   out.focal = V::dselect(vanishes, zeroD, Focal::expDouble(tab, V::dselect(vanishes, V::dset1(-200.0), power)));
   const D onePlusRatio = V::dadd(oneD, ratio);
   const D denominator = V::dmul(onePlusRatio, V::dadd(oneD, e));
-  const D r = V::dmul(V::dselect(othBig, invOth, V::dmul(e, invLin)),
+  const D eOverLin = V::dselect(V::eq(V::narrow(e), c.zero), zeroD, V::dmul(e, invLin));
+  const D r = V::dmul(V::dselect(othBig, invOth, eOverLin),
                       Math::reciprocalPrecise(denominator, V::reciprocalEstimate(V::narrow(denominator))));
   out.slope = V::dmul(V::dmul(V::dmul(fc.gammaD, out.focal), r), oneMinusTwoT);
   return out;
+}
+
+// Targets outside [0, 1] or NaN, by value (-0 is inside, unlike V::notInUnitInterval's test of the bits).
+template <class V>
+FUSED_BCE_INLINE typename V::M outsideUnitInterval(const Constants<V>& c, typename V::F y) {
+  const typename V::F inside = V::select(V::ge(y, c.zero), V::select(V::ge(c.one, y), c.one, c.zero), c.zero);
+  return V::eq(inside, c.zero);
 }
 
 // The BCE gradient's core / (1 + e) in float, unscaled, with fastGradient's folded roundings (bce_kernel.inl).
@@ -155,18 +175,23 @@ FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalCons
   const auto masked = weighted || fc.hasAlpha ? V::eq(V::narrow(weight), c.zero) : V::firstLanes(0);
   const F nan = V::set1(std::numeric_limits<float>::quiet_NaN());
   if constexpr (kLoss) {
-    F loss = V::select(masked, c.zero, V::narrow(V::dmul(V::dmul(factor.focal, bce), weight)));
+    F loss = V::narrow(V::dmul(V::dmul(factor.focal, bce), weight));
     if constexpr (!kU8) loss = V::select(outsideUnit, nan, loss);
+    loss = V::select(masked, c.zero, loss);  // a weight of 0 masks whatever the target, as for BCE
     if (s.lossOut) V::store(s.lossOut + i, loss);
     if (s.wantLossSum) V::accumulate(acc, kTail ? V::select(valid, loss, c.zero) : loss);
   }
   if constexpr (kGrad) {
     D scale = V::dmul(weight, c.gradScaleD);
     if (s.gradOutput) scale = V::dmul(scale, V::widen(V::load(s.gradOutput + i)));
-    // (bce capped: it is infinite only where the factor's slope is 0, at infinite logits, and 0 * inf is the limit 0)
-    const D slope = V::dfma(factor.slope, V::dmin(bce, V::dset1(1e300)), V::dmul(factor.focal, bceSlope));
-    F grad = V::select(masked, c.zero, V::narrow(V::dmul(slope, scale)));
+    // (where bce is infinite and the factor's slope 0, at infinite logits, their product is the limit 0)
+    const F bceF = V::narrow(bce);
+    const F limitZero = V::select(V::eq(V::narrow(factor.slope), c.zero), V::select(V::eq(V::abs(bceF), V::set1(INFINITY)), c.one, c.zero), c.zero);
+    const D slopeTerm = V::dselect(V::eq(limitZero, c.one), c.zeroD, V::dmul(factor.slope, bce));
+    const D slope = V::dadd(slopeTerm, V::dmul(factor.focal, bceSlope));
+    F grad = V::narrow(V::dmul(slope, scale));
     if constexpr (!kU8) grad = V::select(outsideUnit, nan, grad);
+    grad = V::select(masked, c.zero, grad);
     V::store(s.gradOut + i, grad);
   }
 }
@@ -191,7 +216,7 @@ FUSED_BCE_INLINE void focalVector(const SpanStreams& s, size_t i, const FocalCon
     negTargetD = V::dselect(isOne, fc.t0, fc.t1);
   } else {
     const F y = V::load(s.targetsF32 + i);
-    outsideUnit = V::notInUnitInterval(y);
+    outsideUnit = outsideUnitInterval<V>(c, y);
     smoothedTarget = smooth<V>(c, y);
     negTarget = smooth<V>(c, V::sub(c.one, y));
     negSmoothedTarget = V::sub(c.zero, smoothedTarget);
@@ -234,7 +259,7 @@ FUSED_BCE_NOINLINE void focalPreciseVector(const SpanStreams& s, size_t i, const
     negTarget = V::dselect(isOne, fc.t0, fc.t1);
   } else {
     const F y = V::load(s.targetsF32 + i);
-    outsideUnit = V::notInUnitInterval(y);
+    outsideUnit = outsideUnitInterval<V>(c, y);
     const D yD = V::widen(y);
     target = V::dfma(yD, c.scaleD, c.shiftD);
     negTarget = V::dfma(V::dsub(oneD, yD), c.scaleD, c.shiftD);

@@ -55,10 +55,12 @@ export function focalElement(
   if (weight === 0) return { loss: 0, lossMagnitude: 0, grad: 0, gradMagnitude: 0 };
   const slopeTerm = focalSlope === 0 ? 0 : focalSlope * bce;
   const loss = weight * focal * bce;
+  // (terms of either sign with a negative posWeight: their magnitudes)
+  const bceMagnitude = Math.abs(t1) + Math.abs(t2);
   return {
     loss,
-    lossMagnitude: Math.abs(loss),
+    lossMagnitude: Math.abs(weight) * focal * bceMagnitude,
     grad: weight * (slopeTerm + focal * bceSlope),
-    gradMagnitude: Math.abs(weight) * (Math.abs(slopeTerm) + focal * (prob * (negT + pos) + pos)),
+    gradMagnitude: Math.abs(weight) * ((focalSlope === 0 ? 0 : Math.abs(focalSlope) * bceMagnitude) + focal * (Math.abs(prob * (negT + pos)) + Math.abs(pos))),
   };
 }

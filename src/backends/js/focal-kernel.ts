@@ -19,7 +19,7 @@ export function isFocal(params: Float64Array): boolean {
  * gamma: in log space, log q = log(big) + log1p(small / big) - log1p(e) with big the larger of lin and oth e and
  * log(oth e) = log(oth) - |x|, so that q keeps its accuracy where e underflows and r stays finite for gamma < 1.
  * |x| > 200 counts as infinite for e; q^gamma below e^-200 is 0 (as the C++ kernel's). A target outside [0, 1]
- * gives NaN. bce and bce' are the BCE pass's (posWeight on the positive term).
+ * gives NaN, unless its weight is 0 (a weight of 0 masks whatever the target, as for BCE). bce and bce' are the BCE pass's (posWeight on the positive term).
  */
 export function focalPass(
   logits: Float32Array, targets: Float32Array | Uint8Array, posWeight: Float32Array | null, weight: Float32Array | null,
@@ -56,7 +56,7 @@ export function focalPass(
     const posTarget = p * target;
     const softplusWeight = negTarget + posTarget;
     const linearCoef = nonNegative ? negTarget : posTarget;
-    const bce = softplusWeight * log1pE + (linearCoef === 0 ? 0 : linearCoef * Math.min(absX, 1e300));
+    const bce = softplusWeight * log1pE + (linearCoef === 0 ? 0 : linearCoef * absX);
     const bceSlope = (nonNegative ? negTarget - posTarget * e : negTarget * e - posTarget) * recip;
 
     const oneMinusTwoT = negTarget - target;
@@ -88,13 +88,15 @@ export function focalPass(
     if (lossOut !== null || wantLossSum) {
       // (the sum in float64 of the unrounded losses, as the BCE pass's: a float32 loss can overflow where the sum
       // of the losses does not)
-      const loss = outside ? NaN : masked ? 0 : focal * bce * weighted;
+      const loss = masked ? 0 : outside ? NaN : focal * bce * weighted;
       if (lossOut !== null) lossOut[i] = loss;
       lossSum += loss;
     }
     if (gradOut !== null) {
       const upstream = gradOutput === null ? 1 : gradOutput[i];
-      gradOut[i] = outside ? NaN : masked ? 0 : (focalSlope * bce + focal * bceSlope) * (weighted * gradScale * upstream);
+      // (bce is infinite only at infinite logits, where the factor's slope is 0: the limit of their product is 0)
+      const slopeTerm = focalSlope === 0 ? 0 : focalSlope * bce;
+      gradOut[i] = masked ? 0 : outside ? NaN : (slopeTerm + focal * bceSlope) * (weighted * gradScale * upstream);
     }
   }
   if (wantLossSum) params[Param.LossSum] = lossSum;
