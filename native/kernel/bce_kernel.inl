@@ -251,6 +251,9 @@ FUSED_BCE_INLINE void preciseStreamVector(const SpanStreams& s, size_t i, const 
 template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
 FUSED_BCE_INLINE void focalVector(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
                  const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid);  // focal_kernel.inl
+template <class V, bool kU8, bool kLoss, bool kGrad>
+FUSED_BCE_INLINE size_t focalChunks(const SpanStreams& s, size_t n, const Constants<V>& c,
+                                    const typename BceMath<V>::Tables& tab, double* sum);
 template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
 FUSED_BCE_NOINLINE void focalPreciseVector(const SpanStreams& s, size_t i, const FocalConstants<V>& fc,
                                            const Constants<V>& c, const typename BceMath<V>::Tables& tab,
@@ -308,7 +311,10 @@ double runSpan(const SpanStreams& s, size_t n, const Constants<V>& c, const type
   constexpr size_t W = V::kWidth;
   typename V::Acc acc;
   size_t i = 0;
-  if constexpr (V::kExpFirst && (kPath == Path::kFast || kPath == Path::kPreciseGrad)) {
+  double chunksSum = 0;
+  if constexpr (kPath == Path::kFocal) {
+    i = focalChunks<V, kU8, kLoss, kGrad>(s, n, c, tab, &chunksSum);
+  } else if constexpr (V::kExpFirst && (kPath == Path::kFast || kPath == Path::kPreciseGrad)) {
     alignas(64) float expFirst[kExpChunkFloats];
     const size_t whole = n - n % W;
     while (i < whole) {
@@ -321,7 +327,7 @@ double runSpan(const SpanStreams& s, size_t n, const Constants<V>& c, const type
   } else {
     for (; i + W <= n; i += W) vectorStep<V, kPath, kU8, kLoss, kGrad, false>(s, i, c, tab, acc, V::firstLanes(W));
   }
-  double sum = V::total(acc);
+  double sum = V::total(acc) + chunksSum;
   if (i < n) sum += runTail<V, kPath, kU8, kLoss, kGrad>(s, i, n - i, c, tab);
   return sum;
 }

@@ -32,8 +32,10 @@ struct FocalConstants {
   int integerGamma = -1;  // gamma when it is an integer from 0 to 8, else -1
   bool hasAlpha = false;
   D gammaD, alphaD, oneMinusAlphaD;
-  // Uint8 labels: the two smoothed values t1 (label 1) and t0 (label 0), their logs and reciprocals, and alpha_t.
-  D t1, t0, logT1, logT0, invT1, invT0, alphaT1, alphaT0;
+  bool alphaMayMask = false;  // alpha_t can be 0 (alpha 0 or 1): then it masks
+  // Uint8 labels: the two smoothed values t1 (label 1) and t0 (label 0), their logs and reciprocals, alpha_t, and
+  // gamma (1 - 2t).
+  D t1, t0, logT1, logT0, invT1, invT0, alphaT1, alphaT0, gammaSlope1, gammaSlope0;
 
   explicit FocalConstants(const KernelArgs& a) {
     gamma = a.focalGamma < 0 ? 0 : a.focalGamma;
@@ -51,6 +53,9 @@ struct FocalConstants {
     invT0 = V::dset1(1 / zero);
     alphaT1 = V::dset1(hasAlpha ? a.focalAlpha * one + (1 - a.focalAlpha) * zero : 1.0);
     alphaT0 = V::dset1(hasAlpha ? a.focalAlpha * zero + (1 - a.focalAlpha) * one : 1.0);
+    alphaMayMask = hasAlpha && (a.focalAlpha == 0 || a.focalAlpha == 1);
+    gammaSlope1 = V::dset1(gamma * (zero - one));  // 1 - 2 t1 = (1 - t1) - t1 = t0 - t1
+    gammaSlope0 = V::dset1(gamma * (one - zero));
   }
 };
 
@@ -72,19 +77,43 @@ FUSED_BCE_INLINE typename V::D reciprocalOfPositive(typename V::D v) {
 
 // lin, oth and what the log-space form needs of them: for hard labels the constants' logs and reciprocals,
 // selected per lane; for float targets computed here.
+// The targets of a vector as the factor needs them: lin and oth (above), gamma (1 - 2t), and for Uint8 labels the
+// mask of the lanes whose lin is t1 (their logs and reciprocals are the constants').
+template <class V>
+struct FocalTargets {
+  typename V::D lin, oth, gammaSlope;
+  typename V::M linOne;
+};
+
+template <class V, bool kU8>
+FUSED_BCE_INLINE FocalTargets<V> focalTargets(const FocalConstants<V>& fc, const Constants<V>& c, typename V::M nonNegative,
+                                              typename V::M isOne, typename V::D target, typename V::D negTarget) {
+  FocalTargets<V> out;
+  if constexpr (kU8) {
+    // lin is t1 (the smoothed label 1) exactly where (label 1) == (x < 0).
+    const typename V::F linIsT1 = V::select(isOne, V::select(nonNegative, c.zero, c.one), V::select(nonNegative, c.one, c.zero));
+    out.linOne = V::eq(linIsT1, c.one);
+    out.lin = V::dselect(out.linOne, fc.t1, fc.t0);
+    out.oth = V::dselect(out.linOne, fc.t0, fc.t1);
+    out.gammaSlope = V::dselect(isOne, fc.gammaSlope1, fc.gammaSlope0);
+  } else {
+    out.linOne = V::firstLanes(0);
+    out.lin = V::dselect(nonNegative, negTarget, target);
+    out.oth = V::dselect(nonNegative, target, negTarget);
+    out.gammaSlope = V::dmul(fc.gammaD, V::dsub(negTarget, target));
+  }
+  return out;
+}
+
 template <class V, bool kU8>
 FUSED_BCE_INLINE FocalFactor<V> focalFactor(const FocalConstants<V>& fc, const Constants<V>& c,
                                             const typename BceMath<V>::Tables& tab, typename V::F absX,
-                                            typename V::M nonNegative, typename V::M isOne, typename V::D target,
-                                            typename V::D negTarget, typename V::D e, typename V::D recip) {
+                                            const FocalTargets<V>& t, typename V::D e, typename V::D recip) {
   using F = typename V::F;
   using D = typename V::D;
-  using Math = BceMath<V>;
   using Focal = FocalMath<V>;
   const D zeroD = c.zeroD, oneD = c.oneD;
-  const D lin = V::dselect(nonNegative, negTarget, target);
-  const D oth = V::dselect(nonNegative, target, negTarget);
-  const D oneMinusTwoT = V::dsub(negTarget, target);
+  const D lin = t.lin, oth = t.oth;
   FocalFactor<V> out{oneD, zeroD};
   if (fc.integerGamma >= 0) {
     if (fc.integerGamma == 0) return out;
@@ -94,14 +123,12 @@ FUSED_BCE_INLINE FocalFactor<V> focalFactor(const FocalConstants<V>& fc, const C
     else for (int k = 1; k < fc.integerGamma; ++k) qPowLess = V::dmul(qPowLess, q);
     out.focal = V::dmul(qPowLess, q);
     const D sigmoidSlope = V::dmul(V::dmul(e, recip), recip);  // p (1 - p)
-    out.slope = V::dmul(V::dmul(V::dmul(fc.gammaD, qPowLess), sigmoidSlope), oneMinusTwoT);
+    out.slope = V::dmul(V::dmul(qPowLess, sigmoidSlope), t.gammaSlope);
     return out;
   }
   D logLin, logOth, invLin, invOth;
   if constexpr (kU8) {
-    // lin is t1 (the smoothed label 1) exactly where (label 1) == (x < 0).
-    const F linIsT1 = V::select(isOne, V::select(nonNegative, c.zero, c.one), V::select(nonNegative, c.one, c.zero));
-    const auto linOne = V::eq(linIsT1, c.one);
+    const auto linOne = t.linOne;
     logLin = V::dselect(linOne, fc.logT1, fc.logT0);
     logOth = V::dselect(linOne, fc.logT0, fc.logT1);
     invLin = V::dselect(linOne, fc.invT1, fc.invT0);
@@ -130,8 +157,8 @@ FUSED_BCE_INLINE FocalFactor<V> focalFactor(const FocalConstants<V>& fc, const C
   const D denominator = V::dmul(onePlusRatio, V::dadd(oneD, e));
   const D eOverLin = V::dselect(V::eq(V::narrow(e), c.zero), zeroD, V::dmul(e, invLin));
   const D r = V::dmul(V::dselect(othBig, invOth, eOverLin),
-                      Math::reciprocalPrecise(denominator, V::reciprocalEstimate(V::narrow(denominator))));
-  out.slope = V::dmul(V::dmul(V::dmul(fc.gammaD, out.focal), r), oneMinusTwoT);
+                      BceMath<V>::reciprocalPrecise(denominator, V::reciprocalEstimate(V::narrow(denominator))));
+  out.slope = V::dmul(V::dmul(out.focal, r), t.gammaSlope);
   return out;
 }
 
@@ -155,88 +182,172 @@ FUSED_BCE_INLINE typename V::F bceSlopeFloat(const Constants<V>& c, typename V::
   return V::add(product, V::fma(product, d, productErr));
 }
 
-// The loss and gradient of a vector from bce, bce' and the factor (all in double), stored.
-template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
-FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
-                                 typename V::Acc& acc, typename V::M valid, typename V::M isOne, typename V::M outsideUnit,
-                                 typename V::D target, typename V::D negTarget, typename V::D bce, typename V::D bceSlope,
-                                 const FocalFactor<V>& factor) {
-  using F = typename V::F;
-  using D = typename V::D;
-  // w alpha_t (alpha_t a constant per label for Uint8 labels); a weight of 0 (w, or alpha_t) masks, as for BCE.
-  const bool weighted = s.weight != nullptr || s.weightConst != 1.0f;
-  D weight = c.oneD;
+// w alpha_t of a vector (alpha_t a constant per label for Uint8 labels).
+template <class V, bool kU8>
+FUSED_BCE_INLINE typename V::D focalWeight(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
+                                           typename V::M isOne, typename V::D target, typename V::D negTarget) {
+  typename V::D weight = c.oneD;
   if constexpr (kU8) {
     if (fc.hasAlpha) weight = V::dselect(isOne, fc.alphaT1, fc.alphaT0);
   } else {
     if (fc.hasAlpha) weight = V::dfma(fc.alphaD, target, V::dmul(fc.oneMinusAlphaD, negTarget));
   }
-  if (weighted) weight = V::dmul(weight, V::widen(s.weight ? V::load(s.weight + i) : V::set1(s.weightConst)));
-  const auto masked = weighted || fc.hasAlpha ? V::eq(V::narrow(weight), c.zero) : V::firstLanes(0);
+  if (s.weight != nullptr || s.weightConst != 1.0f) {
+    weight = V::dmul(weight, V::widen(s.weight ? V::load(s.weight + i) : V::set1(s.weightConst)));
+  }
+  return weight;
+}
+
+// The loss and gradient of a vector from bce, bce' and the factor (all in double), stored. mayBeInfinite: bce can
+// be infinite in some lane (an infinite logit, or posWeight).
+template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
+FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
+                                 typename V::Acc& acc, typename V::M valid, typename V::M outsideUnit, typename V::D weight,
+                                 typename V::D bce, typename V::D bceSlope, const FocalFactor<V>& factor, bool mayBeInfinite) {
+  using F = typename V::F;
+  using D = typename V::D;
+  // A weight of 0 (w, or alpha_t) masks whatever the target, as for BCE.
+  const bool mayMask = s.weight != nullptr || s.weightConst != 1.0f || fc.alphaMayMask;
+  const auto masked = mayMask ? V::eq(V::narrow(weight), c.zero) : V::firstLanes(0);
   const F nan = V::set1(std::numeric_limits<float>::quiet_NaN());
   if constexpr (kLoss) {
     F loss = V::narrow(V::dmul(V::dmul(factor.focal, bce), weight));
     if constexpr (!kU8) loss = V::select(outsideUnit, nan, loss);
-    loss = V::select(masked, c.zero, loss);  // a weight of 0 masks whatever the target, as for BCE
+    if (mayMask) loss = V::select(masked, c.zero, loss);
     if (s.lossOut) V::store(s.lossOut + i, loss);
     if (s.wantLossSum) V::accumulate(acc, kTail ? V::select(valid, loss, c.zero) : loss);
   }
   if constexpr (kGrad) {
     D scale = V::dmul(weight, c.gradScaleD);
     if (s.gradOutput) scale = V::dmul(scale, V::widen(V::load(s.gradOutput + i)));
-    // (where bce is infinite and the factor's slope 0, at infinite logits, their product is the limit 0)
-    const F bceF = V::narrow(bce);
-    const F limitZero = V::select(V::eq(V::narrow(factor.slope), c.zero), V::select(V::eq(V::abs(bceF), V::set1(INFINITY)), c.one, c.zero), c.zero);
-    const D slopeTerm = V::dselect(V::eq(limitZero, c.one), c.zeroD, V::dmul(factor.slope, bce));
-    const D slope = V::dadd(slopeTerm, V::dmul(factor.focal, bceSlope));
-    F grad = V::narrow(V::dmul(slope, scale));
+    D slopeTerm = V::dmul(factor.slope, bce);
+    if (FUSED_BCE_UNLIKELY(mayBeInfinite)) {
+      // Where bce is infinite and the factor's slope 0 (at infinite logits) their product is the limit 0.
+      const F bceF = V::narrow(bce);
+      const F limitZero = V::select(V::eq(V::narrow(factor.slope), c.zero), V::select(V::eq(V::abs(bceF), V::set1(INFINITY)), c.one, c.zero), c.zero);
+      slopeTerm = V::dselect(V::eq(limitZero, c.one), c.zeroD, slopeTerm);
+    }
+    F grad = V::narrow(V::dmul(V::dfma(factor.focal, bceSlope, slopeTerm), scale));
     if constexpr (!kU8) grad = V::select(outsideUnit, nan, grad);
-    grad = V::select(masked, c.zero, grad);
+    if (mayMask) grad = V::select(masked, c.zero, grad);
     V::store(s.gradOut + i, grad);
   }
 }
 
-// One vector of the fast path (no posWeight) at s[i..i + kWidth).
-template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
-FUSED_BCE_INLINE void focalVector(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
-                                  const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid) {
+// The fast path's first stage for one vector: what comes from the float BCE steps (bce, bce', e^-|x| in float and
+// in double). runSpan runs it over a chunk into an L1 buffer, then the second stage over the chunk: one vector's
+// work is a long chain of dependent steps, and split in two, more vectors' chains overlap (AVX-512: 1.3x).
+template <class V>
+struct FocalFirstStage {
+  typename V::F bce, bceSlope, expSingle;
+  typename V::D expPrecise;
+};
+
+template <class V, bool kU8, bool kGrad>
+FUSED_BCE_INLINE FocalFirstStage<V> focalFirstStage(const SpanStreams& s, size_t i, const Constants<V>& c,
+                                                    const typename BceMath<V>::Tables& tab) {
   using F = typename V::F;
-  using D = typename V::D;
   using Math = BceMath<V>;
   const F x = V::load(s.logits + i);
   F smoothedTarget, negSmoothedTarget, negTarget;
+  if constexpr (kU8) {
+    const auto isOne = V::loadLabelIsOne(s.targetsU8 + i);
+    smoothedTarget = V::select(isOne, c.smoothedOne, c.smoothedZero);
+    negTarget = V::select(isOne, c.smoothedZero, c.smoothedOne);
+    negSmoothedTarget = V::select(isOne, c.negSmoothedOne, c.negSmoothedZero);
+  } else {
+    const F y = V::load(s.targetsF32 + i);
+    smoothedTarget = smooth<V>(c, y);
+    negTarget = smooth<V>(c, V::sub(c.one, y));
+    negSmoothedTarget = V::sub(c.zero, smoothedTarget);
+  }
+  const auto nonNegative = V::ge(x, c.zero);
+  const typename FocalMath<V>::ExpPair e = FocalMath<V>::expPair(tab, V::maxKeepNan(V::negAbs(x), V::set1(-200.0f)));
+  // bce and bce' as the BCE kernel's fast path (fastVector) forms them.
+  const F linearCoef = V::select(nonNegative, negTarget, negSmoothedTarget);
+  const F expCoef = V::select(nonNegative, negSmoothedTarget, negTarget);
+  FocalFirstStage<V> out;
+  out.bce = V::add(V::mulUnlessZero(linearCoef, x), Math::log1pOfExp(tab, e.single));
+  out.bceSlope = kGrad ? bceSlopeFloat<V>(c, V::fma(expCoef, e.single, linearCoef), e.single) : c.zero;
+  out.expSingle = e.single;
+  out.expPrecise = V::dselect(V::lt(V::set1(200.0f), V::abs(x)), c.zeroD, e.precise);  // 0 beyond |x| = 200
+  return out;
+}
+
+// The second stage: the focal factor in double and the products, stored.
+template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
+FUSED_BCE_INLINE void focalSecondStage(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
+                                       const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid,
+                                       const FocalFirstStage<V>& first) {
+  using F = typename V::F;
+  using D = typename V::D;
+  const F x = V::load(s.logits + i);
   D targetD, negTargetD;
   typename V::M isOne = V::firstLanes(0), outsideUnit = V::firstLanes(0);
   if constexpr (kU8) {
     isOne = V::loadLabelIsOne(s.targetsU8 + i);
-    smoothedTarget = V::select(isOne, c.smoothedOne, c.smoothedZero);
-    negTarget = V::select(isOne, c.smoothedZero, c.smoothedOne);
-    negSmoothedTarget = V::select(isOne, c.negSmoothedOne, c.negSmoothedZero);
     targetD = V::dselect(isOne, fc.t1, fc.t0);
     negTargetD = V::dselect(isOne, fc.t0, fc.t1);
   } else {
     const F y = V::load(s.targetsF32 + i);
     outsideUnit = outsideUnitInterval<V>(c, y);
-    smoothedTarget = smooth<V>(c, y);
-    negTarget = smooth<V>(c, V::sub(c.one, y));
-    negSmoothedTarget = V::sub(c.zero, smoothedTarget);
     const D yD = V::widen(y);
     targetD = V::dfma(yD, c.scaleD, c.shiftD);
     negTargetD = V::dfma(V::dsub(c.oneD, yD), c.scaleD, c.shiftD);
   }
   const auto nonNegative = V::ge(x, c.zero);
   const F absX = V::abs(x);
-  const typename FocalMath<V>::ExpPair e = FocalMath<V>::expPair(tab, V::maxKeepNan(V::negAbs(x), V::set1(-200.0f)));
-  const D eD = V::dselect(V::lt(V::set1(200.0f), absX), c.zeroD, e.precise);  // 0 beyond |x| = 200
-  // bce and bce' as the BCE kernel's fast path (fastVector) forms them.
-  const F linearCoef = V::select(nonNegative, negTarget, negSmoothedTarget);
-  const F expCoef = V::select(nonNegative, negSmoothedTarget, negTarget);
-  const F bce = V::add(V::mulUnlessZero(linearCoef, x), Math::log1pOfExp(tab, e.single));
-  const F bceSlope = kGrad ? bceSlopeFloat<V>(c, V::fma(expCoef, e.single, linearCoef), e.single) : c.zero;
-  const D recip = Math::reciprocalPrecise(V::dadd(c.oneD, eD), V::reciprocalEstimate(V::add(c.one, e.single)));
-  const FocalFactor<V> factor = focalFactor<V, kU8>(fc, c, tab, absX, nonNegative, isOne, targetD, negTargetD, eD, recip);
-  focalStore<V, kU8, kLoss, kGrad, kTail>(s, i, fc, c, acc, valid, isOne, outsideUnit, targetD, negTargetD, V::widen(bce),
-                                         V::widen(bceSlope), factor);
+  const D eD = first.expPrecise;
+  // 1 / (1 + e): the estimate refined once in float (2^-24: the float 1 + e's rounding), then once in double.
+  const F u = V::add(c.one, first.expSingle);
+  const F estimate = V::reciprocalEstimate(u);
+  D recip = V::widen(V::fma(estimate, V::fnma(u, estimate, c.one), estimate));
+  recip = V::dfma(recip, V::dfma(V::dsub(V::dset1(-1.0), eD), recip, c.oneD), recip);
+  const FocalTargets<V> t = focalTargets<V, kU8>(fc, c, nonNegative, isOne, targetD, negTargetD);
+  const FocalFactor<V> factor = focalFactor<V, kU8>(fc, c, tab, absX, t, eD, recip);
+  focalStore<V, kU8, kLoss, kGrad, kTail>(s, i, fc, c, acc, valid, outsideUnit,
+                                         focalWeight<V, kU8>(s, i, fc, c, isOne, targetD, negTargetD), V::widen(first.bce),
+                                         V::widen(first.bceSlope), factor, V::any(V::eq(absX, V::set1(INFINITY))));
+}
+
+// One vector of the fast path (no posWeight) at s[i..i + kWidth), both stages at once (the tail; and the same bits).
+template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
+FUSED_BCE_INLINE void focalVector(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
+                                  const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid) {
+  focalSecondStage<V, kU8, kLoss, kGrad, kTail>(s, i, fc, c, tab, acc, valid, focalFirstStage<V, kU8, kGrad>(s, i, c, tab));
+}
+
+// The fast path over a span's whole vectors in chunks of kExpChunkFloats: the first stage of the chunk into an L1
+// buffer, then the second. Returns where the whole vectors end; their loss sum goes to *sum (its accumulator is
+// this function's own, so that it can stay in registers).
+template <class V, bool kU8, bool kLoss, bool kGrad>
+FUSED_BCE_INLINE size_t focalChunks(const SpanStreams& s, size_t n, const Constants<V>& c,
+                                    const typename BceMath<V>::Tables& tab, double* sum) {
+  constexpr size_t W = V::kWidth;
+  typename V::Acc acc;
+  alignas(64) float bce[kExpChunkFloats], bceSlope[kExpChunkFloats], expSingle[kExpChunkFloats];
+  alignas(64) double expPrecise[kExpChunkFloats];
+  const size_t whole = n - n % W;
+  for (size_t begin = 0; begin < whole; begin += kExpChunkFloats) {
+    const size_t end = whole - begin < kExpChunkFloats ? whole : begin + kExpChunkFloats;
+    for (size_t j = begin; j < end; j += W) {
+      const FocalFirstStage<V> first = focalFirstStage<V, kU8, kGrad>(s, j, c, tab);
+      V::store(bce + (j - begin), first.bce);
+      V::store(bceSlope + (j - begin), first.bceSlope);
+      V::store(expSingle + (j - begin), first.expSingle);
+      V::dstore(expPrecise + (j - begin), first.expPrecise);
+    }
+    for (size_t j = begin; j < end; j += W) {
+      FocalFirstStage<V> first;
+      first.bce = V::load(bce + (j - begin));
+      first.bceSlope = V::load(bceSlope + (j - begin));
+      first.expSingle = V::load(expSingle + (j - begin));
+      first.expPrecise = V::dload(expPrecise + (j - begin));
+      focalSecondStage<V, kU8, kLoss, kGrad, false>(s, j, *c.focal, c, tab, acc, V::firstLanes(W), first);
+    }
+  }
+  *sum = V::total(acc);
+  return whole;
 }
 
 // One vector of the precise path (posWeight) at s[i..i + kWidth): everything from e on in double.
@@ -277,8 +388,10 @@ FUSED_BCE_NOINLINE void focalPreciseVector(const SpanStreams& s, size_t i, const
   const D bce = V::dfma(softplusWeight, Focal::log1pDouble(tab, e), V::dmul(linearCoef, V::dmin(V::widen(absX), V::dset1(1e300))));
   const D negPos = V::dsub(zeroD, posTarget);
   const D bceSlope = V::dmul(V::dselect(nonNegative, V::dfma(negPos, e, negTarget), V::dfma(negTarget, e, negPos)), recip);
-  const FocalFactor<V> factor = focalFactor<V, kU8>(fc, c, tab, absX, nonNegative, isOne, target, negTarget, e, recip);
-  focalStore<V, kU8, kLoss, kGrad, kTail>(s, i, fc, c, acc, valid, isOne, outsideUnit, target, negTarget, bce, bceSlope, factor);
+  const FocalTargets<V> t = focalTargets<V, kU8>(fc, c, nonNegative, isOne, target, negTarget);
+  const FocalFactor<V> factor = focalFactor<V, kU8>(fc, c, tab, absX, t, e, recip);
+  focalStore<V, kU8, kLoss, kGrad, kTail>(s, i, fc, c, acc, valid, outsideUnit, focalWeight<V, kU8>(s, i, fc, c, isOne, target, negTarget),
+                                         bce, bceSlope, factor, true);
 }
 
 }  // namespace FUSED_BCE_TARGET
