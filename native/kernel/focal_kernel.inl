@@ -126,6 +126,22 @@ FUSED_BCE_INLINE FocalFactor<V> focalFactor(const FocalConstants<V>& fc, const C
     out.slope = V::dmul(V::dmul(qPowLess, sigmoidSlope), t.gammaSlope);
     return out;
   }
+  // Where q is in float's range (all but confident lanes whose lin is 0 or tiny): log q of q itself, formed from its
+  // sum in double; q^(gamma - 1) p (1 - p) as q^gamma e / ((1 + e)^2 q).
+  {
+    const D q = V::dmul(V::dfma(oth, e, lin), recip);
+    const F qF = V::narrow(q);
+    if (!FUSED_BCE_UNLIKELY(V::any(V::lt(qF, V::set1(0x1p-100f))))) {
+      const D power = V::dmul(fc.gammaD, Focal::logUnitDouble(tab, q));
+      const auto vanishes = V::lt(V::narrow(power), V::set1(-200.0f));
+      out.focal = V::dselect(vanishes, zeroD, Focal::expDouble(tab, V::dselect(vanishes, V::dset1(-200.0), power)));
+      const D invQ = BceMath<V>::reciprocalPrecise(q, V::reciprocalEstimate(qF));
+      const D r = V::dmul(V::dmul(V::dmul(e, recip), recip), invQ);
+      out.slope = V::dmul(V::dmul(out.focal, r), t.gammaSlope);
+      return out;
+    }
+  }
+  // Elsewhere in log space from lin and oth e (below).
   D logLin, logOth, invLin, invOth;
   if constexpr (kU8) {
     const auto linOne = t.linOne;
