@@ -9,6 +9,45 @@ export function isFocal(params: Float64Array): boolean {
   return gamma > 0 || (gamma === 0 && params[Param.FocalAlpha] >= 0);
 }
 
+// q^gamma and d(q^gamma)/dx / (1 - 2t) of the last focalFactor call (a number returned from a call V8 does not
+// inline is boxed, an allocation per element).
+const factor = new Float64Array(2);
+
+/** q^gamma and gamma q^gamma p (1 - p) / q into factor[0], factor[1], as native/kernel/focal_kernel.inl's focalFactor. */
+function focalFactor(gamma: number, integerGamma: number, lin: number, oth: number, e: number, recip: number, absX: number, log1pE: number): void {
+  if (integerGamma === 0) {
+    factor[0] = 1;
+    factor[1] = 0;
+    return;
+  }
+  const q = (lin + oth * e) * recip;
+  if (integerGamma > 0) {
+    let qPowLess = 1; // q^(gamma - 1)
+    for (let k = 1; k < integerGamma; k++) qPowLess *= q;
+    factor[0] = qPowLess * q;
+    factor[1] = gamma * qPowLess * (e * recip * recip);
+    return;
+  }
+  let focal: number, r: number;
+  if (q >= 1e-290) {
+    // log q of q itself where q is far from underflow; p (1 - p) / q = e / (1 + e)^2 / q
+    const power = gamma * Math.log(q);
+    focal = power < -200 ? 0 : Math.exp(power);
+    r = (e * recip * recip) / q;
+  } else {
+    // in log space from lin and oth e (the larger of them, big, and small / big)
+    const othE = oth * e;
+    const othBig = lin < Math.max(othE, 1e-300) || lin === 0;
+    const ratio = othBig ? (lin === 0 ? 0 : lin / othE) : othE / lin;
+    const logBig = othBig ? Math.log(oth) - absX : Math.log(lin);
+    const power = gamma * (logBig + Math.log1p(ratio) - log1pE);
+    focal = power < -200 ? 0 : Math.exp(power);
+    r = (othBig ? 1 / oth : e / lin) / ((1 + ratio) * (1 + e));
+  }
+  factor[0] = focal;
+  factor[1] = gamma * focal * r;
+}
+
 /**
  * Per element, t = y' (smoothed), negTarget = 1 - t, e = e^-|x|, p = sigmoid(x):
  *   q = 1 - p_t = p (1 - t) + (1 - p) t = (lin + oth e) / (1 + e), (lin, oth) = (negTarget, t) for x >= 0 and
@@ -36,8 +75,8 @@ export function focalPass(
   const wantLossSum = params[Param.WantLossSum] === 1;
   const weightPerElement = weight !== null && weight.length === n;
   let lossSum = 0;
-  for (let i = 0; i < n; i++) {
-    const c = i % classes;
+  let c = 0; // i % classes, counted
+  for (let i = 0; i < n; i++, c = c + 1 === classes ? 0 : c + 1) {
     const x = logits[i];
     const y = targets[i];
     const p = posWeight === null ? 1 : posWeight[c];
@@ -59,27 +98,9 @@ export function focalPass(
     const bce = softplusWeight * log1pE + (linearCoef === 0 ? 0 : linearCoef * absX);
     const bceSlope = (nonNegative ? negTarget - posTarget * e : negTarget * e - posTarget) * recip;
 
-    const oneMinusTwoT = negTarget - target;
-    let focal: number, focalSlope: number;
-    if (integerGamma === 0) {
-      focal = 1;
-      focalSlope = 0;
-    } else if (integerGamma > 0) {
-      const q = (lin + oth * e) * recip;
-      let qPowLess = 1;
-      for (let k = 1; k < integerGamma; k++) qPowLess *= q;
-      focal = qPowLess * q;
-      focalSlope = gamma * qPowLess * (e * recip * recip) * oneMinusTwoT;
-    } else {
-      const othE = oth * e;
-      const othBig = lin < Math.max(othE, 1e-300) || lin === 0;
-      const ratio = othBig ? (lin === 0 ? 0 : lin / othE) : othE / lin;
-      const logBig = othBig ? Math.log(oth) - absX : Math.log(lin);
-      const power = gamma * (logBig + Math.log1p(ratio) - log1pE);
-      focal = power < -200 ? 0 : Math.exp(power);
-      const r = (othBig ? 1 / oth : e / lin) / ((1 + ratio) * (1 + e));
-      focalSlope = gamma * focal * r * oneMinusTwoT;
-    }
+    focalFactor(gamma, integerGamma, lin, oth, e, recip, absX, log1pE);
+    const focal = factor[0];
+    const focalSlope = factor[1] * (negTarget - target);
 
     const weighted = alpha >= 0 ? w * (alpha * target + (1 - alpha) * negTarget) : w;
     const outside = !(y >= 0 && y <= 1);
