@@ -14,6 +14,8 @@ const grad = new Float32Array(n);
 const fused = { labelSmoothing: 0.05, gradOut: grad };
 const forward = { labelSmoothing: 0.05 };
 const lossModule = new f.BCEWithLogitsLoss({ labelSmoothing: 0.05 });
+const focalFused = { labelSmoothing: 0.05, gradOut: grad, focal: { gamma: 2, alpha: 0.25 } };
+const focalModule = new f.BCEWithLogitsLoss({ labelSmoothing: 0.05, focal: { gamma: 1.5 } });
 const classes = 16;
 const classIndices = Int32Array.from({ length: n / classes }, (_, r) => (r * 7) % classes);
 const ceFused = { classes, labelSmoothing: 0.1, gradOut: grad };
@@ -26,6 +28,8 @@ const entries = {
   'bceWithLogits (mean)': () => { f.bceWithLogits(logits, labels, forward); },
   'bceWithLogitsBackward (gradOut)': () => { f.bceWithLogitsBackward(logits, labels, fused); },
   'bceWithLogitsFused (gradOut), result object': () => { f.bceWithLogitsFused(logits, labels, fused); },
+  'BCEWithLogitsLoss focal forward + backward': () => { focalModule.forward(logits, labels); focalModule.backward(); },
+  'bceWithLogitsFused focal (gradOut), result object': () => { f.bceWithLogitsFused(logits, labels, focalFused); },
   'CrossEntropyLoss forward + backward': () => { ceModule.forward(logits, classIndices); ceModule.backward(); },
   'crossEntropy (mean)': () => { f.crossEntropy(logits, classIndices, ceForward); },
   'crossEntropyFused (gradOut), result object': () => { f.crossEntropyFused(logits, classIndices, ceFused); },

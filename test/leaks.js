@@ -19,12 +19,14 @@ const posWeight = Float32Array.of(2);
 const lossModule = new f.BCEWithLogitsLoss({ labelSmoothing: 0.05 });
 const fused = { labelSmoothing: 0.05, gradOut };
 const forward = { labelSmoothing: 0.05 };
+const focal = { labelSmoothing: 0.05, gradOut, focal: { gamma: 2, alpha: 0.25 } };
 const none = { labelSmoothing: 0.05, reduction: 'none', gradOut, lossOut, posWeight };
 
 const entries = [
   ['bceWithLogits', () => f.bceWithLogits(logits, labels, forward)],
   ['bceWithLogitsBackward', () => f.bceWithLogitsBackward(logits, soft, fused)],
   ['bceWithLogitsFused', () => f.bceWithLogitsFused(logits, labels, fused)],
+  ['bceWithLogitsFused focal', () => f.bceWithLogitsFused(logits, labels, focal)],
   ["bceWithLogitsFused 'none' + posWeight", () => f.bceWithLogitsFused(logits, soft, none)],
   ['BCEWithLogitsLoss forward+backward', () => { lossModule.forward(logits, labels); lossModule.backward(); }],
   ['smoothTargets', () => f.smoothTargets(labels, 0.1, 'uniform', gradOut)],

@@ -75,9 +75,11 @@ export interface LossOptions {
   focal?: FocalOptions;
 }
 
-/** The focal term: gamma, any finite number >= 0; alpha in [0, 1], omitted for no alpha weighting. */
+/** The focal term of the focal loss (docs/focal.md). */
 export interface FocalOptions {
+  /** The focusing exponent: any finite number >= 0 (2 is common; 0 with no alpha is plain BCE). */
   gamma: number;
+  /** The weight of the positive targets, alpha_t = alpha t + (1 - alpha)(1 - t), in [0, 1]; omitted: no alpha weighting. */
   alpha?: number;
 }
 
