@@ -105,43 +105,19 @@ FUSED_BCE_INLINE FocalTargets<V> focalTargets(const FocalConstants<V>& fc, const
   return out;
 }
 
+// Non-integer gamma where q leaves float's range: in log space from lin and oth e, log q = log(big) +
+// log1p(small / big) - log1p(e), big the larger of lin and oth e, log(oth e) = log(oth) - |x| exact. Out of line
+// (rare; and one copy for every loss/gradient variant).
 template <class V, bool kU8>
-FUSED_BCE_INLINE FocalFactor<V> focalFactor(const FocalConstants<V>& fc, const Constants<V>& c,
-                                            const typename BceMath<V>::Tables& tab, typename V::F absX,
-                                            const FocalTargets<V>& t, typename V::D e, typename V::D recip) {
+FUSED_BCE_NOINLINE FocalFactor<V> focalFactorLogSpace(const FocalConstants<V>& fc, const Constants<V>& c,
+                                                      const typename BceMath<V>::Tables& tab, const typename V::F& absX,
+                                                      const FocalTargets<V>& t, const typename V::D& e) {
   using F = typename V::F;
   using D = typename V::D;
   using Focal = FocalMath<V>;
   const D zeroD = c.zeroD, oneD = c.oneD;
   const D lin = t.lin, oth = t.oth;
   FocalFactor<V> out{oneD, zeroD};
-  if (fc.integerGamma >= 0) {
-    if (fc.integerGamma == 0) return out;
-    const D q = V::dmul(V::dfma(oth, e, lin), recip);
-    D qPowLess = oneD;  // q^(gamma - 1)
-    if (fc.integerGamma == 2) qPowLess = q;  // (the common case without the loop's branches)
-    else for (int k = 1; k < fc.integerGamma; ++k) qPowLess = V::dmul(qPowLess, q);
-    out.focal = V::dmul(qPowLess, q);
-    const D sigmoidSlope = V::dmul(V::dmul(e, recip), recip);  // p (1 - p)
-    out.slope = V::dmul(V::dmul(qPowLess, sigmoidSlope), t.gammaSlope);
-    return out;
-  }
-  // Where q is in float's range (all but confident lanes whose lin is 0 or tiny): log q of q itself, formed from its
-  // sum in double; q^(gamma - 1) p (1 - p) as q^gamma e / ((1 + e)^2 q).
-  {
-    const D q = V::dmul(V::dfma(oth, e, lin), recip);
-    const F qF = V::narrow(q);
-    if (!FUSED_BCE_UNLIKELY(V::any(V::lt(qF, V::set1(0x1p-100f))))) {
-      const D power = V::dmul(fc.gammaD, Focal::logUnitDouble(tab, q));
-      const auto vanishes = V::lt(V::narrow(power), V::set1(-200.0f));
-      out.focal = V::dselect(vanishes, zeroD, Focal::expDouble(tab, V::dselect(vanishes, V::dset1(-200.0), power)));
-      const D invQ = BceMath<V>::reciprocalPrecise(q, V::reciprocalEstimate(qF));
-      const D r = V::dmul(V::dmul(V::dmul(e, recip), recip), invQ);
-      out.slope = V::dmul(V::dmul(out.focal, r), t.gammaSlope);
-      return out;
-    }
-  }
-  // Elsewhere in log space from lin and oth e (below).
   D logLin, logOth, invLin, invOth;
   if constexpr (kU8) {
     const auto linOne = t.linOne;
@@ -175,6 +151,51 @@ FUSED_BCE_INLINE FocalFactor<V> focalFactor(const FocalConstants<V>& fc, const C
   const D r = V::dmul(V::dselect(othBig, invOth, eOverLin),
                       BceMath<V>::reciprocalPrecise(denominator, V::reciprocalEstimate(V::narrow(denominator))));
   out.slope = V::dmul(V::dmul(out.focal, r), t.gammaSlope);
+  return out;
+}
+
+
+// Non-integer gamma: where q is in float's range (all but confident lanes whose lin is 0 or tiny), log q of q itself,
+// formed from its sum in double, and q^(gamma - 1) p (1 - p) as q^gamma e / ((1 + e)^2 q). Out of line: one copy
+// for every loss/gradient variant (the WebAssembly module's size).
+template <class V, bool kU8>
+FUSED_BCE_NOINLINE FocalFactor<V> focalFactorGeneral(const FocalConstants<V>& fc, const Constants<V>& c,
+                                                     const typename BceMath<V>::Tables& tab, const typename V::F& absX,
+                                                     const FocalTargets<V>& t, const typename V::D& e,
+                                                     const typename V::D& recip) {
+  using F = typename V::F;
+  using D = typename V::D;
+  using Focal = FocalMath<V>;
+  const D q = V::dmul(V::dfma(t.oth, e, t.lin), recip);
+  const F qF = V::narrow(q);
+  if (FUSED_BCE_UNLIKELY(V::any(V::lt(qF, V::set1(0x1p-100f))))) return focalFactorLogSpace<V, kU8>(fc, c, tab, absX, t, e);
+  FocalFactor<V> out;
+  const D power = V::dmul(fc.gammaD, Focal::logUnitDouble(tab, q));
+  const auto vanishes = V::lt(V::narrow(power), V::set1(-200.0f));
+  out.focal = V::dselect(vanishes, c.zeroD, Focal::expDouble(tab, V::dselect(vanishes, V::dset1(-200.0), power)));
+  const D invQ = BceMath<V>::reciprocalPrecise(q, V::reciprocalEstimate(qF));
+  const D r = V::dmul(V::dmul(V::dmul(e, recip), recip), invQ);
+  out.slope = V::dmul(V::dmul(out.focal, r), t.gammaSlope);
+  return out;
+}
+
+// q^gamma and d(q^gamma)/dx: integer gamma (0 to 8) by multiplication, here; other gamma above.
+template <class V, bool kU8>
+FUSED_BCE_INLINE FocalFactor<V> focalFactor(const FocalConstants<V>& fc, const Constants<V>& c,
+                                            const typename BceMath<V>::Tables& tab, typename V::F absX,
+                                            const FocalTargets<V>& t, typename V::D e, typename V::D recip) {
+  using D = typename V::D;
+  const D oneD = c.oneD;
+  FocalFactor<V> out{oneD, c.zeroD};
+  if (fc.integerGamma < 0) return focalFactorGeneral<V, kU8>(fc, c, tab, absX, t, e, recip);
+  if (fc.integerGamma == 0) return out;
+  const D q = V::dmul(V::dfma(t.oth, e, t.lin), recip);
+  D qPowLess = oneD;  // q^(gamma - 1)
+  if (fc.integerGamma == 2) qPowLess = q;  // (the common case without the loop's branches)
+  else for (int k = 1; k < fc.integerGamma; ++k) qPowLess = V::dmul(qPowLess, q);
+  out.focal = V::dmul(qPowLess, q);
+  const D sigmoidSlope = V::dmul(V::dmul(e, recip), recip);  // p (1 - p)
+  out.slope = V::dmul(V::dmul(qPowLess, sigmoidSlope), t.gammaSlope);
   return out;
 }
 
