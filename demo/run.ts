@@ -8,6 +8,7 @@ import { backend } from '../src/index';
 import { runExperiment, runLabel } from './experiment';
 import { renderDemoChart } from './chart';
 import { renderMnistChart, runMnist } from './mnist';
+import { packageDigits } from './mnist-node';
 
 const small = process.argv.includes('--small');
 const publish = process.argv.includes('--publish') && !small;
@@ -34,7 +35,7 @@ console.log(`\nwrote ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s`
 const mnistOptions = small ? { trainPerDigit: 150, epochs: 3 } : { trainPerDigit: 500, epochs: 6 };
 const mnistStarted = Date.now();
 console.log(`\nMNIST digits (the mnist package), ${mnistOptions.trainPerDigit} per digit to train (20% of their labels replaced by another digit), the rest to test; MLP 784-64-10, Adam, CrossEntropyLoss at labelSmoothing 0 and 0.1\n`);
-const mnistRuns = runMnist({ ...mnistOptions, log: (line) => console.log(line) });
+const mnistRuns = runMnist({ ...mnistOptions, log: (line) => console.log(line) }, packageDigits());
 console.log('\nafter the last epoch:');
 for (const r of mnistRuns) {
   const last = r.epochs[r.epochs.length - 1];

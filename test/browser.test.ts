@@ -85,7 +85,10 @@ test('in headless Chromium: wasm after ready(), the reference cases bit for bit,
     await demo.waitForFunction('window.demoResult !== undefined || window.demoError !== undefined', { timeout: 240_000 });
     const error = await demo.evaluate('window.demoError');
     assert.equal(error, undefined, String(error));
-    const done = (await demo.evaluate('window.demoResult')) as { backend: { name: string }; runs: { epochs: number; testAuc: number; trainLoss: number }[]; polylines: number };
+    const done = (await demo.evaluate('window.demoResult')) as {
+      backend: { name: string }; runs: { epochs: number; testAuc: number; trainLoss: number }[]; polylines: number;
+      mnist: { labelSmoothing: number; epochs: number; testAccuracy: number }[]; mnistPolylines: number;
+    };
     assert.equal(done.backend.name, 'wasm');
     assert.equal(done.runs.length, 3, 'labelSmoothing 0 and 0.05, focal at 0.05');
     for (const r of done.runs) {
@@ -93,6 +96,12 @@ test('in headless Chromium: wasm after ready(), the reference cases bit for bit,
       assert.ok(r.testAuc > 0.7 && Number.isFinite(r.trainLoss), JSON.stringify(r)); // as test/demo.test.ts
     }
     assert.equal(done.polylines, 6, 'three histograms and three AUC curves drawn');
+    assert.deepEqual(done.mnist.map((r) => r.labelSmoothing), [0, 0.1], 'MNIST at eps 0 and 0.1');
+    for (const r of done.mnist) {
+      assert.equal(r.epochs, 3);
+      assert.ok(r.testAccuracy > 0.6, JSON.stringify(r)); // as test/demo.test.ts
+    }
+    assert.equal(done.mnistPolylines, 4, 'two confidence histograms and two reliability curves drawn');
   } finally {
     await chromium.close();
     http.close();

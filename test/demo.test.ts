@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { runExperiment } from '../demo/experiment';
 import { renderDemoChart } from '../demo/chart';
 import { renderMnistChart, runMnist } from '../demo/mnist';
+import { packageDigits } from '../demo/mnist-node';
+import { decodeDigits } from '../demo/mnist-data';
 
 test('demo (small): training works and smoothing lifts predictions from 0 towards a; the focal run trains', () => {
   const [plain, smoothed, focal] = runExperiment({ trainSize: 3000, testSize: 1000, epochs: 6 });
@@ -27,7 +29,7 @@ test('demo (small): training works and smoothing lifts predictions from 0 toward
 });
 
 test('demo (small): MNIST with label noise trains with CrossEntropyLoss, and smoothing lowers the top confidences', () => {
-  const [plain, smoothed] = runMnist({ trainPerDigit: 100, epochs: 3 });
+  const [plain, smoothed] = runMnist({ trainPerDigit: 100, epochs: 3 }, packageDigits());
   for (const r of [plain, smoothed]) {
     const first = r.epochs[0];
     const last = r.epochs[r.epochs.length - 1];
@@ -40,4 +42,16 @@ test('demo (small): MNIST with label noise trains with CrossEntropyLoss, and smo
   assert.ok(Math.max(...smoothed.confidences) < Math.max(...plain.confidences), 'the largest confidence falls');
   const svg = renderMnistChart([plain, smoothed], 'mnist');
   assert.equal((svg.match(/<polyline/g) ?? []).length, 4, 'two histograms and two reliability curves');
+});
+
+test("the web demo's MNIST bytes decode to the package's digits", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { mnistBytes } = require('../../demo/web/server.js') as { mnistBytes(): Buffer };
+  const bytes = mnistBytes();
+  const decoded = decodeDigits(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  const direct = packageDigits();
+  for (let d = 0; d < 10; d++) {
+    assert.equal(decoded.count(d), direct.count(d));
+    for (const i of [0, 1, direct.count(d) - 1]) assert.deepEqual(Array.from(decoded.get(d, i)), Array.from(Float32Array.from(direct.get(d, i))));
+  }
 });
