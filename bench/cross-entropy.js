@@ -14,6 +14,7 @@ const { cpus } = require('node:os');
 const { join } = require('node:path');
 const fb = require('../dist/index.js');
 const anchors = require('./anchors');
+const { timeIt } = require('./time-per-element');
 
 const quick = process.argv.includes('--quick');
 const SHAPES = [[256, 10], [256, 1000], [32, 32768], [8, 262144]];
@@ -64,26 +65,6 @@ function naive(logits, targets, classes, eps) {
   return loss / rows;
 }
 
-function timeIt(fn, elements, budgetMs) {
-  fn();
-  let reps = 1;
-  for (;;) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < reps; i++) fn();
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (ms >= budgetMs / 5 || reps > 1e6) {
-      // best of five batches
-      let best = ms / reps;
-      for (let k = 0; k < 4; k++) {
-        const t1 = process.hrtime.bigint();
-        for (let i = 0; i < reps; i++) fn();
-        best = Math.min(best, Number(process.hrtime.bigint() - t1) / 1e6 / reps);
-      }
-      return (best * 1e6) / elements;
-    }
-    reps *= 2;
-  }
-}
 
 function torchRow(rows, classes) {
   const script = `

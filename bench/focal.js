@@ -11,6 +11,7 @@ const { mkdirSync, writeFileSync } = require('node:fs');
 const { cpus } = require('node:os');
 const { join } = require('node:path');
 const fb = require('../dist/index.js');
+const { timeIt } = require('./time-per-element');
 
 const quick = process.argv.includes('--quick');
 const SMOOTHING = 0.05;
@@ -37,25 +38,6 @@ function handLoop(logits, labels, gamma, grad) {
   return sum / n;
 }
 
-function timeIt(fn, elements, budgetMs) {
-  fn();
-  let reps = 1;
-  for (;;) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < reps; i++) fn();
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (ms >= budgetMs / 5 || reps > 1e6) {
-      let best = ms / reps;
-      for (let k = 0; k < 4; k++) {
-        const t1 = process.hrtime.bigint();
-        for (let i = 0; i < reps; i++) fn();
-        best = Math.min(best, Number(process.hrtime.bigint() - t1) / 1e6 / reps);
-      }
-      return (best * 1e6) / elements;
-    }
-    reps *= 2;
-  }
-}
 
 function torchRow(n, gamma) {
   const script = `
