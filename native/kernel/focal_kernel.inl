@@ -15,10 +15,10 @@
 // The focal factor, so that no step loses what the float32 result shows:
 // - integer gamma (0 to 8): q from its sum, q^gamma by multiplication, d(q^gamma)/dx = gamma q^(gamma-1) p (1-p)
 //   (1 - 2t), one finite product;
-// - other gamma: q^gamma = e^(gamma log q) in log space, log q = log(big) + log1p(small / big) - log1p(e) with
-//   big the larger of lin and oth e, and log(oth e) = log(oth) - |x| exact, so that q keeps its relative accuracy
-//   where e underflows; r from the same split, finite for every gamma (gamma < 1 gives no inf * 0 at
-//   saturated logits).
+// - other gamma: q^gamma = e^(gamma log q), log q of q itself where q is in float's range (r = p (1 - p) / q from
+//   it), else log q = log(big) + log1p(small / big) - log1p(e) with big the larger of lin and oth e and
+//   log(oth e) = log(oth) - |x| exact, so that q keeps its relative accuracy where e underflows, and r from the
+//   same split: finite for every gamma (gamma < 1 gives no inf * 0 at saturated logits).
 // |x| > 200 counts as infinite for e (e^-200 is far below what any float32 result shows); q^gamma below e^-200 is
 // 0. Targets must be in [0, 1] (the options refuse negative smoothing with focal): a float target outside gives
 // NaN for its element (unless its weight is 0: a weight of 0 masks whatever the target, as for BCE).
@@ -273,7 +273,7 @@ FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalCons
 
 // The fast path's first stage for one vector: what comes from the float BCE steps (bce, bce', e^-|x| in float and
 // in double). runSpan runs it over a chunk into an L1 buffer, then the second stage over the chunk: one vector's
-// work is a long chain of dependent steps, and split in two, more vectors' chains overlap (AVX-512: 1.3x).
+// work is a long chain of dependent steps, and split in two, more vectors' chains overlap (AVX-512: 1.13x).
 template <class V>
 struct FocalFirstStage {
   typename V::F bce, bceSlope, expSingle;
