@@ -135,8 +135,10 @@ function magnitudes(entry: Entry, c: Case, result: unknown): Scale[] {
       : { ...focalElement(logits[i], targets[i], a, convention, focal!.gamma, focal!.alpha ?? -1, p, w), expFactor: 1 };
     const u = upstream === undefined ? 1 : typeof upstream === 'number' ? upstream : upstream[i];
     const divisor = reduction === 'mean' ? n : 1;
-    lossScale.push({ magnitude: r.lossMagnitude, floor: Math.abs(w) * Math.max(1, r.expFactor) });
-    gradScale.push({ magnitude: r.gradMagnitude * Math.abs(u) / divisor, floor: Math.abs(w * u) * Math.max(1, r.expFactor) / divisor });
+    // (an element masked by alpha_t = 0 counts for nothing, even with a NaN weight)
+    const masked = focalActive && r.lossMagnitude === 0 && r.gradMagnitude === 0 && r.loss === 0;
+    lossScale.push({ magnitude: r.lossMagnitude, floor: masked ? 0 : Math.abs(w) * Math.max(1, r.expFactor) });
+    gradScale.push({ magnitude: r.gradMagnitude * Math.abs(u) / divisor, floor: masked ? 0 : Math.abs(w * u) * Math.max(1, r.expFactor) / divisor });
   }
   const total = (key: keyof Scale) => lossScale.reduce((sum, x) => sum + x[key], 0) / (reduction === 'mean' ? n : 1);
   const loss = reduction === 'none' ? lossScale : [{ magnitude: total('magnitude'), floor: total('floor') }];

@@ -219,33 +219,52 @@ FUSED_BCE_INLINE typename V::F bceSlopeFloat(const Constants<V>& c, typename V::
   return V::add(product, V::fma(product, d, productErr));
 }
 
-// w alpha_t of a vector (alpha_t a constant per label for Uint8 labels).
+// w alpha_t of a vector (alpha_t a constant per label for Uint8 labels), and the lanes it masks: a weight of 0 (w,
+// or alpha_t) masks whatever the logit and target, as for BCE (w = 0 also where alpha_t is NaN).
+template <class V>
+struct FocalWeight {
+  typename V::D weight;
+  typename V::M masked;
+  bool mayMask;
+};
+
 template <class V, bool kU8>
-FUSED_BCE_INLINE typename V::D focalWeight(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
-                                           typename V::M isOne, typename V::D target, typename V::D negTarget) {
-  typename V::D weight = c.oneD;
+FUSED_BCE_INLINE FocalWeight<V> focalWeight(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
+                                            typename V::M isOne, typename V::D target, typename V::D negTarget) {
+  using F = typename V::F;
+  FocalWeight<V> out{c.oneD, V::firstLanes(0), false};
   if constexpr (kU8) {
-    if (fc.hasAlpha) weight = V::dselect(isOne, fc.alphaT1, fc.alphaT0);
+    if (fc.hasAlpha) out.weight = V::dselect(isOne, fc.alphaT1, fc.alphaT0);
   } else {
-    if (fc.hasAlpha) weight = V::dfma(fc.alphaD, target, V::dmul(fc.oneMinusAlphaD, negTarget));
+    if (fc.hasAlpha) out.weight = V::dfma(fc.alphaD, target, V::dmul(fc.oneMinusAlphaD, negTarget));
+  }
+  F maskedF = c.zero;
+  if (fc.alphaMayMask) {
+    maskedF = V::select(V::eq(V::narrow(out.weight), c.zero), c.one, c.zero);
+    out.mayMask = true;
   }
   if (s.weight != nullptr || s.weightConst != 1.0f) {
-    weight = V::dmul(weight, V::widen(s.weight ? V::load(s.weight + i) : V::set1(s.weightConst)));
+    const F w = s.weight ? V::load(s.weight + i) : V::set1(s.weightConst);
+    out.weight = V::dmul(out.weight, V::widen(w));
+    maskedF = V::select(V::eq(w, c.zero), c.one, maskedF);
+    out.mayMask = true;
   }
-  return weight;
+  if (out.mayMask) out.masked = V::eq(maskedF, c.one);
+  return out;
 }
 
 // The loss and gradient of a vector from bce, bce' and the factor (all in double), stored. mayBeInfinite: bce can
 // be infinite in some lane (an infinite logit, or posWeight).
 template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
 FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
-                                 typename V::Acc& acc, typename V::M valid, typename V::M outsideUnit, typename V::D weight,
-                                 typename V::D bce, typename V::D bceSlope, const FocalFactor<V>& factor, bool mayBeInfinite) {
+                                 typename V::Acc& acc, typename V::M valid, typename V::M outsideUnit,
+                                 const FocalWeight<V>& weighting, typename V::D bce, typename V::D bceSlope,
+                                 const FocalFactor<V>& factor, bool mayBeInfinite) {
   using F = typename V::F;
   using D = typename V::D;
-  // A weight of 0 (w, or alpha_t) masks whatever the target, as for BCE.
-  const bool mayMask = s.weight != nullptr || s.weightConst != 1.0f || fc.alphaMayMask;
-  const auto masked = mayMask ? V::eq(V::narrow(weight), c.zero) : V::firstLanes(0);
+  const D weight = weighting.weight;
+  const bool mayMask = weighting.mayMask;
+  const auto masked = weighting.masked;
   const F nan = V::set1(std::numeric_limits<float>::quiet_NaN());
   if constexpr (kLoss) {
     F loss = V::narrow(V::dmul(V::dmul(factor.focal, bce), weight));
@@ -259,9 +278,11 @@ FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalCons
     if (s.gradOutput) scale = V::dmul(scale, V::widen(V::load(s.gradOutput + i)));
     D slopeTerm = V::dmul(factor.slope, bce);
     if (FUSED_BCE_UNLIKELY(mayBeInfinite)) {
-      // Where bce is infinite and the factor's slope 0 (at infinite logits) their product is the limit 0.
+      // Where the factor's slope is 0 in float (at infinite logits) and bce is not finite, their product is taken as
+      // the limit 0 (as src/backends/js/focal-kernel.ts does).
       const F bceF = V::narrow(bce);
-      const F limitZero = V::select(V::eq(V::narrow(factor.slope), c.zero), V::select(V::eq(V::abs(bceF), V::set1(INFINITY)), c.one, c.zero), c.zero);
+      const F notFinite = V::select(V::lt(V::abs(bceF), V::set1(INFINITY)), c.zero, c.one);
+      const F limitZero = V::select(V::eq(V::narrow(factor.slope), c.zero), notFinite, c.zero);
       slopeTerm = V::dselect(V::eq(limitZero, c.one), c.zeroD, slopeTerm);
     }
     F grad = V::narrow(V::dmul(V::dfma(factor.focal, bceSlope, slopeTerm), scale));

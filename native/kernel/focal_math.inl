@@ -42,7 +42,9 @@ struct FocalMath {
     const D entry = V::widen(V::lookup16(tab.exp2, z));
     const D table = V::dfma(entry, V::widen(V::lookup16(tab.exp2LoRatio, z)), entry);
     // m = floor(k / 16) = round(k / 16 - 15/32) (never halfway), split as m1 = floor(m / 2) and m2 = m - m1.
-    const F m = roundToInteger(V::mulAdd(k, V::set1(0.0625f), V::set1(-0.46875f)));
+    // (NaN t: m is taken as 0, the result is NaN through r; scaleByPow2 needs an integral k)
+    const F mRounded = roundToInteger(V::mulAdd(k, V::set1(0.0625f), V::set1(-0.46875f)));
+    const F m = V::select(V::eq(mRounded, mRounded), mRounded, V::set1(0.0f));
     const F m1 = roundToInteger(V::mulAdd(m, V::set1(0.5f), V::set1(-0.25f)));
     const F m2 = V::sub(m, m1);
     const D scale = V::dmul(V::widen(V::scaleByPow2(V::set1(1.0f), m1)), V::widen(V::scaleByPow2(V::set1(1.0f), m2)));

@@ -31,7 +31,8 @@ double lossSumFloat64(const KernelArgs& a) {
       const double e = std::exp(-absLogit);
       const double q = (nonNegative ? negTarget + smoothedTarget * e : negTarget * e + smoothedTarget) / (1 + e);
       const double alphaT = a.focalAlpha >= 0 ? a.focalAlpha * smoothedTarget + (1 - a.focalAlpha) * negTarget : 1.0;
-      if (static_cast<float>(w * alphaT) == 0) continue;  // masked by alpha_t, as the kernels do
+      const bool alphaMayMask = a.focalAlpha == 0 || a.focalAlpha == 1;  // alpha_t is 0 only then
+      if (alphaMayMask && static_cast<float>(alphaT) == 0) continue;    // masked by alpha_t, as the kernels do
       focal = std::pow(q, a.focalGamma) * alphaT;
       if (!(y >= 0 && y <= 1)) focal = NAN;
     }

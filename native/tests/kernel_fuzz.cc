@@ -91,13 +91,6 @@ void fuzzCe(Reader& in) {
   args.gradScale = in.byte() == 0 ? 1.0 : 1.0 / (1 + in.byte());
   args.gradOutput = useGradOutput ? gradOutput.data() : nullptr;
   args.wantLossSum = true;
-  // The focal term (gamma 0 to 8 in steps of 1/8, alpha or none) where the smoothed labels are in [0, 1], as the
-  // binding requires.
-  const uint8_t focalByte = in.byte(), alphaByte = in.byte();
-  if ((focalByte & 1) && scale + shift >= 0 && scale + shift <= 1 && shift >= 0 && shift <= 1) {
-    args.focalGamma = (focalByte >> 1) / 8.0;
-    args.focalAlpha = alphaByte & 1 ? (alphaByte >> 1) / 127.0 : -1;
-  }
   const auto ignored = [&](size_t r) {
     if (kind == 3) return false;
     const int64_t y = kind == 0 ? i32[r] : kind == 1 ? u16[r] : u8[r];

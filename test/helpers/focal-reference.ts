@@ -51,8 +51,9 @@ export function focalElement(
   const ratio = q > 0 ? (prob * probNeg) / q : 1 / (x >= 0 ? t : negT);
   const focalSlope = gamma === 0 ? 0 : gamma * focal * ratio * (negT - t);
   const alphaT = alpha >= 0 ? alpha * t + (1 - alpha) * negT : 1;
+  // A weight of 0 (w, or alpha_t) masks, whatever the other factors (even an infinite w).
+  if (alphaT === 0) return { loss: 0, lossMagnitude: 0, grad: 0, gradMagnitude: 0 };
   const weight = w * alphaT;
-  if (weight === 0) return { loss: 0, lossMagnitude: 0, grad: 0, gradMagnitude: 0 };
   const slopeTerm = focalSlope === 0 ? 0 : focalSlope * bce;
   const loss = weight * focal * bce;
   // (terms of either sign with a negative posWeight: their magnitudes)

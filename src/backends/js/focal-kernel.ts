@@ -72,6 +72,7 @@ export function focalPass(
   const gamma = params[Param.FocalGamma] < 0 ? 0 : params[Param.FocalGamma];
   const alpha = params[Param.FocalAlpha];
   const integerGamma = gamma <= 8 && Math.floor(gamma) === gamma ? gamma : -1;
+  const alphaMayMask = alpha === 0 || alpha === 1;
   const wantLossSum = params[Param.WantLossSum] === 1;
   const weightPerElement = weight !== null && weight.length === n;
   let lossSum = 0;
@@ -102,10 +103,11 @@ export function focalPass(
     const focal = factor[0];
     const focalSlope = factor[1] * (negTarget - target);
 
-    const weighted = alpha >= 0 ? w * (alpha * target + (1 - alpha) * negTarget) : w;
+    const alphaT = alpha >= 0 ? alpha * target + (1 - alpha) * negTarget : 1;
+    const weighted = w * alphaT;
     const outside = !(y >= 0 && y <= 1);
-    // A weight of 0 (w, or alpha_t) masks the element, as for BCE.
-    const masked = Math.fround(weighted) === 0;
+    // A weight of 0 (w, or alpha_t, which is 0 only for alpha 0 or 1) masks the element, as for BCE.
+    const masked = w === 0 || (alphaMayMask && Math.fround(alphaT) === 0);
     if (lossOut !== null || wantLossSum) {
       // (the sum in float64 of the unrounded losses, as the BCE pass's: a float32 loss can overflow where the sum
       // of the losses does not)
@@ -115,8 +117,9 @@ export function focalPass(
     }
     if (gradOut !== null) {
       const upstream = gradOutput === null ? 1 : gradOutput[i];
-      // (bce is infinite only at infinite logits, where the factor's slope is 0: the limit of their product is 0)
-      const slopeTerm = focalSlope === 0 ? 0 : focalSlope * bce;
+      // (bce is not finite only at infinite logits (or posWeight), where the factor's slope is 0: the limit of their
+      // product is taken as 0; a slope is 0 where it is in float32, as the native kernel tests it)
+      const slopeTerm = Math.fround(focalSlope) === 0 ? 0 : focalSlope * bce;
       gradOut[i] = masked ? 0 : outside ? NaN : (slopeTerm + focal * bceSlope) * (weighted * gradScale * upstream);
     }
   }
