@@ -5,10 +5,8 @@
 import { ready } from '../../src/index';
 import type { BackendInfo } from '../../src/index';
 import { experimentEpochs, runLabel } from '../experiment';
-import type { RunResult } from '../experiment';
 import { renderDemoChart } from '../chart';
 import { mnistEpochs, renderMnistChart } from '../mnist';
-import type { MnistRun } from '../mnist';
 import { decodeDigits } from '../mnist-data';
 
 interface DemoWindow {
@@ -24,6 +22,16 @@ interface DemoWindow {
 
 const nextFrame = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+// Runs an experiment's epochs, drawing after each (and letting the page paint); returns the finished runs.
+async function showEpochs<R>(steps: Generator<R[], R[]>, draw: (runs: R[], done: boolean) => void): Promise<R[]> {
+  for (;;) {
+    const step = steps.next();
+    draw(step.value, step.done === true);
+    await nextFrame();
+    if (step.done) return step.value;
+  }
+}
+
 async function main(): Promise<void> {
   const status = document.getElementById('status') as HTMLElement;
   const chart = document.getElementById('chart') as HTMLElement;
@@ -31,37 +39,25 @@ async function main(): Promise<void> {
   const small = new URLSearchParams(location.search).has('small');
   const options = small ? { trainSize: 3000, testSize: 1000, epochs: 6 } : { trainSize: 24000, testSize: 6000, epochs: 20 }; // small: test/demo.test.ts's
   const title = 'Label smoothing and focal loss on a ChestMNIST-like problem: predictions move from 0 towards a';
-  const steps = experimentEpochs(options);
-  let results: RunResult[] = [];
-  for (;;) {
-    const step = steps.next();
-    results = step.value;
-    chart.innerHTML = renderDemoChart(results, title);
-    const run = results[results.length - 1];
+  const results = await showEpochs(experimentEpochs(options), (runs, done) => {
+    chart.innerHTML = renderDemoChart(runs, title);
+    const run = runs[runs.length - 1];
     const last = run.epochs[run.epochs.length - 1];
     status.textContent = `backend ${ran.name}/${ran.isa}: ${runLabel(run)}, epoch ${last.epoch}/${options.epochs}: ` +
-      `train loss ${last.trainLoss.toFixed(4)}, test macro AUC ${last.testAuc.toFixed(4)}, ECE ${last.testEce.toFixed(4)}${step.done ? ' (done)' : ''}`;
-    await nextFrame(); // let the page draw
-    if (step.done) break;
-  }
+      `train loss ${last.trainLoss.toFixed(4)}, test macro AUC ${last.testAuc.toFixed(4)}, ECE ${last.testEce.toFixed(4)}${done ? ' (done)' : ''}`;
+  });
   // The multi-class side: MNIST digits (from the server: demo/web/server.js), CrossEntropyLoss at eps 0 and 0.1.
   const mnistChart = document.getElementById('mnist') as HTMLElement;
   const digits = decodeDigits(await (await fetch('mnist.bin')).arrayBuffer());
   const mnistOptions = small ? { trainPerDigit: 150, epochs: 3 } : { trainPerDigit: 500, epochs: 6 }; // as npm run demo's
   const mnistTitle = 'Label smoothing on MNIST with 20% label noise: confidence and calibration';
-  const mnistSteps = mnistEpochs(mnistOptions, digits);
-  let mnistRuns: MnistRun[] = [];
-  for (;;) {
-    const step = mnistSteps.next();
-    mnistRuns = step.value;
-    mnistChart.innerHTML = renderMnistChart(mnistRuns, mnistTitle);
-    const run = mnistRuns[mnistRuns.length - 1];
+  const mnistRuns = await showEpochs(mnistEpochs(mnistOptions, digits), (runs, done) => {
+    mnistChart.innerHTML = renderMnistChart(runs, mnistTitle);
+    const run = runs[runs.length - 1];
     const last = run.epochs[run.epochs.length - 1];
     status.textContent = `backend ${ran.name}/${ran.isa}: MNIST, labelSmoothing ${run.labelSmoothing}, epoch ${last.epoch}/${mnistOptions.epochs}: ` +
-      `train loss ${last.trainLoss.toFixed(4)}, test accuracy ${last.testAccuracy.toFixed(4)}, ECE ${last.testEce.toFixed(4)}${step.done ? ' (done)' : ''}`;
-    await nextFrame();
-    if (step.done) break;
-  }
+      `train loss ${last.trainLoss.toFixed(4)}, test accuracy ${last.testAccuracy.toFixed(4)}, ECE ${last.testEce.toFixed(4)}${done ? ' (done)' : ''}`;
+  });
   (window as unknown as DemoWindow).demoResult = {
     backend: ran,
     runs: results.map((r) => {
