@@ -343,7 +343,8 @@ double runAll(const KernelArgs& a) {
   const size_t n = a.n;
   const size_t classes = a.classes;
   const bool weighted = a.posWeight != nullptr || a.weight != nullptr;
-  const Path path = isFocal(a) ? (a.posWeight != nullptr ? Path::kFocalPrecise : Path::kFocal) : weighted || (kU8 ? !hardLabelsInUnit(a) : !floatTargetsFitFastPath(a)) ? Path::kPrecise
+  const Path path = isFocal(a) ? (a.posWeight != nullptr ? Path::kFocalPrecise : Path::kFocal)
+                    : weighted || (kU8 ? !hardLabelsInUnit(a) : !floatTargetsFitFastPath(a)) ? Path::kPrecise
                     : a.gradOutput != nullptr || !gradScaleFitsFloatPair(a.gradScale) ? Path::kPreciseGrad
                                                                                       : Path::kFast;
   const bool perClassPosWeight = a.posWeight != nullptr && classes > 1;
@@ -369,7 +370,7 @@ double runAll(const KernelArgs& a) {
   const bool inPlaceSum = kLoss && kGrad && a.wantLossSum && a.gradOut == a.logits;
   alignas(64) float savedLogits[kSpanFloats];
   Constants<V> c(a);
-  const FocalConstants<V> focal(a);
+  const FocalConstants<V> focal(a);  // (empty unless the call is focal)
   c.focal = &focal;
   const typename BceMath<V>::Tables tab;
 

@@ -38,6 +38,7 @@ struct FocalConstants {
   D t1, t0, logT1, logT0, invT1, invT0, alphaT1, alphaT0, gammaSlope1, gammaSlope0;
 
   explicit FocalConstants(const KernelArgs& a) {
+    if (!isFocal(a)) return;  // a BCE call: nothing here is read
     gamma = a.focalGamma < 0 ? 0 : a.focalGamma;
     if (gamma <= 8 && gamma == static_cast<double>(static_cast<int>(gamma))) integerGamma = static_cast<int>(gamma);
     hasAlpha = a.focalAlpha >= 0;
