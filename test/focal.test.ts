@@ -6,14 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bceWithLogits, bceWithLogitsBackward, bceWithLogitsFused, bceWithLogitsFusedAsync, BCEWithLogitsLoss,
+  bceWithLogits, bceWithLogitsFused, bceWithLogitsFusedAsync, BCEWithLogitsLoss,
 } from '../src/index';
 import type { LossOptions, Reduction, Smoothing, Targets } from '../src/index';
 import { backendLabel, forEachBackend } from './helpers/backends';
 import { fixturePath, loadCases } from './helpers/torch-reference';
 import { focalElement } from './helpers/focal-reference';
 import type { FocalElement, TorchFocalCase } from './helpers/focal-reference';
-import { assertGrad, assertLoss, assertReduced } from './helpers/bounds';
+import { assertGrad, assertLoss } from './helpers/bounds';
+import { checkEntryPoints } from './helpers/entry-points';
 import { normal, rng } from './helpers/reference';
 
 const referenceFile = process.env.FUSED_BCE_FOCAL_REFERENCE ?? fixturePath('torch-focal.json.gz');
@@ -51,30 +52,7 @@ forEachBackend('PyTorch focal reference cases', (b) => {
     for (const targetType of targetTypes) {
       test(`${c.name} (${targetType} targets)`, () => {
         const { logits, targets, options, gradOutput, ref } = inputs(c, targetType);
-        const key = `focal ${backendLabel(b)}`;
-        const none = bceWithLogits(logits, targets, { ...options, reduction: 'none' });
-        for (let i = 0; i < c.n; i++) assertLoss(none[i], (c.truth.none.loss as number[])[i], ref[i].lossMagnitude, `${c.name}[${i}]`, key);
-        const magnitudeSum = ref.reduce((s, r) => s + r.lossMagnitude, 0);
-        for (const reduction of ['mean', 'sum'] as Reduction[]) {
-          const scale = reduction === 'mean' ? 1 / c.n : 1;
-          const truthLoss = c.truth[reduction].loss as number;
-          assertReduced(bceWithLogits(logits, targets, { ...options, reduction }) as number, truthLoss, magnitudeSum * scale, `${c.name} ${reduction}`);
-          const grad = bceWithLogitsBackward(logits, targets, { ...options, reduction });
-          const fused = bceWithLogitsFused(logits, targets, { ...options, reduction });
-          assertReduced(fused.loss as number, truthLoss, magnitudeSum * scale, `${c.name} fused ${reduction}`);
-          const module = new BCEWithLogitsLoss({ ...options, reduction });
-          assertReduced(module.forward(logits, targets) as number, truthLoss, magnitudeSum * scale, `${c.name} module ${reduction}`);
-          const moduleGrad = module.backward();
-          for (let i = 0; i < c.n; i++) {
-            assertGrad(grad[i], c.truth[reduction].grad[i], ref[i].gradMagnitude * scale, `${c.name} ${reduction} grad[${i}]`, key);
-            assert.equal(fused.grad[i], grad[i], `${c.name} ${reduction}: fused and backward gradients differ at ${i}`);
-            assert.equal(moduleGrad[i], grad[i], `${c.name} ${reduction}: module and backward gradients differ at ${i}`);
-          }
-        }
-        const gradNone = bceWithLogitsBackward(logits, targets, { ...options, reduction: 'none', gradOutput });
-        for (let i = 0; i < c.n; i++) {
-          assertGrad(gradNone[i], c.truth.none.grad[i], ref[i].gradMagnitude * Math.abs(gradOutput[i]), `${c.name} none grad[${i}]`, key);
-        }
+        checkEntryPoints(c, logits, targets, options, gradOutput, ref, `focal ${backendLabel(b)}`);
       });
     }
   }
