@@ -202,19 +202,21 @@ unsigned autoThreads(size_t n) {
 namespace {
 
 // Runs runRange over [0, units) in blocks of blockSize on up to `threads` threads (0: by `elements`), and returns
-// the block sums added in block order.
+// the block sums added in block order from 0 (each also stored in sumsOut, if given).
 double runBlocks(double (*runRange)(const void*, size_t, size_t), const void* work, size_t units, size_t blockSize,
-                 size_t elements, unsigned threads) {
+                 size_t elements, unsigned threads, double* sumsOut) {
   const size_t blocks = (units + blockSize - 1) / blockSize;
   if (threads == 0) threads = autoThreads(elements);
   if (threads > blocks) threads = static_cast<unsigned>(blocks);
   const unsigned helpers = threads > 1 ? (threads - 1 < Pool::instance().workers() ? threads - 1 : Pool::instance().workers()) : 0;
-  double* blockSums = helpers > 0 ? static_cast<double*>(std::malloc(blocks * sizeof(double))) : nullptr;
+  double* blockSums = helpers == 0 ? nullptr : sumsOut != nullptr ? sumsOut : static_cast<double*>(std::malloc(blocks * sizeof(double)));
   if (blockSums == nullptr) {
-    double sum = 0;  // the same left-to-right sum of block sums as below, without storing them
-    for (size_t begin = 0; begin < units; begin += blockSize) {
+    double sum = 0;  // the same left-to-right sum of block sums as below
+    for (size_t b = 0, begin = 0; begin < units; ++b, begin += blockSize) {
       const size_t end = units - begin < blockSize ? units : begin + blockSize;
-      sum += runRange(work, begin, end);
+      const double blockSum = runRange(work, begin, end);
+      if (sumsOut != nullptr) sumsOut[b] = blockSum;
+      sum += blockSum;
     }
     return sum;
   }
@@ -229,7 +231,7 @@ double runBlocks(double (*runRange)(const void*, size_t, size_t), const void* wo
   Pool::instance().run(job);
   double sum = 0;
   for (size_t b = 0; b < blocks; ++b) sum += blockSums[b];
-  std::free(blockSums);
+  if (blockSums != sumsOut) std::free(blockSums);
   return sum;
 }
 
@@ -245,19 +247,20 @@ struct RangeWork {
 
 }  // namespace
 
-double runBlocked(KernelFn run, const KernelArgs& args, unsigned threads) {
+size_t ceBlockRows(size_t classes) { return classes >= kBlockTarget ? 1 : kBlockTarget / classes; }
+
+double runBlocked(KernelFn run, const KernelArgs& args, unsigned threads, double* blockSums) {
   if (args.n == 0) return run(args);
   using Work = RangeWork<KernelArgs, KernelFn, elementRange>;
   const Work work{run, &args};
-  return runBlocks(&Work::runRange, &work, args.n, sumBlockSize(args.classes), args.n, threads);
+  return runBlocks(&Work::runRange, &work, args.n, sumBlockSize(args.classes), args.n, threads, blockSums);
 }
 
-double runCeBlocked(CeKernelFn run, const CeKernelArgs& args, unsigned threads) {
+double runCeBlocked(CeKernelFn run, const CeKernelArgs& args, unsigned threads, double* blockSums) {
   if (args.rows == 0) return run(args);
   using Work = RangeWork<CeKernelArgs, CeKernelFn, rowRange>;
   const Work work{run, &args};
-  const size_t blockRows = args.classes >= kBlockTarget ? 1 : kBlockTarget / args.classes;
-  return runBlocks(&Work::runRange, &work, args.rows, blockRows, args.rows * args.classes, threads);
+  return runBlocks(&Work::runRange, &work, args.rows, ceBlockRows(args.classes), args.rows * args.classes, threads, blockSums);
 }
 
 }  // namespace fused_bce

@@ -19,13 +19,18 @@ unsigned parallelThreadLimit();
 // one per 128K elements, at most availableThreads().
 unsigned autoThreads(size_t n);
 
-// Runs `run` over args in blocks on up to `threads` threads (0: autoThreads(n); more than availableThreads()
-// run as that many). Returns the float64 loss sum (when args.wantLossSum), added block by block in order, so
-// the bits are the same for any thread count.
-double runBlocked(KernelFn run, const KernelArgs& args, unsigned threads);
+// Rows per block of a softmax cross-entropy call: about 64K elements, at least one row.
+size_t ceBlockRows(size_t classes);
 
-// The same for a softmax cross-entropy call, in blocks of whole rows (about 64K elements, at least one row): the
-// per-row losses are independent of the split, and the sum is the same bits for any thread count.
-double runCeBlocked(CeKernelFn run, const CeKernelArgs& args, unsigned threads);
+// Runs `run` over args in blocks on up to `threads` threads (0: autoThreads(n); more than availableThreads()
+// run as that many). Returns the float64 loss sum (when args.wantLossSum), added block by block in order from
+// 0, so the bits are the same for any thread count. With blockSums, each block's own sum is also stored there
+// (one per block): a call run in parts that start on block boundaries gives, added in block order from 0, the
+// bits of the call run whole.
+double runBlocked(KernelFn run, const KernelArgs& args, unsigned threads, double* blockSums = nullptr);
+
+// The same for a softmax cross-entropy call, in blocks of ceBlockRows(classes) rows: the per-row losses are
+// independent of the split, and the sum is the same bits for any thread count.
+double runCeBlocked(CeKernelFn run, const CeKernelArgs& args, unsigned threads, double* blockSums = nullptr);
 
 }  // namespace fused_bce

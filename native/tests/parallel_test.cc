@@ -1,5 +1,7 @@
 // runBlocked: the loss sum and every output are the same bits for any thread count (block sums added in
-// order), equal the single-call kernel's outputs, and blocks respect rows (per-class posWeight lines up).
+// order), equal the single-call kernel's outputs, and blocks respect rows (per-class posWeight lines up). A call
+// run in parts on block boundaries (as an asynchronous call's chunks are), its stored block sums added in order,
+// gives the same sum.
 #include <cmath>
 #include <random>
 #include <vector>
@@ -51,6 +53,23 @@ int main() {
       for (size_t i = 0; i < n; ++i) {
         FUSED_BCE_CHECK(failures, sameFloat(loss[i], loss1[i]) && sameFloat(grad[i], grad1[i]),
                         "%s threads=%u: element %zu differs", isa.name, threads, i);
+      }
+    }
+    const size_t block = fused_bce::sumBlockSize(classes), blocks = (n + block - 1) / block;
+    for (unsigned threads : {1u, 2u}) {
+      std::vector<double> blockSums(blocks, -1.0);
+      a.lossOut = loss.data();
+      a.gradOut = grad.data();
+      for (size_t begin = 0; begin < n; begin += 3 * block) {  // parts of three blocks, the last one ragged
+        const size_t end = n - begin < 3 * block ? n : begin + 3 * block;
+        fused_bce::runBlocked(isa.run, fused_bce::elementRange(a, begin, end), threads, blockSums.data() + begin / block);
+      }
+      double sum = 0;
+      for (double s : blockSums) sum += s;
+      FUSED_BCE_CHECK(failures, sum == sum1, "%s in parts, threads=%u: sum %a vs %a", isa.name, threads, sum, sum1);
+      for (size_t i = 0; i < n; ++i) {
+        FUSED_BCE_CHECK(failures, sameFloat(loss[i], loss1[i]) && sameFloat(grad[i], grad1[i]),
+                        "%s in parts, threads=%u: element %zu differs", isa.name, threads, i);
       }
     }
   }
