@@ -2,7 +2,7 @@
 // backend, ISA and thread count; many calls in flight over shared inputs; errors reject; arrays stay alive.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bceWithLogitsFused, bceWithLogitsFusedAsync, bceWithLogits, BCEWithLogitsLoss, backend, parallelism, availableBackends } from '../src/index';
+import { bceWithLogitsFused, bceWithLogitsFusedAsync, bceWithLogits, BCEWithLogitsLoss, backend, parallelism, availableBackends, crossEntropyFused, crossEntropyFusedAsync } from '../src/index';
 import { ASYNC_INLINE_BELOW } from '../src/api/bce';
 import { forEachBackend } from './helpers/backends';
 import { rng, normal } from './helpers/reference';
@@ -145,19 +145,121 @@ forEachBackend('async on SharedArrayBuffers', () => {
   });
 });
 
-test('an ArrayBuffer dressed as a SharedArrayBuffer (its prototype changed) is still copied: transferred during the call, no harm', { skip: !availableBackends().some((b) => b.name === 'native') && 'no native build' }, async () => {
+test('an ArrayBuffer dressed as a SharedArrayBuffer (its prototype changed) is still copied: transferred during the call, the call stops', { skip: !availableBackends().some((b) => b.name === 'native') && 'no native build' }, async () => {
   const n = 1 << 22;
   const buffer = new ArrayBuffer(4 * n);
   Object.setPrototypeOf(buffer, SharedArrayBuffer.prototype);
   const logits = new Float32Array(buffer);
   for (let i = 0; i < n; i++) logits[i] = Math.sin(i * 0.37) * 6;
   const labels = Uint8Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0));
-  const expected = bceWithLogitsFused(Float32Array.from(logits), labels, { labelSmoothing: 0.05 });
   const pending = bceWithLogitsFusedAsync(logits, labels, { labelSmoothing: 0.05 });
-  // Transferred away and dropped: a call that read it in place would read freed memory.
+  // Transferred away and dropped: a call that read it in place would read freed memory. The call reads its
+  // inputs chunk by chunk until it settles, finds this one gone and rejects.
   structuredClone(buffer, { transfer: [buffer] });
   (globalThis as { gc?: () => void }).gc?.();
-  const got = await pending;
-  assert.ok(Object.is(got.loss, expected.loss));
-  assert.deepEqual(got.grad, expected.grad);
+  await assert.rejects(pending, (err: Error) => err instanceof TypeError && /an input array was detached, transferred or resized/.test(err.message));
+});
+
+// Calls larger than a chunk of the ring (about 128K elements) stream: inputs are copied in and outputs out chunk by
+// chunk while the worker computes. Every kind of array, in place and not, gives the bits of the sync call.
+const nativeOnly = { skip: !availableBackends().some((b) => b.name === 'native') && 'no native build' };
+
+forEachBackend('async calls that stream through the ring', () => {
+  test("BCE, every array per element ('none': float targets, weight, gradOutput, lossOut), the gradient in place", async () => {
+    const n = 7 * 190_001; // ten chunks and a ragged last one, 7 classes
+    const d = data(n, 21, 7);
+    const random = rng(22);
+    const weight = Float32Array.from({ length: n }, () => random() * 2);
+    const gradOutput = Float32Array.from({ length: n }, () => normal(random));
+    const options = { labelSmoothing: 0.05, weight, gradOutput, reduction: 'none' as const, posWeight: d.posWeight };
+    const sync = bceWithLogitsFused(d.logits, d.soft, options);
+    const logits = Float32Array.from(d.logits);
+    const lossOut = new Float32Array(n);
+    const got = await bceWithLogitsFusedAsync(logits, d.soft, { ...options, lossOut, gradOut: logits, threads: 2 });
+    assert.equal(got.grad, logits, 'written into logits itself');
+    sameBits(got.loss, sync.loss, 'loss');
+    sameBits(got.grad, sync.grad, 'grad');
+  });
+
+  test("BCE, Uint8 labels, per-class weight and focal, 'sum': the sync call's sum", async () => {
+    const n = 3 * 400_001;
+    const d = data(n, 23, 3);
+    const options = { labelSmoothing: 0.05, weight: d.posWeight, reduction: 'sum' as const, focal: { gamma: 2, alpha: 0.25 } };
+    const sync = bceWithLogitsFused(d.logits, d.labels, options);
+    for (const threads of [1, 2, 'auto'] as const) {
+      const got = await bceWithLogitsFusedAsync(d.logits, d.labels, { ...options, threads });
+      assert.ok(Object.is(got.loss, sync.loss), `threads ${threads}: ${got.loss} vs ${sync.loss}`);
+      sameBits(got.grad, sync.grad, `threads ${threads}`);
+    }
+  });
+
+  test('cross-entropy: class indices of each type and probabilities, weight, ignoreIndex, every reduction', async () => {
+    const classes = 37, rows = 40_003;
+    const n = rows * classes;
+    const random = rng(31);
+    const logits = Float32Array.from({ length: n }, () => 4 * normal(random));
+    const probabilities = Float32Array.from({ length: n }, () => random() / classes);
+    const weight = Float32Array.from({ length: classes }, (_, c) => 0.5 + (c % 5) / 4);
+    const gradOutput = Float32Array.from({ length: rows }, () => normal(random));
+    const index = (r: number) => (r * 11) % classes;
+    const indices = [Int32Array.from({ length: rows }, (_, r) => index(r)), Uint16Array.from({ length: rows }, (_, r) => index(r)), Uint8Array.from({ length: rows }, (_, r) => index(r))];
+    for (const targets of [...indices, probabilities]) {
+      for (const reduction of ['mean', 'none'] as const) {
+        const options = { classes, labelSmoothing: 0.1, weight, reduction, ignoreIndex: 3, threads: 2, ...(reduction === 'none' ? { gradOutput } : {}) };
+        const sync = crossEntropyFused(logits, targets, options);
+        const got = await crossEntropyFusedAsync(logits, targets, options);
+        assert.deepEqual(got.loss, sync.loss, `${targets.constructor.name} ${reduction}: the loss`);
+        sameBits(got.grad, sync.grad, `${targets.constructor.name} ${reduction}: the gradient`);
+      }
+    }
+  });
+
+  test('cross-entropy with rows wider than a block (70,000 classes: one row per block)', async () => {
+    const classes = 70_000, rows = 23;
+    const random = rng(32);
+    const logits = Float32Array.from({ length: rows * classes }, () => 3 * normal(random));
+    const indices = Int32Array.from({ length: rows }, (_, r) => (r * 7919) % classes);
+    const sync = crossEntropyFused(logits, indices, { classes, labelSmoothing: 0.1 });
+    const got = await crossEntropyFusedAsync(logits, indices, { classes, labelSmoothing: 0.1, threads: 1 });
+    assert.ok(Object.is(got.loss, sync.loss), `${got.loss} vs ${sync.loss}`);
+    sameBits(got.grad, sync.grad, 'grad');
+  });
+});
+
+test('streaming: inputs on a SharedArrayBuffer and on an ArrayBuffer in one call', nativeOnly, async () => {
+  const n = 1_000_003;
+  const d = data(n, 41);
+  const logits = new Float32Array(new SharedArrayBuffer(4 * n));
+  logits.set(d.logits);
+  const gradOut = new Float32Array(n);
+  const sync = bceWithLogitsFused(d.logits, d.labels, { labelSmoothing: 0.05 });
+  const got = await bceWithLogitsFusedAsync(logits, d.labels, { labelSmoothing: 0.05, gradOut });
+  assert.ok(Object.is(got.loss, sync.loss));
+  sameBits(gradOut, sync.grad, 'grad');
+});
+
+test('streaming: a label or class index made invalid while the call runs rejects, before a kernel reads it', nativeOnly, async () => {
+  const n = 1 << 22;
+  const d = data(n, 42);
+  const pending = bceWithLogitsFusedAsync(d.logits, d.labels, { labelSmoothing: 0.05 });
+  d.labels[n - 1] = 7; // the last chunk is copied long after this line runs
+  await assert.rejects(pending, (err: Error) => err instanceof TypeError && /an input array was written while the asynchronous call ran/.test(err.message));
+
+  const classes = 16, rows = n / classes;
+  const indices = Int32Array.from({ length: rows }, (_, r) => r % classes);
+  const ce = crossEntropyFusedAsync(d.logits.subarray(0, rows * classes), indices, { classes });
+  indices[rows - 1] = 1_000_000; // would index far outside its row
+  await assert.rejects(ce, (err: Error) => err instanceof TypeError && /was written while the asynchronous call ran/.test(err.message));
+});
+
+test('streaming: a call owns a ring of chunks, not copies of its arrays (memory for 16 calls of 4M elements in flight)', nativeOnly, async () => {
+  const n = 1 << 22;
+  const d = data(n, 43);
+  const before = process.memoryUsage().rss;
+  const calls = Array.from({ length: 16 }, () => bceWithLogitsFusedAsync(d.logits, d.labels, { labelSmoothing: 0.05, threads: 1 }));
+  const afterStart = process.memoryUsage().rss;
+  const results = await Promise.all(calls);
+  assert.ok(results.every((r) => Object.is(r.loss, results[0].loss)));
+  // Copies of the inputs alone would be 16 x 20 MB at the start; the rings are 16 x 4.7 MB at most.
+  assert.ok(afterStart - before < 160 * 2 ** 20, `RSS grew by ${((afterStart - before) / 2 ** 20).toFixed(1)} MB when 16 calls started`);
 });

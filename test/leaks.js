@@ -40,24 +40,41 @@ function measure() {
   return { rss: m.rss, heap: m.heapUsed };
 }
 
-async function runAsync(calls) {
-  const inFlight = 64;
+async function runAsync(calls, inFlight = 64, args = [logits, labels, fused]) {
   for (let done = 0; done < calls; done += inFlight) {
     const batch = [];
-    for (let k = 0; k < inFlight; k++) batch.push(f.bceWithLogitsFusedAsync(logits, labels, fused));
+    for (let k = 0; k < inFlight; k++) batch.push(f.bceWithLogitsFusedAsync(...args));
     await Promise.all(batch);
+  }
+}
+
+// Calls the native backend sends through the libuv pool: one chunk (a single trip), and several chunks (the
+// main thread's turns and the ring), both losses.
+function poolArgs(size) {
+  const x = Float32Array.from({ length: size }, (_, i) => Math.sin(i * 0.37) * 6);
+  const y = Uint8Array.from({ length: size }, (_, i) => (i % 3 === 0 ? 1 : 0));
+  return [x, y, { labelSmoothing: 0.05, gradOut: new Float32Array(size), focal: size > 200000 ? { gamma: 1.5 } : undefined }];
+}
+const oneChunk = poolArgs(40_000);
+const severalChunks = poolArgs(600_000);
+const ceLogits = Float32Array.from({ length: 600_000 }, (_, i) => Math.cos(i * 0.11) * 4);
+const ceIndices = Int32Array.from({ length: 6_000 }, (_, r) => r % 100);
+const ceOptions = { classes: 100, labelSmoothing: 0.1, gradOut: new Float32Array(600_000) };
+async function runCeAsync(calls) {
+  for (let done = 0; done < calls; done += 4) {
+    await Promise.all([0, 1, 2, 3].map(() => f.crossEntropyFusedAsync(ceLogits, ceIndices, ceOptions)));
   }
 }
 
 (async () => {
   console.log(`leak check: ${CALLS} calls per entry point, n = ${n}, backend ${f.backend.name}${f.backend.isa ? '/' + f.backend.isa : ''}`);
   let failed = 0;
-  const report = (name, before, after, ms) => {
+  const report = (name, before, after, ms, calls = CALLS) => {
     const rss = after.rss - before.rss;
     const heap = after.heap - before.heap;
     const ok = rss < RSS_MARGIN && heap < HEAP_MARGIN;
     if (!ok) failed++;
-    console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${name}: RSS ${(rss / 1024).toFixed(0)} KiB, heap ${(heap / 1024).toFixed(0)} KiB, ${(ms * 1e6 / CALLS).toFixed(0)} ns/call`);
+    console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${name}: RSS ${(rss / 1024).toFixed(0)} KiB, heap ${(heap / 1024).toFixed(0)} KiB, ${(ms * 1e6 / calls).toFixed(0)} ns/call`);
   };
   for (const [name, fn] of entries) {
     for (let k = 0; k < CALLS / 10; k++) fn(); // warm-up: JIT, allocator pools
@@ -72,6 +89,18 @@ async function runAsync(calls) {
   const t0 = Date.now();
   await runAsync(CALLS);
   report('bceWithLogitsFusedAsync (64 in flight)', before, measure(), Date.now() - t0);
+  const poolRuns = [
+    ['bceWithLogitsFusedAsync, one chunk (16 in flight)', (calls) => runAsync(calls, 16, oneChunk), Math.ceil(CALLS / 20)],
+    ['bceWithLogitsFusedAsync focal, several chunks (4 in flight)', (calls) => runAsync(calls, 4, severalChunks), Math.ceil(CALLS / 200)],
+    ['crossEntropyFusedAsync, several chunks (4 in flight)', runCeAsync, Math.ceil(CALLS / 200)],
+  ];
+  for (const [name, run, calls] of poolRuns) {
+    await run(calls);
+    const poolBefore = measure();
+    const poolStart = Date.now();
+    await run(calls);
+    report(`${name}, ${calls} calls`, poolBefore, measure(), Date.now() - poolStart, calls);
+  }
   console.log(failed === 0 ? 'leak check: passed' : `leak check: FAILED (${failed})`);
   process.exit(failed === 0 ? 0 : 1);
 })();

@@ -1,21 +1,18 @@
-// The asynchronous entry points of both losses (async_call.h). A call in flight computes on memory it owns:
-// copies of its inputs, and outputs that are copied into the caller's arrays on the main thread when it
-// completes. So no JavaScript operation on the arrays while it runs (a transfer, a detach, a resize, garbage
-// collection) can make it read or write memory it does not own; an output array that is gone or resized by then
-// gets nothing, and the promise rejects. Arrays on a SharedArrayBuffer (which cannot be detached, transferred
-// away or shrunk) are used in place. What differs per loss is which arrays a call has (visitArrays) and which
-// kernel runs (executeAsync); the rest is written once.
+// The asynchronous entry points of both losses (async_call.h): the promise, the async works, the main thread's
+// turns and their lifetimes. How the work is shared is async_pipeline's: the worker computes on memory the call
+// owns (a ring of chunks its inputs are copied into and its outputs out of, on the main thread), and the main
+// thread computes on the caller's arrays only within its own turns; so nothing JavaScript does to the arrays
+// while the call runs (a transfer, a detach, a resize, garbage collection) can make it read or write memory it
+// does not own. An input or output that is gone when its next chunk is copied or computed stops the call, and the
+// promise rejects. Arrays on a SharedArrayBuffer (which cannot be detached, transferred away or shrunk) are used
+// in place.
 #include "async_call.h"
 
-#include <cstdlib>
-#include <cstring>
 #include <initializer_list>
-#include <type_traits>
 
-#include "../dispatch/parallel.h"
 #include "../generated/contract.h"
-#include "bce_call.h"
-#include "ce_call.h"
+#include "async_pipeline.h"
+#include "owned_blocks.h"
 
 namespace fused_bce {
 namespace binding {
@@ -24,37 +21,16 @@ using namespace contract;
 
 namespace {
 
-// An output the call writes into its own block; copied into the caller's array when the call completes.
-struct OwnedOutput {
-  napi_ref ref = nullptr;   // the caller's array
-  float* caller = nullptr;  // where it was when the call started (null: absent, or written in place)
-  const float* owned = nullptr;
-  size_t count = 0;
-};
-
-struct AsyncCall {
-  bool ce = false;  // which loss: BCE (call) or softmax cross-entropy (ceCall)
-  Call call;
-  CeCall ceCall;
-  const IsaEntry* isa = nullptr;
-  napi_ref refs[8] = {};      // the arrays (argument order), kept alive until the promise settles
-  size_t refCount = 0;
-  napi_ref paramsRef = nullptr;
-  int sumSlot = 0, paramSlots = 0;  // where the loss sum goes in the parameter block, and its length
-  bool wantLossSum = false;
-  OwnedOutput outputs[2];     // lossOut, gradOut
-  bool shared[8] = {};        // per argument (the loss's argument order): on a SharedArrayBuffer, used in place
-  void* owned = nullptr;      // one block: the other inputs' copies and outputs
-  size_t ownedBytes = 0;
-  napi_deferred deferred = nullptr;
-  napi_async_work work = nullptr;
-  double sum = 0;
-};
-
 struct EnvData {
   napi_ref resourceName = nullptr;  // a one-element array holding the name string
   AsyncCall* spare[8] = {};
   size_t spareCount = 0;
+  // The main thread's turns run from setImmediate: the calls waiting for one, and whether it is scheduled.
+  napi_ref setImmediate = nullptr;  // the global setImmediate, looked up on first use
+  napi_ref turnFunction = nullptr;  // the native function it is given
+  bool setImmediateMissing = false;
+  AsyncCall* waiting = nullptr;
+  bool turnsScheduled = false;
 };
 
 // (The reference to the name is not deleted here: the environment frees its references as it tears down.)
@@ -85,11 +61,12 @@ napi_value resourceName(napi_env env, EnvData* d) {
   return name;
 }
 
+// Call records are reused (a record holds a mutex and a condition variable; they are reconstructed, not copied).
 AsyncCall* takeCallRecord(EnvData* d) {
   if (d != nullptr && d->spareCount > 0) {
     AsyncCall* a = d->spare[--d->spareCount];
-    *a = AsyncCall{};
-    return a;
+    a->~AsyncCall();
+    return new (a) AsyncCall;
   }
   return new AsyncCall;
 }
@@ -97,74 +74,6 @@ AsyncCall* takeCallRecord(EnvData* d) {
 void returnCallRecord(EnvData* d, AsyncCall* a) {
   if (d != nullptr && d->spareCount < sizeof d->spare / sizeof d->spare[0]) d->spare[d->spareCount++] = a;
   else delete a;
-}
-
-// Owned blocks are reused: a fresh block costs a page fault per 4 KiB on first touch (about 10 us each on these
-// VMs), more than the copy itself at large sizes. Blocks are taken and returned on the JavaScript thread of
-// their environment (RunAsync, completeAsync), so a thread-local cache of two needs no lock.
-struct OwnedBlock {
-  void* data = nullptr;
-  size_t bytes = 0;
-};
-struct BlockCache {
-  OwnedBlock slots[2];
-  ~BlockCache() {
-    for (OwnedBlock& b : slots) std::free(b.data);
-  }
-};
-thread_local BlockCache blockCache;
-
-// A block of at least `bytes` (a cached one if it is no more than twice that), its size in *capacity.
-void* takeBlock(size_t bytes, size_t* capacity) {
-  for (OwnedBlock& b : blockCache.slots) {
-    if (b.data != nullptr && b.bytes >= bytes && b.bytes / 2 <= bytes) {
-      void* data = b.data;
-      *capacity = b.bytes;
-      b = OwnedBlock{};
-      return data;
-    }
-  }
-  *capacity = bytes;
-  return std::malloc(bytes);
-}
-
-// Keeps the two largest blocks returned; frees the rest.
-void returnBlock(void* data, size_t bytes) {
-  if (data == nullptr) return;
-  OwnedBlock* smallest = blockCache.slots[0].bytes <= blockCache.slots[1].bytes ? &blockCache.slots[0] : &blockCache.slots[1];
-  if (smallest->bytes >= bytes) {
-    std::free(data);
-    return;
-  }
-  std::free(smallest->data);
-  *smallest = OwnedBlock{data, bytes};
-}
-
-// Whether a typed array is on a SharedArrayBuffer. A typed array's buffer is an ArrayBuffer or a SharedArrayBuffer,
-// and napi_is_arraybuffer is false exactly for the latter, whatever its prototype chain says. Such memory cannot be
-// detached, transferred away or shrunk (growable ones are refused), so a call that keeps the array referenced may
-// read and write it in place.
-bool onSharedBuffer(napi_env env, napi_value array) {
-  napi_value buffer;
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  bool isArrayBuffer = true;
-  if (napi_get_typedarray_info(env, array, &type, &length, &data, &buffer, nullptr) != napi_ok) return false;
-  return napi_is_arraybuffer(env, buffer, &isArrayBuffer) == napi_ok && !isArrayBuffer;
-}
-
-// The caller's output array behind ref, if it is still there with n elements; else null.
-float* outputStillThere(napi_env env, napi_ref ref, size_t n) {
-  napi_value value;
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (napi_get_reference_value(env, ref, &value) != napi_ok || value == nullptr ||
-      napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok) {
-    return nullptr;
-  }
-  return length == n && (data != nullptr || n == 0) ? static_cast<float*>(data) : nullptr;
 }
 
 napi_value makeError(napi_env env, bool typeError, const char* text) {
@@ -189,8 +98,7 @@ bool onResizableBuffer(napi_env env, napi_value array) {
       if (napi_get_value_bool(env, flag, &value) == napi_ok && value) return true;
     } else {
       // A getter that throws (a prototype changed to the other kind of buffer's): not this kind. The exception is
-      // cleared, so that the call goes on. (Its inputs are copied whatever this says, and its outputs are checked
-      // for their length when it completes.)
+      // cleared, so that the call goes on. (Its arrays are re-read, length and all, at every chunk.)
       napi_value ignored;
       napi_get_and_clear_last_exception(env, &ignored);
     }
@@ -198,94 +106,187 @@ bool onResizableBuffer(napi_env env, napi_value array) {
   return false;
 }
 
-// Calls visit(pointer, count, argument, output) for each array of a call: its kernel argument (a reference, to be
-// pointed elsewhere), its element count, its argument index, and which output it is (0 lossOut, 1 gradOut) or -1.
-template <class Visit>
-void visitArrays(AsyncCall* a, Visit&& visit) {
-  if (a->ce) {
-    CeKernelArgs& k = a->ceCall.args;
-    const size_t n = k.rows * k.classes;
-    visit(k.logits, n, kCePassLogits, -1);
-    visit(k.probabilities, n, kCePassTargets, -1);
-    visit(k.indicesI32, k.rows, kCePassTargets, -1);
-    visit(k.indicesU16, k.rows, kCePassTargets, -1);
-    visit(k.indicesU8, k.rows, kCePassTargets, -1);
-    visit(k.weight, k.classes, kCePassWeight, -1);
-    visit(k.gradOutput, k.rows, kCePassGradOutput, -1);
-    visit(k.lossOut, k.rows, kCePassLossOut, 0);
-    visit(k.gradOut, n, kCePassGradOut, 1);
-  } else {
-    KernelArgs& k = a->call.args;
-    const size_t n = k.n;
-    visit(k.logits, n, kPassLogits, -1);
-    visit(k.targetsF32, n, kPassTargets, -1);
-    visit(k.targetsU8, n, kPassTargets, -1);
-    visit(k.posWeight, k.classes, kPassPosWeight, -1);
-    visit(k.weight, k.weight == nullptr ? 0 : (k.weightPerElement ? n : k.classes), kPassWeight, -1);
-    visit(k.gradOutput, n, kPassGradOutput, -1);
-    visit(k.lossOut, n, kPassLossOut, 0);
-    visit(k.gradOut, n, kPassGradOut, 1);
+const char* errorMessage(PipelineError error) {
+  switch (error) {
+    case PipelineError::kInputGone:
+      return "fused-bce: native: an input array was detached, transferred or resized while the asynchronous call ran "
+             "(inputs are read until the promise settles); the outputs are incomplete";
+    case PipelineError::kOutputGone:
+      return "fused-bce: native: an output array (lossOut or gradOut) was detached, transferred or resized while the "
+             "asynchronous call ran; the outputs are incomplete";
+    case PipelineError::kInputChanged:
+      return "fused-bce: native: an input array was written while the asynchronous call ran (a label or class index "
+             "became invalid; inputs are read until the promise settles); the outputs are incomplete";
+    case PipelineError::kNoWorker:
+      return "fused-bce: native: the asynchronous call could not queue its work on the libuv pool";
+    default:
+      return "fused-bce: native: the asynchronous call was stopped: its environment is closing";
   }
 }
 
-// Copies the inputs that are not on a SharedArrayBuffer into one owned block, with room for the outputs that are
-// not, and points the kernel arguments at it. Returns false if it cannot allocate.
-bool ownMemory(AsyncCall* a) {
-  const auto bytesOf = [](size_t count, size_t size) { return (count * size + 15) & ~size_t(15); };
-  size_t bytes = 0;
-  visitArrays(a, [&](auto*& p, size_t count, int arg, int) {
-    if (p != nullptr && !a->shared[arg]) bytes += bytesOf(count, sizeof *p);
-  });
-  a->owned = takeBlock(bytes == 0 ? 1 : bytes, &a->ownedBytes);
-  if (a->owned == nullptr) return false;
-  char* next = static_cast<char*>(a->owned);
-  visitArrays(a, [&](auto*& p, size_t count, int arg, int output) {
-    using T = std::remove_const_t<std::remove_reference_t<decltype(*p)>>;
-    if (p == nullptr || a->shared[arg]) return;  // (outputs on a SharedArrayBuffer are written in place)
-    T* destination = reinterpret_cast<T*>(next);
-    next += bytesOf(count, sizeof(T));
-    if (output >= 0) {
-      if constexpr (std::is_same<T, float>::value) a->outputs[output] = OwnedOutput{nullptr, const_cast<float*>(p), destination, count};
-    } else if (count != 0) {
-      std::memcpy(destination, p, count * sizeof(T));
-    }
-    p = destination;
-  });
+// The environment is closing with the call in flight: a worker stops at its next entry.
+void stopOnTeardown(void* data) { stopPipeline(static_cast<AsyncCall*>(data), PipelineError::kClosing); }
+
+void settle(napi_env env, AsyncCall* a, bool cancelled);
+void queueWorker(napi_env env, AsyncCall* a);
+
+// Turns of the main thread for every call waiting for one; run by setImmediate. A call with chunks left for the
+// main thread waits again, for the next turn of the event loop.
+napi_value takeTurns(napi_env env, napi_callback_info);
+
+// Whether setImmediate can be used (looked up once per environment).
+bool canSchedule(napi_env env, EnvData* d) {
+  if (d->setImmediate != nullptr) return true;
+  if (d->setImmediateMissing) return false;
+  napi_value global, setImmediate = nullptr, turns = nullptr;
+  napi_valuetype type = napi_undefined;
+  if (napi_get_global(env, &global) != napi_ok || napi_get_named_property(env, global, "setImmediate", &setImmediate) != napi_ok ||
+      napi_typeof(env, setImmediate, &type) != napi_ok || type != napi_function ||
+      napi_create_function(env, "fusedBceTurns", NAPI_AUTO_LENGTH, takeTurns, nullptr, &turns) != napi_ok ||
+      napi_create_reference(env, turns, 1, &d->turnFunction) != napi_ok ||
+      napi_create_reference(env, setImmediate, 1, &d->setImmediate) != napi_ok) {
+    bool pending = false;
+    napi_value ignored;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+    d->setImmediateMissing = true;
+    d->setImmediate = nullptr;
+    return false;
+  }
   return true;
 }
 
-void executeAsync(napi_env, void* data) {
-  auto* a = static_cast<AsyncCall*>(data);
-  a->sum = a->ce ? runCeBlocked(a->isa->runCe, a->ceCall.args, a->ceCall.threads)
-                 : runBlocked(a->isa->run, a->call.args, a->call.threads);
+// Schedules takeTurns with setImmediate (once for all waiting calls); false if that cannot be done.
+bool scheduleTurns(napi_env env, EnvData* d) {
+  if (d->turnsScheduled) return true;
+  if (!canSchedule(env, d)) return false;
+  napi_value global, setImmediate, turns, result;
+  if (napi_get_reference_value(env, d->setImmediate, &setImmediate) != napi_ok || napi_get_reference_value(env, d->turnFunction, &turns) != napi_ok ||
+      napi_get_global(env, &global) != napi_ok || napi_call_function(env, global, setImmediate, 1, &turns, &result) != napi_ok) {
+    bool pending = false;
+    napi_value ignored;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+    return false;
+  }
+  d->turnsScheduled = true;
+  return true;
 }
 
+void waitForTurn(EnvData* d, AsyncCall* a) {
+  if (a->waitingForTurn) return;
+  a->waitingForTurn = true;
+  a->nextWaiting = d->waiting;
+  d->waiting = a;
+}
+
+// Takes a call off the list of calls waiting for a turn.
+void forgetTurn(EnvData* d, AsyncCall* a) {
+  if (d == nullptr || !a->waitingForTurn) return;
+  for (AsyncCall** p = &d->waiting; *p != nullptr; p = &(*p)->nextWaiting) {
+    if (*p == a) {
+      *p = a->nextWaiting;
+      break;
+    }
+  }
+  a->nextWaiting = nullptr;
+  a->waitingForTurn = false;
+}
+
+// After a turn or a worker's end: queue a worker for the entries filled, settle if all is done.
+void afterProgress(napi_env env, AsyncCall* a) {
+  if (!a->workQueued && workForWorker(a)) queueWorker(env, a);
+  if (pipelineFinished(a)) settle(env, a, false);
+}
+
+// One turn for a call; false if it needs no more (or could not be scheduled and finished its share here).
+void turn(napi_env env, EnvData* d, AsyncCall* a) {
+  if (pumpPipeline(env, a, false)) waitForTurn(d, a);
+  afterProgress(env, a);
+}
+
+napi_value takeTurns(napi_env env, napi_callback_info) {
+  EnvData* d = envData(env);
+  if (d == nullptr) return nullptr;
+  d->turnsScheduled = false;
+  AsyncCall* list = d->waiting;
+  d->waiting = nullptr;
+  while (list != nullptr) {
+    AsyncCall* a = list;
+    list = a->nextWaiting;
+    a->nextWaiting = nullptr;
+    a->waitingForTurn = false;
+    turn(env, d, a);
+  }
+  if (d->waiting != nullptr && !scheduleTurns(env, d)) {
+    // (setImmediate was there a moment ago.) Without it the main thread does its share now, and leaves the rest
+    // of each call to the worker.
+    AsyncCall* rest = d->waiting;
+    d->waiting = nullptr;
+    while (rest != nullptr) {
+      AsyncCall* a = rest;
+      rest = a->nextWaiting;
+      a->nextWaiting = nullptr;
+      a->waitingForTurn = false;
+      a->mayComputeInPlace = false;
+      pumpPipeline(env, a, false);
+      afterProgress(env, a);
+    }
+  }
+  return nullptr;
+}
+
+void executeAsync(napi_env, void* data) { runPipeline(static_cast<AsyncCall*>(data)); }
+
+// A worker is done: copy out, refill (when the main thread takes no turns), queue the next, or settle.
 void completeAsync(napi_env env, napi_status status, void* data) {
   auto* a = static_cast<AsyncCall*>(data);
+  napi_delete_async_work(env, a->work);
+  a->work = nullptr;
+  a->workQueued = false;
+  if (status != napi_ok) {
+    stopPipeline(a, PipelineError::kClosing);
+    forgetTurn(envData(env), a);
+    return settle(env, a, true);
+  }
+  if (!a->mayComputeInPlace) pumpPipeline(env, a, false);
+  afterProgress(env, a);
+}
+
+void queueWorker(napi_env env, AsyncCall* a) {
+  EnvData* d = envData(env);
+  napi_value name = resourceName(env, d);
+  if (name != nullptr && napi_create_async_work(env, nullptr, name, executeAsync, completeAsync, a, &a->work) == napi_ok) {
+    if (napi_queue_async_work(env, a->work) == napi_ok) {
+      a->workQueued = true;
+      return;
+    }
+    napi_delete_async_work(env, a->work);
+    a->work = nullptr;
+  }
+  stopPipeline(a, PipelineError::kNoWorker);
+}
+
+// Resolves or rejects the call's promise and gives back what it holds: once the worker is done and the main
+// thread has claimed every chunk (or the call failed).
+void settle(napi_env env, AsyncCall* a, bool cancelled) {
+  if (a->settled) return;
+  a->settled = true;
+  forgetTurn(envData(env), a);
+  napi_remove_env_cleanup_hook(env, stopOnTeardown, a);
   napi_value outcome = nullptr;
   bool resolve = false;
-  if (status != napi_ok) {
+  if (cancelled) {
     outcome = makeError(env, false, "fused-bce: native: the asynchronous call was cancelled");
   } else {
-    // (An empty output has nothing to receive, whatever became of it; outputs written in place, on a
-    // SharedArrayBuffer, have nothing to copy back and cannot have gone.)
-    float* destinations[2] = {};
-    bool gone = false;
-    for (int k = 0; k < 2; ++k) {
-      const OwnedOutput& o = a->outputs[k];
-      if (o.caller == nullptr || o.count == 0) continue;
-      destinations[k] = outputStillThere(env, o.ref, o.count);
-      gone = gone || destinations[k] == nullptr;
+    pumpPipeline(env, a, true);  // the entries not yet copied out
+    a->sum = pipelineSum(a);
+    PipelineError error;
+    {
+      std::lock_guard<std::mutex> lock(a->mutex);
+      error = a->error;
     }
-    if (gone) {
-      outcome = makeError(env, true,
-                          "fused-bce: native: an output array (lossOut or gradOut) was detached, transferred or resized while "
-                          "the asynchronous call ran; nothing was written");
+    if (error != PipelineError::kNone) {
+      outcome = makeError(env, error != PipelineError::kClosing && error != PipelineError::kNoWorker, errorMessage(error));
     } else {
-      // Written now, on the main thread, where no JavaScript runs beside it.
-      for (int k = 0; k < 2; ++k) {
-        if (destinations[k] != nullptr) std::memcpy(destinations[k], a->outputs[k].owned, a->outputs[k].count * sizeof(float));
-      }
       if (a->wantLossSum) {
         napi_value params;
         napi_typedarray_type type;
@@ -306,53 +307,69 @@ void completeAsync(napi_env env, napi_status status, void* data) {
     else napi_reject_deferred(env, a->deferred, outcome);
   }
   for (size_t k = 0; k < a->refCount; ++k) napi_delete_reference(env, a->refs[k]);
-  napi_delete_async_work(env, a->work);
-  returnBlock(a->owned, a->ownedBytes);
+  returnBlock(a->block, a->blockBytes);
+  a->block = nullptr;
   returnCallRecord(envData(env), a);
 }
 
+// Gives back what a call that could not start took, and throws (unless an exception is pending already). The
+// promise (if created) is dropped unsettled; the caller gets the exception instead.
+napi_value abandon(napi_env env, AsyncCall* a, bool range, const char* message) {
+  for (size_t k = 0; k < a->refCount; ++k) napi_delete_reference(env, a->refs[k]);
+  returnBlock(a->block, a->blockBytes);
+  a->block = nullptr;
+  returnCallRecord(envData(env), a);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) throwError(env, range, message);
+  return nullptr;
+}
+
 // Starts a call whose arguments were read into a (arrays: the present arrays in argument order; argv: all
-// arguments, with the outputs at lossOutArg and gradOutArg and the parameter block at paramsArg): the resizable-
-// buffer check, the owned block, the promise and the async work. Returns the promise, or null after throwing.
+// arguments, with the parameter block at paramsArg): the resizable-buffer check, the layout, the promise; then
+// the first turn is scheduled (a call of several chunks), or the ring filled now (one chunk, or no setImmediate),
+// and a worker queued. Returns the promise, or null after throwing.
 napi_value startAsync(napi_env env, AsyncCall* a, const napi_value* arrays, size_t arrayCount, const napi_value* argv,
-                      int lossOutArg, int gradOutArg, int paramsArg) {
-  EnvData* data = envData(env);
+                      int paramsArg) {
+  EnvData* d = envData(env);
   for (size_t k = 0; k < arrayCount; ++k) {
     if (onResizableBuffer(env, arrays[k])) {
-      returnCallRecord(data, a);
+      returnCallRecord(d, a);
       return throwError(env, false, "fused-bce: native: an asynchronous call takes fixed-length arrays; an argument is on a resizable or growable buffer");
     }
   }
-  for (int k = 0; k < paramsArg; ++k) a->shared[k] = onSharedBuffer(env, argv[k]);
-  if (!ownMemory(a)) {
-    returnCallRecord(data, a);
-    return throwError(env, true, "fused-bce: native: could not allocate the asynchronous call's copy of its arrays");
+  if (!planPipeline(env, a, argv)) {
+    return abandon(env, a, true, "fused-bce: native: could not allocate the asynchronous call's copy of its arrays");
   }
-  napi_value promise, name = resourceName(env, data);
-  bool ok = name != nullptr && napi_create_promise(env, &a->deferred, &promise) == napi_ok &&
-            napi_create_async_work(env, nullptr, name, executeAsync, completeAsync, a, &a->work) == napi_ok;
+  napi_value promise;
+  bool ok = napi_create_promise(env, &a->deferred, &promise) == napi_ok;
   for (; ok && a->refCount < arrayCount; ++a->refCount) {
     ok = napi_create_reference(env, arrays[a->refCount], 1, &a->refs[a->refCount]) == napi_ok;
   }
-  if (ok) {
-    // Which references are the outputs and the parameter block (the arrays are referenced in argument order).
-    for (size_t k = 0; k < arrayCount; ++k) {
-      if (arrays[k] == argv[lossOutArg]) a->outputs[0].ref = a->refs[k];
-      if (arrays[k] == argv[gradOutArg]) a->outputs[1].ref = a->refs[k];
-      if (arrays[k] == argv[paramsArg]) a->paramsRef = a->refs[k];
+  ok = ok && napi_add_env_cleanup_hook(env, stopOnTeardown, a) == napi_ok;
+  if (!ok) return abandon(env, a, false, "fused-bce: native: could not start the asynchronous call");
+  // Which references are the parameter block and each array the pipeline re-reads (argument order).
+  for (size_t k = 0; k < arrayCount; ++k) {
+    if (arrays[k] == argv[paramsArg]) a->paramsRef = a->refs[k];
+    for (size_t p = 0; p < a->arrayCount; ++p) {
+      if (arrays[k] == argv[a->arrays[p].arg]) a->arrays[p].ref = a->refs[k];
     }
-    ok = napi_queue_async_work(env, a->work) == napi_ok;
   }
-  if (!ok) {
-    for (size_t k = 0; k < a->refCount; ++k) napi_delete_reference(env, a->refs[k]);
-    if (a->work != nullptr) napi_delete_async_work(env, a->work);
-    returnBlock(a->owned, a->ownedBytes);
-    returnCallRecord(data, a);  // the promise (if created) is dropped unsettled; the caller gets the exception instead
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (!pending) throwError(env, false, "fused-bce: native: could not start the asynchronous call");
-    return nullptr;
+  if (a->chunks == 0) {
+    runPipeline(a);  // an empty call: the kernel reads and writes nothing
+    settle(env, a, false);
+    return promise;
   }
+  a->mayComputeInPlace = streams(a) && d != nullptr && canSchedule(env, d);
+  if (a->mayComputeInPlace) {
+    waitForTurn(d, a);
+    if (!scheduleTurns(env, d)) {
+      forgetTurn(d, a);
+      a->mayComputeInPlace = false;
+    }
+  }
+  if (!a->mayComputeInPlace) pumpPipeline(env, a, false);
+  afterProgress(env, a);
   return promise;
 }
 
@@ -369,7 +386,7 @@ napi_value PassAsync(napi_env env, napi_callback_info info) {
   a->sumSlot = kLossSum;
   a->paramSlots = kParamCount;
   a->wantLossSum = call.args.wantLossSum;
-  return startAsync(env, a, call.arrays, call.arrayCount, argv, kPassLossOut, kPassGradOut, kPassParams);
+  return startAsync(env, a, call.arrays, call.arrayCount, argv, kPassParams);
 }
 
 napi_value CePassAsync(napi_env env, napi_callback_info info) {
@@ -384,7 +401,7 @@ napi_value CePassAsync(napi_env env, napi_callback_info info) {
   a->sumSlot = kCeLossSum;
   a->paramSlots = kCeParamCount;
   a->wantLossSum = call.args.wantLossSum;
-  return startAsync(env, a, call.arrays, call.arrayCount, argv, kCePassLossOut, kCePassGradOut, kCePassParams);
+  return startAsync(env, a, call.arrays, call.arrayCount, argv, kCePassParams);
 }
 
 void prepareEnvironment(napi_env env) {

@@ -1,0 +1,17 @@
+// The memory asynchronous calls own (their copies of the caller's arrays), reused between calls.
+#pragma once
+#include <cstddef>
+
+namespace fused_bce {
+namespace binding {
+
+// A block of at least `bytes`, its size in *capacity; *fresh says whether its pages were never touched (a new
+// allocation: on first touch each 4 KiB page costs a fault, slow on virtual machines). Null if it cannot allocate.
+// Taken and returned on the JavaScript thread of one environment.
+void* takeBlock(size_t bytes, size_t* capacity, bool* fresh);
+
+// Gives a block back (null: nothing): the two largest returned are kept for later calls, the rest freed.
+void returnBlock(void* data, size_t capacity);
+
+}  // namespace binding
+}  // namespace fused_bce
