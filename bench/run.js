@@ -386,7 +386,7 @@ function report(rows, allocation, accuracy, truth, env, eventLoop) {
     console.log([e.n, e.buffer, e.syncMs.toFixed(2), e.firstTotalMs.toFixed(2), e.firstPauseMs.toFixed(2), e.totalMs.toFixed(2), e.pauseMs.toFixed(2)].join('\t'));
   }
   console.log('\nTargets, from this run:');
-  for (const t of targetChecks(rows, allocation)) console.log(`  ${t.informational ? 'info   ' : t.met ? 'met    ' : 'not met'} ${t.text}`);
+  for (const t of targetChecks(rows, allocation, eventLoop)) console.log(`  ${t.informational ? 'info   ' : t.met ? 'met    ' : 'not met'} ${t.text}`);
 }
 
 // The CPU's name as the OS gives it, with its family and model where the name alone is vague ("AMD EPYC"), and

@@ -107,11 +107,13 @@ function kernelPass(plan: Plan, lossOut: Float32Array | null, gradOut: Float32Ar
 export const ASYNC_INLINE_BELOW = 16384;
 
 /**
- * bceWithLogitsFused off the main thread: the native backend runs it as Node-API async work on the libuv pool
- * (split over `options.threads`), so a server or UI stays responsive. Same results as the sync call, bit for
- * bit. The arrays are kept referenced until the promise settles; do not write, transfer or resize them before
- * it does. Bad arguments reject with the same TypeError/RangeError as the sync call. On the js backend the
- * work runs on the main thread before the promise resolves.
+ * bceWithLogitsFused without stalling the event loop: on the native backend a worker on the libuv pool (split
+ * over `options.threads`) and the main thread, in turns of about a millisecond between turns of the event loop,
+ * share the work, so a server or UI stays responsive. Same results as the sync call, bit for bit. The arrays are
+ * read and written until the promise settles: do not write, transfer or resize them before it does (an array
+ * found detached or resized rejects the promise with a TypeError). Bad arguments reject with the same
+ * TypeError/RangeError as the sync call. On the wasm and js backends the work runs on the main thread before the
+ * promise resolves.
  */
 export function bceWithLogitsFusedAsync(logits: Float32Array, targets: Targets, options: FusedOptions & { reduction: 'none' }): Promise<FusedResult<Float32Array>>;
 export function bceWithLogitsFusedAsync(logits: Float32Array, targets: Targets, options?: FusedOptions & { reduction?: 'mean' | 'sum' }): Promise<FusedResult<number>>;

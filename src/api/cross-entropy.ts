@@ -92,10 +92,10 @@ export function crossEntropyFused(logits: Float32Array, targets: ClassTargets, o
 const ASYNC_INLINE_BELOW = 16384;
 
 /**
- * crossEntropyFused off the main thread: the native backend runs it as Node-API async work on the libuv pool, on
- * copies of its inputs, so a server or UI stays responsive; the same results as the sync call, bit for bit. Do
- * not write, transfer or resize the arrays before the promise settles. Bad arguments reject with the same
- * TypeError/RangeError as the sync call. On the wasm and js backends the work runs on the main thread.
+ * crossEntropyFused without stalling the event loop, as bceWithLogitsFusedAsync: on the native backend a worker
+ * on the libuv pool and the main thread, in short turns, share the work; the same results as the sync call, bit
+ * for bit. Do not write, transfer or resize the arrays before the promise settles. Bad arguments reject with the
+ * same TypeError/RangeError as the sync call. On the wasm and js backends the work runs on the main thread.
  */
 export function crossEntropyFusedAsync(logits: Float32Array, targets: ClassTargets, options: CrossEntropyFusedOptions & { reduction: 'none' }): Promise<FusedResult<Float32Array>>;
 export function crossEntropyFusedAsync(logits: Float32Array, targets: ClassTargets, options: CrossEntropyFusedOptions & { reduction?: 'mean' | 'sum' }): Promise<FusedResult<number>>;

@@ -214,8 +214,8 @@ const growableOf = typeof SharedArrayBuffer === 'function' ? Object.getOwnProper
 
 // Whether a buffer can change length (a resizable ArrayBuffer, a growable SharedArrayBuffer): plain property reads,
 // and where one throws (a getter of the other kind's, from a changed prototype, failing its brand check) each kind's
-// own getter. (A prototype that lies without throwing does no harm: inputs are copied at the start and outputs'
-// lengths are checked when the call completes.)
+// own getter. (A prototype that lies without throwing does no harm: the native call re-reads every array, length
+// and all, before each chunk it copies or computes, and its worker reads only memory the call owns.)
 function isResizable(buffer: ArrayBufferLike): boolean {
   try {
     const b = buffer as { resizable?: unknown; growable?: unknown };
