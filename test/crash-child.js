@@ -8,7 +8,7 @@ const f = require(join(__dirname, '..', 'dist', 'index.js'));
 
 const ROUNDS = Number(process.env.FUSED_BCE_CRASH_ROUNDS ?? 3);
 const N = 1 << 22; // large enough that a call is still running when the next line of JavaScript runs
-const SMALL = 1 << 16; // one chunk of an asynchronous call's ring (its inputs are copied when it starts)
+const SMALL = 1 << 16; // one chunk of an asynchronous call
 const gc = () => global.gc?.();
 const data = (n) => ({
   logits: Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 6),
@@ -40,23 +40,16 @@ const cases = {
   async 'transfer logits and labels while the call runs'() {
     f.useBackend('native');
     for (let r = 0; r < ROUNDS; r++) {
-      // A call of one chunk copies its inputs when it starts: it completes on its copies.
-      const small = data(SMALL);
-      const expected = f.bceWithLogitsFused(small.logits, small.labels, { labelSmoothing: 0.05 });
-      const completes = f.bceWithLogitsFusedAsync(small.logits, small.labels, { gradOut: new Float32Array(SMALL), labelSmoothing: 0.05 });
-      transferAway(small.logits.buffer);
-      transferAway(small.labels.buffer);
-      churn();
-      const result = await completes;
-      assert.equal(result.loss, expected.loss);
-      assert.deepEqual(result.grad, expected.grad);
-      // A larger one reads its inputs chunk by chunk: it finds them gone and rejects.
-      const { logits, labels } = data(N);
-      const rejects = f.bceWithLogitsFusedAsync(logits, labels, { gradOut: new Float32Array(N), labelSmoothing: 0.05 });
-      transferAway(logits.buffer);
-      transferAway(labels.buffer);
-      churn();
-      await assert.rejects(rejects, (err) => err instanceof TypeError && /an input array was detached, transferred or resized/.test(err.message));
+      // A call reads its inputs until it settles (the main thread's turns come after this line): it finds them
+      // gone and rejects, whether it has one chunk or many.
+      for (const n of [SMALL, N]) {
+        const { logits, labels } = data(n);
+        const pending = f.bceWithLogitsFusedAsync(logits, labels, { gradOut: new Float32Array(n), labelSmoothing: 0.05 });
+        transferAway(logits.buffer);
+        transferAway(labels.buffer);
+        churn();
+        await assert.rejects(pending, (err) => err instanceof TypeError && /an input array was detached, transferred or resized/.test(err.message));
+      }
     }
   },
   async 'postMessage transfer of the output while the call runs'() {
@@ -126,21 +119,14 @@ const cases = {
     f.useBackend('native');
     const classes = 128;
     for (let r = 0; r < ROUNDS; r++) {
-      for (const [n, completes] of [[SMALL, true], [N, false]]) {
+      for (const n of [SMALL, N]) {
         const { logits } = data(n);
         const indices = Int32Array.from({ length: n / classes }, (_, k) => (k * 37) % classes);
-        const expected = f.crossEntropyFused(logits, indices, { classes, labelSmoothing: 0.1 });
         const pending = f.crossEntropyFusedAsync(logits, indices, { classes, labelSmoothing: 0.1, gradOut: new Float32Array(n), threads: 2 });
         transferAway(logits.buffer);
         transferAway(indices.buffer);
         churn();
-        if (completes) {
-          const result = await pending; // one chunk: computed on the copies made when it started
-          assert.equal(result.loss, expected.loss);
-          assert.deepEqual(result.grad, expected.grad);
-        } else {
-          await assert.rejects(pending, (err) => err instanceof TypeError && /an input array was detached, transferred or resized/.test(err.message));
-        }
+        await assert.rejects(pending, (err) => err instanceof TypeError && /an input array was detached, transferred or resized/.test(err.message));
       }
       const again = data(N);
       const gradOut = new Float32Array(N);

@@ -91,8 +91,8 @@ async function runCeAsync(calls) {
   report('bceWithLogitsFusedAsync (64 in flight)', before, measure(), Date.now() - t0);
   const poolRuns = [
     ['bceWithLogitsFusedAsync, one chunk (16 in flight)', (calls) => runAsync(calls, 16, oneChunk), Math.ceil(CALLS / 20)],
-    ['bceWithLogitsFusedAsync focal, several chunks (4 in flight)', (calls) => runAsync(calls, 4, severalChunks), Math.ceil(CALLS / 200)],
-    ['crossEntropyFusedAsync, several chunks (4 in flight)', runCeAsync, Math.ceil(CALLS / 200)],
+    ['bceWithLogitsFusedAsync focal, several chunks (4 in flight)', (calls) => runAsync(calls, 4, severalChunks), Math.ceil(CALLS / 300)],
+    ['crossEntropyFusedAsync, several chunks (4 in flight)', runCeAsync, Math.ceil(CALLS / 300)],
   ];
   for (const [name, run, calls] of poolRuns) {
     await run(calls);

@@ -327,8 +327,8 @@ napi_value abandon(napi_env env, AsyncCall* a, bool range, const char* message) 
 
 // Starts a call whose arguments were read into a (arrays: the present arrays in argument order; argv: all
 // arguments, with the parameter block at paramsArg): the resizable-buffer check, the layout, the promise; then
-// the first turn is scheduled (a call of several chunks), or the ring filled now (one chunk, or no setImmediate),
-// and a worker queued. Returns the promise, or null after throwing.
+// the main thread's first turn is scheduled (or, without setImmediate, the ring filled now and a worker queued).
+// Returns the promise, or null after throwing.
 napi_value startAsync(napi_env env, AsyncCall* a, const napi_value* arrays, size_t arrayCount, const napi_value* argv,
                       int paramsArg) {
   EnvData* d = envData(env);
@@ -360,7 +360,7 @@ napi_value startAsync(napi_env env, AsyncCall* a, const napi_value* arrays, size
     settle(env, a, false);
     return promise;
   }
-  a->mayComputeInPlace = streams(a) && d != nullptr && canSchedule(env, d);
+  a->mayComputeInPlace = d != nullptr && canSchedule(env, d);
   if (a->mayComputeInPlace) {
     waitForTurn(d, a);
     if (!scheduleTurns(env, d)) {

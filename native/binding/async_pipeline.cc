@@ -170,11 +170,11 @@ void pointStreamed(AsyncCall* a, Args& args, Where&& where) {
   });
 }
 
-// Runs a chunk whose streamed arrays are at where(p) (+ the chunk's offset when inPlace); its block sums go to
+// Runs `count` consecutive chunks as one blocked run, their streamed arrays at where(p); their block sums go to
 // a->blockSums.
 template <class Where>
-void runChunk(AsyncCall* a, size_t chunk, Where&& where) {
-  const size_t begin = chunkBegin(a, chunk), end = chunkEnd(a, chunk);
+void runChunks(AsyncCall* a, size_t chunk, size_t count, Where&& where) {
+  const size_t begin = chunkBegin(a, chunk), end = chunkEnd(a, chunk + count - 1);
   double* sums = a->blockSums + chunk * a->blocksPerChunk;
   if (a->ce) {
     CeKernelArgs args = rowRange(a->ceCall.args, begin, end);
@@ -187,11 +187,12 @@ void runChunk(AsyncCall* a, size_t chunk, Where&& where) {
   }
 }
 
-// Main thread: computes a chunk on the caller's arrays themselves (nothing else runs on this thread meanwhile,
-// so they cannot be detached or resized), after checking that they are all still there and its labels valid.
-PipelineError computeInPlace(napi_env env, AsyncCall* a, size_t chunk) {
+// Main thread: computes `count` consecutive chunks on the caller's arrays themselves (nothing else runs on this
+// thread meanwhile, so they cannot be detached or resized), after checking that they are all still there and
+// their labels valid.
+PipelineError computeInPlace(napi_env env, AsyncCall* a, size_t chunk, size_t count) {
   char* callers[9] = {};
-  const size_t begin = chunkBegin(a, chunk), units = chunkEnd(a, chunk) - begin;
+  const size_t begin = chunkBegin(a, chunk), units = chunkEnd(a, chunk + count - 1) - begin;
   for (size_t k = 0; k < a->arrayCount; ++k) {
     const PipelineArray& p = a->arrays[k];
     if (!streamed(p)) continue;
@@ -200,7 +201,7 @@ PipelineError computeInPlace(napi_env env, AsyncCall* a, size_t chunk) {
     callers[k] += begin * p.perUnit * p.elementBytes;
     if (p.output < 0 && !chunkValid(a, p, callers[k], units)) return PipelineError::kInputChanged;
   }
-  runChunk(a, chunk, [&](const PipelineArray& p) { return callers[&p - a->arrays]; });
+  runChunks(a, chunk, count, [&](const PipelineArray& p) { return callers[&p - a->arrays]; });
   return PipelineError::kNone;
 }
 
@@ -254,7 +255,7 @@ bool planPipeline(napi_env env, AsyncCall* a, const napi_value* argv) {
   a->block = static_cast<char*>(takeBlock(bytes == 0 ? 1 : bytes, &a->blockBytes, &a->freshBlock));
   if (a->block == nullptr) return false;
   a->blockSums = reinterpret_cast<double*>(a->block);
-  a->ringReady = !(a->freshBlock && streams(a));
+  a->ringReady = !a->freshBlock;
 
   // Whole arrays are copied now, and read there.
   size_t k = 0;
@@ -320,7 +321,11 @@ bool pumpPipeline(napi_env env, AsyncCall* a, bool final) {
     const double leftMs = a->inPlaceCost * static_cast<double>(a->units - chunkBegin(a, chunk));
     const bool copyPays = !a->mayComputeInPlace ||
                           (a->inPlaceCost >= 0 && leftMs > kWorkerWorthMs && (copyCost < 0 || copyCost < a->inPlaceCost));
-    if (!a->noMoreEntries && a->mayComputeInPlace && copyCost >= 0 && !copyPays) closeRing(a);
+    // (For good: the work left only shrinks, and the measured costs are not revisited.)
+    if (!a->noMoreEntries && a->mayComputeInPlace && a->inPlaceCost >= 0 &&
+        (leftMs <= kWorkerWorthMs || (copyCost >= 0 && copyCost >= a->inPlaceCost))) {
+      closeRing(a);
+    }
     if (!a->noMoreEntries && copyPays && ringReady && a->filled < a->drained + a->slots) {
       const double start = nowMs();
       const PipelineError error = fillEntry(env, a, a->filled, chunk);
@@ -333,12 +338,22 @@ bool pumpPipeline(napi_env env, AsyncCall* a, bool final) {
       }
       continue;
     }
-    if (!a->mayComputeInPlace || nowMs() - turnStart >= kTurnMs) break;
+    const double spent = nowMs() - turnStart;
+    if (!a->mayComputeInPlace || spent >= kTurnMs) break;
+    // Once the ring takes no more, as many chunks as the rest of the turn holds by the measured cost go in one
+    // blocked run: one wake-up of the pool's helpers (threads > 1) instead of one per chunk.
+    size_t count = 1;
+    if (a->noMoreEntries && a->inPlaceCost > 0) {
+      const double fits = (kTurnMs - spent) / (a->inPlaceCost * static_cast<double>(a->chunkUnits));
+      const size_t left = a->chunks - chunk;
+      count = fits < 1 ? 1 : fits >= static_cast<double>(left) ? left : static_cast<size_t>(fits);
+    }
+    const size_t batchUnits = chunkEnd(a, chunk + count - 1) - chunkBegin(a, chunk);
     const double start = nowMs();
-    const PipelineError error = computeInPlace(env, a, chunk);
+    const PipelineError error = computeInPlace(env, a, chunk, count);
     if (error != PipelineError::kNone) return stopPipeline(a, error), false;
-    measure(a->inPlaceCost, nowMs() - start, units);
-    ++a->nextChunk;
+    measure(a->inPlaceCost, nowMs() - start, batchUnits);
+    a->nextChunk += count;
   }
   if (a->nextChunk == a->chunks) {
     if (!a->noMoreEntries) closeRing(a);
@@ -384,7 +399,7 @@ void runPipeline(AsyncCall* a) {
       entry = a->computed;
     }
     char* slot = slotOf(a, entry);
-    runChunk(a, a->entryChunk[entry % a->slots], [&](const PipelineArray& p) { return slot + p.offset; });
+    runChunks(a, a->entryChunk[entry % a->slots], 1, [&](const PipelineArray& p) { return slot + p.offset; });
     std::lock_guard<std::mutex> lock(a->mutex);
     a->computed = entry + 1;
   }

@@ -98,9 +98,6 @@ constexpr size_t kPipelineSlots = 4;
 // with `arrays` the present ones). Returns false if it cannot allocate.
 bool planPipeline(napi_env env, AsyncCall* a, const napi_value* argv);
 
-// Whether the call streams (more than one chunk): then the main thread takes turns.
-inline bool streams(const AsyncCall* a) { return a->chunks > 1; }
-
 // Main thread, one turn (about a millisecond of work at most, besides draining): copies out the outputs of
 // computed entries; then (unless `final`) claims chunks in order, filling free slots while copying costs the main
 // thread less than computing, and computing the others in place (if a->mayComputeInPlace). Once copying is
