@@ -51,9 +51,11 @@ async function main() {
   for (const n of sizes) {
     for (const shared of [false, true]) {
       const { logits, labels, gradOut } = arrays(n, shared);
-      // Collected after the arrays are made, so that the first call does not meet the collection their
-      // allocation starts (a trainer's arrays are allocated once, long before).
+      // Collected after the arrays are made, and given a moment for V8 to free the previous size's arrays on its
+      // own threads, so that the first call does not meet the collection and unmapping the benchmark's own
+      // garbage starts (a trainer's arrays are allocated once, long before).
       global.gc?.();
+      await new Promise((resolve) => setTimeout(resolve, 250));
       const options = { labelSmoothing: 0.05, gradOut, threads: 1 };
       const first = await watch(() => f.bceWithLogitsFusedAsync(logits, labels, options));
       const sync = [];

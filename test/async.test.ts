@@ -239,12 +239,26 @@ test('streaming: inputs on a SharedArrayBuffer and on an ArrayBuffer in one call
   sameBits(gradOut, sync.grad, 'grad');
 });
 
+test('a bad Uint8 label in a call of 2M elements (checked in the main thread\'s first turns): the sync call\'s RangeError, nothing written', nativeOnly, async () => {
+  const n = 1 << 21;
+  const d = data(n, 44);
+  d.labels[n - 5] = 3;
+  const gradOut = new Float32Array(n).fill(42);
+  const sync = (() => { try { bceWithLogitsFused(d.logits, d.labels, { labelSmoothing: 0.05 }); } catch (err) { return err as Error; } return null; })();
+  assert.ok(sync instanceof RangeError);
+  await assert.rejects(bceWithLogitsFusedAsync(d.logits, d.labels, { labelSmoothing: 0.05, gradOut }), (err: Error) => err instanceof RangeError && err.message === sync.message.replace('bceWithLogitsFused:', 'bceWithLogitsFusedAsync:'));
+  assert.ok(gradOut.every((v) => v === 42), 'gradOut untouched');
+});
+
 test('streaming: a label or class index made invalid while the call runs rejects, before a kernel reads it', nativeOnly, async () => {
   const n = 1 << 22;
   const d = data(n, 42);
   const pending = bceWithLogitsFusedAsync(d.logits, d.labels, { labelSmoothing: 0.05 });
-  d.labels[n - 1] = 7; // the last chunk is copied long after this line runs
-  await assert.rejects(pending, (err: Error) => err instanceof TypeError && /an input array was written while the asynchronous call ran/.test(err.message));
+  d.labels[n - 1] = 7; // the last chunk is read long after this line runs
+  // Caught by the label check (made in the call's first turns at this size: the sync call's RangeError) or, had
+  // that check passed it, when its chunk is read (a TypeError): never by a kernel.
+  await assert.rejects(pending, (err: Error) => (err instanceof RangeError && /got 7 at index 4194303/.test(err.message)) ||
+    (err instanceof TypeError && /an input array was written while the asynchronous call ran/.test(err.message)));
 
   const classes = 16, rows = n / classes;
   const indices = Int32Array.from({ length: rows }, (_, r) => r % classes);

@@ -8,6 +8,7 @@
 // in place.
 #include "async_call.h"
 
+#include <cstdio>
 #include <initializer_list>
 
 #include "../generated/contract.h"
@@ -20,6 +21,8 @@ namespace binding {
 using namespace contract;
 
 namespace {
+
+constexpr size_t kLabelsInTurnsAbove = size_t(1) << 20;
 
 struct EnvData {
   napi_ref resourceName = nullptr;  // a one-element array holding the name string
@@ -117,6 +120,8 @@ const char* errorMessage(PipelineError error) {
     case PipelineError::kInputChanged:
       return "fused-bce: native: an input array was written while the asynchronous call ran (a label or class index "
              "became invalid; inputs are read until the promise settles); the outputs are incomplete";
+    case PipelineError::kInvalidLabel:
+      return "";  // (formatted with the label and its index where the error is made)
     case PipelineError::kNoWorker:
       return "fused-bce: native: the asynchronous call could not queue its work on the libuv pool";
     default:
@@ -284,7 +289,21 @@ void settle(napi_env env, AsyncCall* a, bool cancelled) {
       std::lock_guard<std::mutex> lock(a->mutex);
       error = a->error;
     }
-    if (error != PipelineError::kNone) {
+    if (error == PipelineError::kInvalidLabel) {
+      // The synchronous call's error: a RangeError, and the index in the parameter block for the public API.
+      napi_value params, message;
+      napi_typedarray_type type;
+      size_t length = 0;
+      void* p = nullptr;
+      if (napi_get_reference_value(env, a->paramsRef, &params) == napi_ok && params != nullptr &&
+          napi_get_typedarray_info(env, params, &type, &length, &p, nullptr, nullptr) == napi_ok &&
+          type == napi_float64_array && length >= static_cast<size_t>(a->paramSlots) && p != nullptr) {
+        static_cast<double*>(p)[kInvalidLabelAt] = static_cast<double>(a->invalidLabelAt);
+      }
+      char text[200];
+      std::snprintf(text, sizeof text, kInvalidLabelFormat, "native", static_cast<long long>(a->invalidLabel), a->invalidLabelAt);
+      if (napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message) == napi_ok) napi_create_range_error(env, nullptr, message, &outcome);
+    } else if (error != PipelineError::kNone) {
       outcome = makeError(env, error != PipelineError::kClosing && error != PipelineError::kNoWorker, errorMessage(error));
     } else {
       if (a->wantLossSum) {
@@ -368,7 +387,10 @@ napi_value startAsync(napi_env env, AsyncCall* a, const napi_value* arrays, size
       a->mayComputeInPlace = false;
     }
   }
-  if (!a->mayComputeInPlace) pumpPipeline(env, a, false);
+  if (!a->mayComputeInPlace) {
+    checkLabelsUntil(env, a, a->labelsToCheck);  // no turns to spread it over: now, as the synchronous call
+    pumpPipeline(env, a, false);
+  }
   afterProgress(env, a);
   return promise;
 }
@@ -379,9 +401,18 @@ napi_value PassAsync(napi_env env, napi_callback_info info) {
   napi_value argv[kPassArgCount];
   const IsaEntry* isa;
   Call call;
-  if (!readArgv(env, info, kPassArgCount, argv, &isa) || !readCall(env, argv, &call)) return nullptr;
+  if (!readArgv(env, info, kPassArgCount, argv, &isa)) return nullptr;
+  // Uint8 labels are checked now, as by the synchronous call, up to kLabelsInTurnsAbove; a longer check (about
+  // 2 ms at 32M) is made in the main thread's first turns instead, before anything is written, and a bad label
+  // rejects the promise with the same RangeError.
+  napi_typedarray_type targetsType;
+  size_t targetsLength = 0;
+  const bool inTurns = napi_get_typedarray_info(env, argv[kPassTargets], &targetsType, &targetsLength, nullptr, nullptr, nullptr) == napi_ok &&
+                       targetsType == napi_uint8_array && targetsLength > kLabelsInTurnsAbove;
+  if (!(inTurns ? readCallLabelsUnchecked(env, argv, &call) : readCall(env, argv, &call))) return nullptr;
   AsyncCall* a = takeCallRecord(envData(env));
   a->call = call;
+  a->labelsToCheck = inTurns && call.args.targetsU8 != nullptr ? call.args.n : 0;
   a->isa = isa;
   a->sumSlot = kLossSum;
   a->paramSlots = kParamCount;

@@ -28,6 +28,7 @@ constexpr double kTurnMs = 1.0;  // a turn of the main thread claims chunks unti
 // costs 0.05-0.2 ms, and the worker's last entries are copied out after it ends): below it, the main thread
 // finishes the call sooner alone.
 constexpr double kWorkerWorthMs = 2.0;
+constexpr double kBatchChunks = 8;
 constexpr size_t kPage = 4096;
 
 size_t alignUp(size_t bytes) { return (bytes + kAlign - 1) & ~(kAlign - 1); }
@@ -294,6 +295,25 @@ void closeRing(AsyncCall* a) {
 
 }  // namespace
 
+bool checkLabelsUntil(napi_env env, AsyncCall* a, size_t until) {
+  if (a->labelsChecked >= until) return true;
+  const PipelineArray* labels = nullptr;
+  for (size_t k = 0; k < a->arrayCount; ++k) {
+    if (a->arrays[k].check == InputCheck::kBinaryLabels) labels = &a->arrays[k];
+  }
+  const char* data = labels == nullptr ? nullptr : stillThere(env, *labels);
+  if (data == nullptr) return stopPipeline(a, PipelineError::kInputGone), false;
+  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(data);
+  const size_t bad = a->labelsChecked + firstInvalidLabel(bytes + a->labelsChecked, until - a->labelsChecked);
+  if (bad < until) {
+    a->invalidLabelAt = bad;
+    a->invalidLabel = bytes[bad];
+    return stopPipeline(a, PipelineError::kInvalidLabel), false;
+  }
+  a->labelsChecked = until;
+  return true;
+}
+
 bool pumpPipeline(napi_env env, AsyncCall* a, bool final) {
   size_t computed;
   bool ringReady;
@@ -312,6 +332,13 @@ bool pumpPipeline(napi_env env, AsyncCall* a, bool final) {
   }
   if (final) return false;
   const double turnStart = nowMs();
+  // The label check first, in slices, until the turn's time is up; nothing is claimed before it is done.
+  constexpr size_t kLabelSlice = size_t(1) << 22;
+  while (a->labelsChecked < a->labelsToCheck) {
+    const size_t until = a->labelsToCheck - a->labelsChecked > kLabelSlice ? a->labelsChecked + kLabelSlice : a->labelsToCheck;
+    if (!checkLabelsUntil(env, a, until)) return false;
+    if (a->labelsChecked < a->labelsToCheck && nowMs() - turnStart >= kTurnMs) return a->mayComputeInPlace;
+  }
   while (a->nextChunk < a->chunks) {
     const size_t chunk = a->nextChunk, units = chunkEnd(a, chunk) - chunkBegin(a, chunk);
     // Copying pays while it costs the main thread less than computing (both measured: the first chunk is
@@ -340,11 +367,13 @@ bool pumpPipeline(napi_env env, AsyncCall* a, bool final) {
     }
     const double spent = nowMs() - turnStart;
     if (!a->mayComputeInPlace || spent >= kTurnMs) break;
-    // Once the ring takes no more, as many chunks as the rest of the turn holds by the measured cost go in one
-    // blocked run: one wake-up of the pool's helpers (threads > 1) instead of one per chunk.
+    // Once the ring takes no more, as many chunks as half the rest of the turn holds by the measured cost (at most
+    // kBatchChunks, should the estimate be off) go in one blocked run: one wake-up of the pool's helpers
+    // (threads > 1) instead of one per chunk.
     size_t count = 1;
     if (a->noMoreEntries && a->inPlaceCost > 0) {
-      const double fits = (kTurnMs - spent) / (a->inPlaceCost * static_cast<double>(a->chunkUnits));
+      double fits = 0.5 * (kTurnMs - spent) / (a->inPlaceCost * static_cast<double>(a->chunkUnits));
+      if (fits > kBatchChunks) fits = kBatchChunks;
       const size_t left = a->chunks - chunk;
       count = fits < 1 ? 1 : fits >= static_cast<double>(left) ? left : static_cast<size_t>(fits);
     }

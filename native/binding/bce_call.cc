@@ -22,7 +22,7 @@ struct CallViews {
 
 // Checks the parameter block and every length the kernel relies on, and fills the call. Returns false after
 // throwing.
-bool checkCall(napi_env env, const CallViews& in, Call* call) {
+bool checkCall(napi_env env, const CallViews& in, Call* call, bool checkLabels) {
   const View& logits = in.views[kPassLogits];
   const View& targets = in.views[kPassTargets];
   const View& posWeight = in.views[kPassPosWeight];
@@ -67,7 +67,7 @@ bool checkCall(napi_env env, const CallViews& in, Call* call) {
   args.logits = static_cast<const float*>(logits.data);
   if (targets.type == napi_uint8_array) {
     args.targetsU8 = static_cast<const uint8_t*>(targets.data);
-    const size_t bad = firstInvalidLabel(args.targetsU8, n);
+    const size_t bad = checkLabels ? firstInvalidLabel(args.targetsU8, n) : n;
     if (bad != n) {
       // The public API reads the index from the parameter block and names its own function in the message.
       params[kInvalidLabelAt] = static_cast<double>(bad);
@@ -105,7 +105,9 @@ bool checkCall(napi_env env, const CallViews& in, Call* call) {
 
 }  // namespace
 
-bool readCall(napi_env env, const napi_value* argv, Call* call) {
+namespace {
+
+bool readFullCall(napi_env env, const napi_value* argv, Call* call, bool checkLabels) {
   CallViews in;
   View* v = in.views;
   for (int k = 0; k < 8; ++k) in.values[k] = argv[k];
@@ -116,8 +118,14 @@ bool readCall(napi_env env, const napi_value* argv, Call* call) {
   if (!readView(env, argv[kPassLossOut], "lossOut", true, false, &v[kPassLossOut])) return false;
   if (!readView(env, argv[kPassGradOut], "gradOut", true, false, &v[kPassGradOut])) return false;
   if (!readView(env, argv[kPassGradOutput], "gradOutput", true, false, &v[kPassGradOutput])) return false;
-  return checkCall(env, in, call);
+  return checkCall(env, in, call, checkLabels);
 }
+
+}  // namespace
+
+bool readCall(napi_env env, const napi_value* argv, Call* call) { return readFullCall(env, argv, call, true); }
+
+bool readCallLabelsUnchecked(napi_env env, const napi_value* argv, Call* call) { return readFullCall(env, argv, call, false); }
 
 bool readCommonCall(napi_env env, const napi_value* argv, Call* call) {
   CallViews in;
@@ -129,7 +137,7 @@ bool readCommonCall(napi_env env, const napi_value* argv, Call* call) {
   if (!readView(env, argv[kPassUnweightedLogits], "logits", false, false, &v[kPassLogits])) return false;
   if (!readView(env, argv[kPassUnweightedTargets], "targets", false, true, &v[kPassTargets])) return false;
   if (!readView(env, argv[kPassUnweightedGradOut], "gradOut", true, false, &v[kPassGradOut])) return false;
-  return checkCall(env, in, call);
+  return checkCall(env, in, call, true);
 }
 
 }  // namespace binding

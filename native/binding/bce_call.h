@@ -18,6 +18,10 @@ struct Call {
 // (logits, targets, posWeight, weight, lossOut, gradOut, gradOutput, params). Returns false after throwing.
 bool readCall(napi_env env, const napi_value* argv, Call* call);
 
+// The same without the Uint8 label check (a pass over n bytes), which the caller makes: an asynchronous call makes
+// it in turns of the main thread, before anything is written.
+bool readCallLabelsUnchecked(napi_env env, const napi_value* argv, Call* call);
+
 // The common shape, (logits, targets, gradOut, params): no posWeight, weight, lossOut or per-element gradOutput,
 // so a call reads four arguments instead of eight. gradOut may be null (the loss alone).
 bool readCommonCall(napi_env env, const napi_value* argv, Call* call);
