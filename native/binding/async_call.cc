@@ -202,10 +202,13 @@ void afterProgress(napi_env env, AsyncCall* a) {
   if (pipelineFinished(a)) settle(env, a, false);
 }
 
-// One turn for a call; false if it needs no more (or could not be scheduled and finished its share here).
-void turn(napi_env env, EnvData* d, AsyncCall* a) {
-  if (pumpPipeline(env, a, false)) waitForTurn(d, a);
-  afterProgress(env, a);
+// Takes the next call off a list of waiting calls.
+AsyncCall* popWaiting(AsyncCall*& list) {
+  AsyncCall* a = list;
+  list = a->nextWaiting;
+  a->nextWaiting = nullptr;
+  a->waitingForTurn = false;
+  return a;
 }
 
 napi_value takeTurns(napi_env env, napi_callback_info) {
@@ -215,11 +218,9 @@ napi_value takeTurns(napi_env env, napi_callback_info) {
   AsyncCall* list = d->waiting;
   d->waiting = nullptr;
   while (list != nullptr) {
-    AsyncCall* a = list;
-    list = a->nextWaiting;
-    a->nextWaiting = nullptr;
-    a->waitingForTurn = false;
-    turn(env, d, a);
+    AsyncCall* a = popWaiting(list);
+    if (pumpPipeline(env, a, false)) waitForTurn(d, a);
+    afterProgress(env, a);
   }
   if (d->waiting != nullptr && !scheduleTurns(env, d)) {
     // (setImmediate was there a moment ago.) Without it the main thread does its share now, and leaves the rest
@@ -227,10 +228,7 @@ napi_value takeTurns(napi_env env, napi_callback_info) {
     AsyncCall* rest = d->waiting;
     d->waiting = nullptr;
     while (rest != nullptr) {
-      AsyncCall* a = rest;
-      rest = a->nextWaiting;
-      a->nextWaiting = nullptr;
-      a->waitingForTurn = false;
+      AsyncCall* a = popWaiting(rest);
       a->mayComputeInPlace = false;
       pumpPipeline(env, a, false);
       afterProgress(env, a);
@@ -270,6 +268,19 @@ void queueWorker(napi_env env, AsyncCall* a) {
   stopPipeline(a, PipelineError::kNoWorker);
 }
 
+// Writes a slot of the call's parameter block, if the block is still there with its length.
+void writeParam(napi_env env, AsyncCall* a, int slot, double value) {
+  napi_value params;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* p = nullptr;
+  if (napi_get_reference_value(env, a->paramsRef, &params) == napi_ok && params != nullptr &&
+      napi_get_typedarray_info(env, params, &type, &length, &p, nullptr, nullptr) == napi_ok &&
+      type == napi_float64_array && length >= static_cast<size_t>(a->paramSlots) && p != nullptr) {
+    static_cast<double*>(p)[slot] = value;
+  }
+}
+
 // Resolves or rejects the call's promise and gives back what it holds: once the worker is done and the main
 // thread has claimed every chunk (or the call failed).
 void settle(napi_env env, AsyncCall* a, bool cancelled) {
@@ -291,32 +302,15 @@ void settle(napi_env env, AsyncCall* a, bool cancelled) {
     }
     if (error == PipelineError::kInvalidLabel) {
       // The synchronous call's error: a RangeError, and the index in the parameter block for the public API.
-      napi_value params, message;
-      napi_typedarray_type type;
-      size_t length = 0;
-      void* p = nullptr;
-      if (napi_get_reference_value(env, a->paramsRef, &params) == napi_ok && params != nullptr &&
-          napi_get_typedarray_info(env, params, &type, &length, &p, nullptr, nullptr) == napi_ok &&
-          type == napi_float64_array && length >= static_cast<size_t>(a->paramSlots) && p != nullptr) {
-        static_cast<double*>(p)[kInvalidLabelAt] = static_cast<double>(a->invalidLabelAt);
-      }
+      napi_value message;
+      writeParam(env, a, kInvalidLabelAt, static_cast<double>(a->invalidLabelAt));
       char text[200];
       std::snprintf(text, sizeof text, kInvalidLabelFormat, "native", static_cast<long long>(a->invalidLabel), a->invalidLabelAt);
       if (napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message) == napi_ok) napi_create_range_error(env, nullptr, message, &outcome);
     } else if (error != PipelineError::kNone) {
       outcome = makeError(env, error != PipelineError::kClosing && error != PipelineError::kNoWorker, errorMessage(error));
     } else {
-      if (a->wantLossSum) {
-        napi_value params;
-        napi_typedarray_type type;
-        size_t length = 0;
-        void* p = nullptr;
-        if (napi_get_reference_value(env, a->paramsRef, &params) == napi_ok && params != nullptr &&
-            napi_get_typedarray_info(env, params, &type, &length, &p, nullptr, nullptr) == napi_ok &&
-            type == napi_float64_array && length >= static_cast<size_t>(a->paramSlots) && p != nullptr) {
-          static_cast<double*>(p)[a->sumSlot] = a->sum;
-        }
-      }
+      if (a->wantLossSum) writeParam(env, a, a->sumSlot, a->sum);
       resolve = napi_create_double(env, a->sum, &outcome) == napi_ok;
       if (!resolve) outcome = makeError(env, false, "fused-bce: native: could not create the result");
     }
