@@ -13,7 +13,6 @@
 #pragma once
 #include <node_api.h>
 
-#include <condition_variable>
 #include <cstddef>
 #include <mutex>
 
