@@ -435,7 +435,8 @@ void runPipeline(AsyncCall* a) {
 }
 double pipelineSum(const AsyncCall* a) {
   if (a->chunks == 0) return a->sum;
-  const size_t blocks = (a->units + a->chunkUnits / a->blocksPerChunk - 1) / (a->chunkUnits / a->blocksPerChunk);
+  const size_t blockUnits = a->chunkUnits / a->blocksPerChunk;
+  const size_t blocks = (a->units + blockUnits - 1) / blockUnits;
   double sum = 0;
   for (size_t b = 0; b < blocks; ++b) sum += a->blockSums[b];
   return sum;

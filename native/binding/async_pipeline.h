@@ -38,6 +38,9 @@ struct PipelineArray {
   napi_ref ref = nullptr;     // the caller's array
 };
 
+// Slots in the ring.
+constexpr size_t kPipelineSlots = 4;
+
 // Why a call stopped before its end.
 enum class PipelineError { kNone, kInvalidLabel, kInputGone, kOutputGone, kInputChanged, kNoWorker, kClosing };
 
@@ -85,7 +88,7 @@ struct AsyncCall {
   // slot e % slots and is chunk entryChunk[e % slots]. The main thread claims chunks in order (nextChunk) for
   // the ring or for itself. filled, drained and noMoreEntries are advanced by the main thread, computed by the
   // worker; these, ringReady and error are read and written under `mutex`.
-  size_t entryChunk[4] = {};
+  size_t entryChunk[kPipelineSlots] = {};
   size_t nextChunk = 0;
   std::mutex mutex;
   size_t filled = 0, computed = 0, drained = 0;
@@ -94,8 +97,7 @@ struct AsyncCall {
   PipelineError error = PipelineError::kNone;
 };
 
-// Slots in the ring.
-constexpr size_t kPipelineSlots = 4;
+
 
 // Lays the call's arrays out (which are streamed, copied whole or used in place; the ring's chunks and slots),
 // takes the block and copies the whole arrays into it. Reads the arrays from argv (the loss's argument order,
