@@ -168,6 +168,30 @@ FUSED_BCE_INLINE typename V::F fastGradient(const Constants<V>& c, typename V::F
   return V::fma(product, c.gradScaleHi, V::fma(correction, c.gradScaleHi, V::mul(product, c.gradScaleLo)));
 }
 
+// The fast path's loss and gradient from e = e^-|x| on in double lanes, each rounded once (V::kFastPathInDouble:
+// where fma is emulated, fastGradient's error-free steps and log1pOfExp's reduction would each cost a round trip
+// through double, and a table lookup several shuffles):
+//   loss = linearCoef x + log1p(e) (linearCoef x >= 0), grad = (expCoef e + linearCoef) / (1 + e) * gradScale,
+// both products exact in double and each sum rounded at 2^-53. x is clamped to +-1e300, so that a zero
+// coefficient times an infinite x is the limit 0 and any other an infinite float loss.
+template <class V, bool kLoss, bool kGrad>
+FUSED_BCE_INLINE StepResult<V> fastInDouble(const Constants<V>& c, typename V::F x, typename V::F linearCoef,
+                                            typename V::F expCoef, typename V::F e) {
+  using D = typename V::D;
+  const auto parts = BceMath<V>::log1pAndReciprocalByDivision(e);
+  const D linearCoefD = V::widen(linearCoef);
+  StepResult<V> r{c.zero, c.zero};
+  if constexpr (kLoss) {
+    const D clampedX = V::dmax(V::dmin(V::widen(x), V::dset1(1e300)), V::dset1(-1e300));
+    r.loss = V::narrow(V::dfma(linearCoefD, clampedX, parts.log1p));
+  }
+  if constexpr (kGrad) {
+    const D core = V::dfma(V::widen(expCoef), V::widen(e), linearCoefD);
+    r.grad = V::narrow(V::dmul(V::dmul(core, parts.reciprocal), c.gradScaleD));
+  }
+  return r;
+}
+
 // One vector of the fast path at s[i..i + kWidth) (kPreciseGrad: with the gradient in double). kTail: the
 // vector is a padded copy whose first `valid` lanes are real (only they count in the sum). expFirst: the
 // vector's e^-|x|, computed by an earlier pass (runSpan), or null to compute it here.
@@ -202,11 +226,15 @@ FUSED_BCE_INLINE void fastVector(const SpanStreams& s, size_t i, const Constants
   const F expNegAbs = expFirst ? V::load(expFirst) : Math::expNonPositive(tab, V::negAbs(x));
 
   StepResult<V> r{c.zero, c.zero};
-  if constexpr (kLoss) {
-    const F linear = V::mulUnlessZero(linearCoef, x);  // a zero coefficient times an infinite x is the limit 0
-    r.loss = V::add(linear, Math::log1pOfExp(tab, expNegAbs));
+  if constexpr (V::kFastPathInDouble) {
+    r = fastInDouble<V, kLoss, kGrad && !kPreciseGrad>(c, x, linearCoef, expCoef, expNegAbs);
+  } else {
+    if constexpr (kLoss) {
+      const F linear = V::mulUnlessZero(linearCoef, x);  // a zero coefficient times an infinite x is the limit 0
+      r.loss = V::add(linear, Math::log1pOfExp(tab, expNegAbs));
+    }
+    if constexpr (kGrad && !kPreciseGrad) r.grad = fastGradient<V>(c, V::fma(expCoef, expNegAbs, linearCoef), expNegAbs);
   }
-  if constexpr (kGrad && !kPreciseGrad) r.grad = fastGradient<V>(c, V::fma(expCoef, expNegAbs, linearCoef), expNegAbs);
   const auto targetAsFloat = [&]() {
     if constexpr (kU8) return V::select(V::loadLabelIsOne(s.targetsU8 + i), c.one, c.zero);
     else return V::load(s.targetsF32 + i);
@@ -222,7 +250,9 @@ FUSED_BCE_INLINE void fastVector(const SpanStreams& s, size_t i, const Constants
   }
   if constexpr (kLoss) {
     if (s.lossOut) V::store(s.lossOut + i, r.loss);
-    if (s.wantLossSum) V::accumulate(acc, kTail ? V::select(valid, r.loss, c.zero) : r.loss);
+    // Summed whether or not the call wants the sum (runAll ignores it then): with a branch here the compiler sinks
+    // the loss into both arms, and V8 spills every live register around them.
+    V::accumulate(acc, kTail ? V::select(valid, r.loss, c.zero) : r.loss);
   }
   if constexpr (kGrad) V::store(s.gradOut + i, r.grad);
 }

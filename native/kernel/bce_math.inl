@@ -69,6 +69,7 @@ struct BceMath {
   // e^t for t in [-inf, 0] or NaN; NaN propagates.
   static FUSED_BCE_INLINE F expNonPositive(const Tables& tab, F t) {
     t = V::maxKeepNan(t, V::set1(-104.5f));
+    if constexpr (!V::kExpTable) return expNonPositiveByPolynomial(t);
     const F z = withRoundedInLowBits(t, V::set1(tables::kSixteenOverLn2));  // low bits: k
     const F k = V::sub(z, V::set1(tables::kRoundMagic));
     F r = V::mulAdd(k, V::set1(-tables::kLn2Over16Hi), t);  // k * hi is exact (12 + 12 bits)
@@ -89,8 +90,26 @@ struct BceMath {
     }
   }
 
+  // e^t without a table (V::kExpTable false), t in [-104.5, 0] or NaN: k = round(t / ln 2) in [-151, 0],
+  // r = t - k ln2 (k hi exact, |r| <= ln2 / 2), p = 1 + (r + r^2 E(r)) in [0.7, 1.42], then p 2^k rounded once
+  // (also where it is subnormal, with no branch). Relative error: E's (0.07 x 2^-24), r's rounding (<= 0.18 ulp
+  // of the result), r + r^2 E's (<= 0.3) and the two of 1 + ... and the scaling (0.5 each); the table's rounding
+  // (0.8 ulp) is gone, so this is no less accurate than the table's path.
+  static FUSED_BCE_INLINE F expNonPositiveByPolynomial(F t) {
+    const F z = withRoundedInLowBits(t, V::set1(tables::kOneOverLn2));
+    const F k = V::sub(z, V::set1(tables::kRoundMagic));
+    F r = V::mulAdd(k, V::set1(-tables::kLn2Hi), t);
+    r = V::mulAdd(k, V::set1(-tables::kLn2Lo), r);
+    const F r2 = V::mul(r, r);
+    const F low = V::mulAdd(V::set1(tables::kExpWideE3), r, V::set1(tables::kExpWideE2));
+    const F high = V::mulAdd(V::mulAdd(V::set1(tables::kExpWideE6), r, V::set1(tables::kExpWideE5)), r, V::set1(tables::kExpWideE4));
+    const F poly = V::mulAdd(high, r2, low);  // E(r) by Estrin's scheme: a shorter chain than Horner's
+    const F p = V::add(V::mulAdd(r2, poly, r), V::set1(1.0f));
+    return V::scaleByPow2(p, k);
+  }
+
   // The same result where e^t is subnormal: p = 2^(j/16) (1 + q), then p * 2^floor(k/16) rounded once.
-  static FUSED_BCE_NOINLINE F expSubnormal(const Tables& tab, F z, F k, F q) {
+  static FUSED_BCE_INLINE F expSubnormal(const Tables& tab, F z, F k, F q) {
     const F table = V::lookup16(tab.exp2, z);
     const F p = V::mulAdd(table, q, table);
     // floor(k/16) = round(k/16 - 15/32): k/16 - 15/32 is exact and never halfway between two integers.
@@ -137,6 +156,32 @@ struct BceMath {
     else tail = V::dfma(V::dset1(Log1pTable::kA4), r, V::dset1(Log1pTable::kA3));
     tail = V::dfma(tail, r, V::dset1(Log1pTable::kA2));
     return V::dadd(V::dfma(V::dmul(r, r), tail, r), V::widen(lookupLog(tab.negLogPoint, index)));
+  }
+
+  // log1p(e) and 1 / (1 + e) in double lanes from one division and no table (the fast path where
+  // V::kFastPathInDouble: there a table lookup costs several shuffles, and the float path's error-free steps a
+  // round trip through double each):
+  //   u = 1 + e, v = 2 + e (exact), q = 1 / (u v);  1 / (1 + e) = v q;  S = 2 e / (2 + e) = 2 e u q;
+  //   log1p(e) = 2 atanh(e / (2 + e)) = S + S z Q(z), z = (e / (2 + e))^2 in [0, 1/9] (bce_tables.h).
+  // S z Q(z) is at most 3.7% of the result, so z Q(z) runs in float from its own float division, beside the
+  // double chain rather than after it: its few roundings reach the result at 0.04 of theirs (about 0.2 ulp at
+  // most). Q by Estrin's scheme, for the same reason. Both results are within a few 2^-53 (relative) of the real
+  // functions of e but for that; NaN propagates.
+  struct Log1pAndReciprocal {
+    D log1p, reciprocal;
+  };
+  static FUSED_BCE_INLINE Log1pAndReciprocal log1pAndReciprocalByDivision(F e) {
+    const F s = V::div(e, V::add(e, V::set1(2.0f)));
+    const F z = V::mul(s, s), z2 = V::mul(z, z);
+    const F low = V::mulAdd(V::set1(tables::kAtanhTailQ1), z, V::set1(tables::kAtanhTailQ0));
+    const F mid = V::mulAdd(V::set1(tables::kAtanhTailQ3), z, V::set1(tables::kAtanhTailQ2));
+    const F high = V::mulAdd(V::set1(tables::kAtanhTailQ4), z2, mid);
+    const F tail = V::mul(V::mulAdd(high, z2, low), z);
+    const D eD = V::widen(e), one = V::dset1(1.0);
+    const D u = V::dadd(one, eD), v = V::dadd(u, one);
+    const D q = V::ddiv(one, V::dmul(u, v));
+    const D twiceS = V::dmul(V::dmul(V::dadd(eD, eD), u), q);
+    return {V::dfma(twiceS, V::widen(tail), twiceS), V::dmul(v, q)};
   }
 
   // 1 / x in double from a float estimate with relative error <= 2^-14: two Newton steps (2^-28, then 2^-56).

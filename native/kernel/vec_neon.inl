@@ -13,6 +13,8 @@ struct NeonVec {
   static constexpr unsigned kLog1pTableSize = 32;
   // runSpan's e-first pass: 1.33x (Neoverse V1) and 1.07x (N1) by llvm-mca's estimate (npm run mca); same bits.
   static constexpr bool kExpFirst = true;
+  static constexpr bool kFastPathInDouble = false;  // FMA in hardware: the float path with its error-free steps is cheaper
+  static constexpr bool kExpTable = true;
 
   static FUSED_BCE_INLINE F load(const float* p) { return vld1q_f32(p); }
   static FUSED_BCE_INLINE void store(float* p, F v) { vst1q_f32(p, v); }
@@ -30,6 +32,7 @@ struct NeonVec {
   static FUSED_BCE_INLINE F add(F a, F b) { return vaddq_f32(a, b); }
   static FUSED_BCE_INLINE F sub(F a, F b) { return vsubq_f32(a, b); }
   static FUSED_BCE_INLINE F mul(F a, F b) { return vmulq_f32(a, b); }
+  static FUSED_BCE_INLINE F div(F a, F b) { return vdivq_f32(a, b); }
   static FUSED_BCE_INLINE F fma(F a, F b, F c) { return vfmaq_f32(c, a, b); }
   static FUSED_BCE_INLINE F fms(F a, F b, F c) { return vnegq_f32(vfmsq_f32(c, a, b)); }
   static FUSED_BCE_INLINE F fnma(F a, F b, F c) { return vfmsq_f32(c, a, b); }
@@ -97,7 +100,11 @@ struct NeonVec {
   static FUSED_BCE_INLINE D dadd(D a, D b) { return {vaddq_f64(a.lo, b.lo), vaddq_f64(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dsub(D a, D b) { return {vsubq_f64(a.lo, b.lo), vsubq_f64(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dmul(D a, D b) { return {vmulq_f64(a.lo, b.lo), vmulq_f64(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D ddiv(D a, D b) { return {vdivq_f64(a.lo, b.lo), vdivq_f64(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dmin(D a, D b) { return {vminq_f64(a.lo, b.lo), vminq_f64(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dmax(D a, D b) {  // a < b ? b : a (vmaxq would take a NaN from either)
+    return {vbslq_f64(vcltq_f64(a.lo, b.lo), b.lo, a.lo), vbslq_f64(vcltq_f64(a.hi, b.hi), b.hi, a.hi)};
+  }
   static FUSED_BCE_INLINE D dfma(D a, D b, D c) { return {vfmaq_f64(c.lo, a.lo, b.lo), vfmaq_f64(c.hi, a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dselect(M m, D a, D b) {
     // Sign-extend each 32-bit mask lane to 64 bits.

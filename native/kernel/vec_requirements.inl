@@ -4,10 +4,12 @@
 // F is V's float vector, M its lane mask, D a vector of doubles with F's lanes, Acc a float64 accumulator.
 //
 //  constants     kWidth (lanes), kHasScaleFloor (scaleFloor exists), kLog1pTableSize (16 or 32),
-//                kExpFirst (runSpan computes e^-|x| of a chunk first)
+//                kExpFirst (runSpan computes e^-|x| of a chunk first), kFastPathInDouble (the fast path's loss and
+//                gradient run in double lanes from e^-|x| on: where fma is emulated and double lanes are cheap),
+//                kExpTable (e^t from the 16-entry table, else from a polynomial: where a lookup is costly)
 //  memory        load(const float*) -> F, store(float*, F), loadLabelIsOne(const uint8_t*) -> M (kWidth labels)
 //  lanes         set1(float) -> F, firstLanes(size_t count) -> M, select(M, F a, F b) -> F (a where set), any(M)
-//  arithmetic    add, sub, mul (F, F) -> F; fma(a, b, c) = a b + c, fms = a b - c, fnma = c - a b, each rounded
+//  arithmetic    add, sub, mul, div (F, F) -> F; fma(a, b, c) = a b + c, fms = a b - c, fnma = c - a b, each rounded
 //                once; mulAdd(a, b, c): a b + c, fused or not (only where either rounding is fine)
 //  sign, limits  abs, negAbs (-|a|) -> F; maxKeepNan(a, b): max, NaN in a kept; mulUnlessZero(a, b): 0 where
 //                a == 0 (even for infinite b), else a b
@@ -16,7 +18,8 @@
 //                by index's low 4/5 bits; addShiftedBits19(a, b): a's bits plus b's bits << 19
 //  exp pieces    reciprocalEstimate(F) -> F (relative error <= 2^-14); scaleByPow2(p, k) = p 2^k rounded once
 //                (k integral); scaleFloor(p, k) = p 2^floor(k), where kHasScaleFloor
-//  double lanes  widen(F) -> D, narrow(D) -> F (rounded once), dset1(double), dadd, dsub, dmul, dmin, dfma,
+//  double lanes  widen(F) -> D, narrow(D) -> F (rounded once), dset1(double), dadd, dsub, dmul, ddiv, dmin,
+//                dmax (a < b ? b : a: NaN in a kept), dfma,
 //                dselect(M, D, D), dload(const double*) -> D, dstore(double*, D) (kWidth doubles)
 //  exponent      exponentOf(F) = floor(log2 a), mantissaOf(F) = a / 2^floor(log2 a), for positive normal a
 //  sums          Acc (zero when constructed), accumulate(Acc&, F) adds F's lanes in double, total(const Acc&) -> double
@@ -55,6 +58,7 @@ FUSED_BCE_REQUIRE(any, bool, FUSED_BCE_M)
 FUSED_BCE_REQUIRE(add, typename V::F, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(sub, typename V::F, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(mul, typename V::F, FUSED_BCE_F, FUSED_BCE_F)
+FUSED_BCE_REQUIRE(div, typename V::F, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(fma, typename V::F, FUSED_BCE_F, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(fms, typename V::F, FUSED_BCE_F, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(fnma, typename V::F, FUSED_BCE_F, FUSED_BCE_F, FUSED_BCE_F)
@@ -81,7 +85,9 @@ FUSED_BCE_REQUIRE(dset1, typename V::D, 1.0)
 FUSED_BCE_REQUIRE(dadd, typename V::D, FUSED_BCE_D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dsub, typename V::D, FUSED_BCE_D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dmul, typename V::D, FUSED_BCE_D, FUSED_BCE_D)
+FUSED_BCE_REQUIRE(ddiv, typename V::D, FUSED_BCE_D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dmin, typename V::D, FUSED_BCE_D, FUSED_BCE_D)
+FUSED_BCE_REQUIRE(dmax, typename V::D, FUSED_BCE_D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dfma, typename V::D, FUSED_BCE_D, FUSED_BCE_D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dselect, typename V::D, FUSED_BCE_M, FUSED_BCE_D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dload, typename V::D, std::declval<const double*>())
@@ -103,6 +109,8 @@ struct RequireVectorType {
   static_assert(std::is_same<decltype(V::kHasScaleFloor), const bool>::value, "V::kHasScaleFloor: a bool constant");
   static_assert(V::kLog1pTableSize == 16 || V::kLog1pTableSize == 32, "V::kLog1pTableSize: 16 or 32");
   static_assert(std::is_same<decltype(V::kExpFirst), const bool>::value, "V::kExpFirst: a bool constant");
+  static_assert(std::is_same<decltype(V::kFastPathInDouble), const bool>::value, "V::kFastPathInDouble: a bool constant");
+  static_assert(std::is_same<decltype(V::kExpTable), const bool>::value, "V::kExpTable: a bool constant");
   static_assert(requirements::Has_load<V>::value, "V::load(const float*) -> F");
   static_assert(requirements::Has_store<V>::value, "V::store(float*, F)");
   static_assert(requirements::Has_loadLabelIsOne<V>::value, "V::loadLabelIsOne(const uint8_t*) -> M");
@@ -113,6 +121,7 @@ struct RequireVectorType {
   static_assert(requirements::Has_add<V>::value, "V::add(F, F) -> F");
   static_assert(requirements::Has_sub<V>::value, "V::sub(F, F) -> F");
   static_assert(requirements::Has_mul<V>::value, "V::mul(F, F) -> F");
+  static_assert(requirements::Has_div<V>::value, "V::div(F, F) -> F");
   static_assert(requirements::Has_fma<V>::value, "V::fma(F, F, F) -> F");
   static_assert(requirements::Has_fms<V>::value, "V::fms(F, F, F) -> F");
   static_assert(requirements::Has_fnma<V>::value, "V::fnma(F, F, F) -> F");
@@ -139,7 +148,9 @@ struct RequireVectorType {
   static_assert(requirements::Has_dadd<V>::value, "V::dadd(D, D) -> D");
   static_assert(requirements::Has_dsub<V>::value, "V::dsub(D, D) -> D");
   static_assert(requirements::Has_dmul<V>::value, "V::dmul(D, D) -> D");
+  static_assert(requirements::Has_ddiv<V>::value, "V::ddiv(D, D) -> D");
   static_assert(requirements::Has_dmin<V>::value, "V::dmin(D, D) -> D");
+  static_assert(requirements::Has_dmax<V>::value, "V::dmax(D, D) -> D");
   static_assert(requirements::Has_dfma<V>::value, "V::dfma(D, D, D) -> D");
   static_assert(requirements::Has_dselect<V>::value, "V::dselect(M, D, D) -> D");
   static_assert(requirements::Has_dload<V>::value, "V::dload(const double*) -> D");

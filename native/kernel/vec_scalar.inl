@@ -12,6 +12,8 @@ struct ScalarVec {
   static constexpr bool kHasScaleFloor = false;
   static constexpr unsigned kLog1pTableSize = 32;  // a lookup is a load whatever the size
   static constexpr bool kExpFirst = true;  // runSpan: 1.1x
+  static constexpr bool kFastPathInDouble = !kFma;  // without fma, as SSE2 (bce_kernel.inl)
+  static constexpr bool kExpTable = true;
 
   static FUSED_BCE_INLINE F load(const float* p) { return *p; }
   static FUSED_BCE_INLINE void store(float* p, F v) { *p = v; }
@@ -21,6 +23,7 @@ struct ScalarVec {
   static FUSED_BCE_INLINE F add(F a, F b) { return a + b; }
   static FUSED_BCE_INLINE F sub(F a, F b) { return a - b; }
   static FUSED_BCE_INLINE F mul(F a, F b) { return a * b; }
+  static FUSED_BCE_INLINE F div(F a, F b) { return a / b; }
   static FUSED_BCE_INLINE F fma(F a, F b, F c) {
     if constexpr (kFma) return portable::fmaf(a, b, c);
     else return static_cast<float>(static_cast<double>(a) * static_cast<double>(b) + static_cast<double>(c));
@@ -68,7 +71,9 @@ struct ScalarVec {
   static FUSED_BCE_INLINE D dadd(D a, D b) { return a + b; }
   static FUSED_BCE_INLINE D dsub(D a, D b) { return a - b; }
   static FUSED_BCE_INLINE D dmul(D a, D b) { return a * b; }
+  static FUSED_BCE_INLINE D ddiv(D a, D b) { return a / b; }
   static FUSED_BCE_INLINE D dmin(D a, D b) { return b < a ? b : a; }
+  static FUSED_BCE_INLINE D dmax(D a, D b) { return a < b ? b : a; }
   static FUSED_BCE_INLINE D dfma(D a, D b, D c) {
     if constexpr (kFma) return portable::fma(a, b, c);
     else return a * b + c;  // two roundings at 2^-53: far below what float32 results can show

@@ -12,6 +12,8 @@ struct Sse2Vec {
   static constexpr bool kHasScaleFloor = false;
   static constexpr unsigned kLog1pTableSize = 32;  // lookups are four loads whatever the size
   static constexpr bool kExpFirst = true;  // runSpan: 1.07x
+  static constexpr bool kFastPathInDouble = true;  // fma is emulated: see kFastPathInDouble in bce_kernel.inl
+  static constexpr bool kExpTable = true;
 
   static FUSED_BCE_INLINE F load(const float* p) { return _mm_loadu_ps(p); }
   static FUSED_BCE_INLINE void store(float* p, F v) { _mm_storeu_ps(p, v); }
@@ -29,6 +31,7 @@ struct Sse2Vec {
   static FUSED_BCE_INLINE F add(F a, F b) { return _mm_add_ps(a, b); }
   static FUSED_BCE_INLINE F sub(F a, F b) { return _mm_sub_ps(a, b); }
   static FUSED_BCE_INLINE F mul(F a, F b) { return _mm_mul_ps(a, b); }
+  static FUSED_BCE_INLINE F div(F a, F b) { return _mm_div_ps(a, b); }
   static FUSED_BCE_INLINE F fma(F a, F b, F c) {
     const __m128d lo = _mm_add_pd(_mm_mul_pd(_mm_cvtps_pd(a), _mm_cvtps_pd(b)), _mm_cvtps_pd(c));
     const __m128d hi = _mm_add_pd(_mm_mul_pd(_mm_cvtps_pd(_mm_movehl_ps(a, a)), _mm_cvtps_pd(_mm_movehl_ps(b, b))),
@@ -94,7 +97,10 @@ struct Sse2Vec {
   static FUSED_BCE_INLINE D dadd(D a, D b) { return {_mm_add_pd(a.lo, b.lo), _mm_add_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dsub(D a, D b) { return {_mm_sub_pd(a.lo, b.lo), _mm_sub_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dmul(D a, D b) { return {_mm_mul_pd(a.lo, b.lo), _mm_mul_pd(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D ddiv(D a, D b) { return {_mm_div_pd(a.lo, b.lo), _mm_div_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dmin(D a, D b) { return {_mm_min_pd(a.lo, b.lo), _mm_min_pd(a.hi, b.hi)}; }
+  // a < b ? b : a: maxpd returns its second operand where either is NaN
+  static FUSED_BCE_INLINE D dmax(D a, D b) { return {_mm_max_pd(b.lo, a.lo), _mm_max_pd(b.hi, a.hi)}; }
   // Without FMA hardware: a product and a sum (two roundings at 2^-53, far below what float results show).
   static FUSED_BCE_INLINE D dfma(D a, D b, D c) { return dadd(dmul(a, b), c); }
   static FUSED_BCE_INLINE D dselect(M m, D a, D b) {

@@ -9,6 +9,10 @@ log1p(e), e in [0, 1]: j = round(N e), a table of N + 1 points c_j near 1 / (1 +
   -log(c_j) is within a small fraction of an ulp of a float, r = c_j e + (c_j - 1) (exactly e for j = 0), and
   log1p(r) = r + r^2 P(r); log1p(e) = -log(c_j) + log1p(r). Two tables: N = 31 with P of degree 2, N = 15 with
   P of degree 3 (AVX2, where a lookup costs a permute per 8 entries).
+exp(t) without a table, where a table lookup is not one instruction (V::kExpTable false: wasm): k = round(t / ln 2),
+  e^r = 1 + r + r^2 (e2 + e3 r + ... + e6 r^4) on |r| <= ln2 / 2.
+log1p(e) without a table, where double lanes are cheap and table lookups are not (V::kFastPathInDouble):
+  log1p(e) = 2 atanh(s), s = e / (2 + e) in [0, 1/3]: S + S z Q(z) with S = 2 s, z = s^2 in [0, 1/9].
 Coefficients are fitted for minimax error by Lawson's iteratively reweighted least squares, then rounded to
 float; the errors printed in the header are measured on the rounded coefficients against mpmath.
 """
@@ -133,6 +137,28 @@ def log1p_table(points, degree):
 LOG1P_TABLES = [log1p_table(31, 4), log1p_table(15, 5)]
 
 
+# ---- exp without a table: e^r = 1 + r + r^2 E(r), E of degree 4, on |r| <= ln2/2 (plus a margin for the reduction)
+R_EXP_WIDE = float(mpmath.log(2)) / 2 * 1.002
+xs = [x for x in cheb_nodes(-R_EXP_WIDE, R_EXP_WIDE, 600) if abs(x) > 1e-9]
+exp_wide_coef = [f32(a) for a in lawson([(lambda k: (lambda r: r ** k))(k) for k in range(5)], exp_target, lambda r: r * r / float(mpmath.exp(r)), xs)]
+exp_wide_err = max(abs(float((1 + r + r * r * sum(a * r ** k for k, a in enumerate(exp_wide_coef)) - mpmath.exp(r)) / mpmath.exp(r)))
+                   for r in np.linspace(-R_EXP_WIDE, R_EXP_WIDE, 20001))
+# ln2 split for its reduction: hi with 16 significant bits (k * hi is exact for |k| <= 151)
+LN2_HI = float.fromhex("0x1.62e4p-1")
+assert abs(LN2_HI - float(mpmath.log(2))) < 2.0 ** -16
+
+# ---- log1p by atanh: Q(z) = (atanh(s) / s - 1) / z = 1/3 + z/5 + ..., z = s^2 in [0, 1/9], degree 4 in float.
+# Its term S z Q(z) is at most 3.7% of log1p(e), so an error of Q reaches the result at z Q / (1 + z Q) of it.
+Z_ATANH = 1.0 / 9
+atanh_q = lambda z: float((mpmath.atanh(mpmath.sqrt(z)) / mpmath.sqrt(z) - 1) / z)
+xs = [x for x in cheb_nodes(0, Z_ATANH * 1.001, 400) if x > 1e-12]
+atanh_coef = [f32(a) for a in lawson([(lambda k: (lambda z: z ** k))(k) for k in range(5)], atanh_q, lambda z: 1 / atanh_q(z), xs)]
+atanh_poly = lambda z: sum(a * z ** k for k, a in enumerate(atanh_coef))
+# the error of S + S z Q(z) against log1p(e) from Q's, relative, over the range
+atanh_err = max(abs(float(mpmath.mpf(z) * (mpmath.mpf(atanh_poly(z)) - atanh_q(z)) / (1 + mpmath.mpf(z) * atanh_q(z))))
+                for z in np.linspace(1e-9, Z_ATANH, 4001))
+
+
 def write_log1p_table(out, t):
     size = t["points"] + 1
     terms = " + ".join(["a2"] + [f"a{k + 2} r{'^' + str(k) if k > 1 else ''}" for k in range(1, t["degree"] - 1)])
@@ -211,6 +237,22 @@ constexpr float kExpNormalLimit = -0x1.5ap+6f;  // -86.5
 """)
 for t in LOG1P_TABLES:
     write_log1p_table(out, t)
+out.write(f"""
+// exp without a table (V::kExpTable false): k = round(t / ln 2), r = t - k ln2 (ln2 as hi + lo),
+// e^t = 2^k (1 + r + r^2 (e2 + e3 r + e4 r^2 + e5 r^3 + e6 r^4)); |r| <= {R_EXP_WIDE:.6g}; max relative error of the
+// polynomial against e^r: {exp_wide_err:.3g} ({exp_wide_err / 2**-24:.3f} x 2^-24).
+constexpr float kOneOverLn2 = {_hexf(1 / float(mpmath.log(2)))};
+constexpr float kLn2Hi = {_hexf(LN2_HI)};  // 16 significant bits: k * hi is exact for |k| < 2^8
+constexpr float kLn2Lo = {_hexf(float(mpmath.log(2) - mpmath.mpf(LN2_HI)))};
+""")
+for k, a in enumerate(exp_wide_coef):
+    out.write(f"constexpr float kExpWideE{k + 2} = {_hexf(a)};\n")
+out.write(f"""
+// log1p(e) = S + S z Q(z), S = 2 e / (2 + e), z = (S / 2)^2 in [0, 1/9] (2 atanh(s) = 2 s (1 + s^2 / 3 + s^4 / 5 + ...)):
+// Q(z) = q0 + q1 z + ... + q4 z^4, whose error reaches log1p(e) at most {atanh_err:.3g} ({atanh_err / 2**-24:.4f} x 2^-24) relative.
+""")
+for k, a in enumerate(atanh_coef):
+    out.write(f"constexpr float kAtanhTailQ{k} = {_hexf(a)};\n")
 out.write("""
 }  // namespace tables
 }  // namespace fused_bce
