@@ -84,6 +84,11 @@ module.exports = {
       returns: 'void*',
       args: [['bytes', 'size_t']],
     },
+    firstInvalidLabel: {
+      doc: 'Index of the first Uint8 label in linear memory other than 0 or 1, or n when all are valid.',
+      returns: 'size_t',
+      args: [['labels', 'const uint8_t*'], ['n', 'size_t']],
+    },
     run: {
       doc: 'One kernel pass over arrays in linear memory (pointers, 0 for an absent array); returns the loss sum.',
       returns: 'double',

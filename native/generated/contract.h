@@ -99,6 +99,9 @@ constexpr char kInvalidClassIndexFormat[] = "fused-bce: %s: targets[%zu] is %lld
 // wasm export "buffer": A block of at least `bytes` in linear memory, reused between calls; 0 when memory cannot grow.
 #define FUSED_BCE_WASM_BUFFER_PARAMS size_t bytes
 #define FUSED_BCE_WASM_BUFFER_RETURNS void*
+// wasm export "firstInvalidLabel": Index of the first Uint8 label in linear memory other than 0 or 1, or n when all are valid.
+#define FUSED_BCE_WASM_FIRSTINVALIDLABEL_PARAMS const uint8_t* labels, size_t n
+#define FUSED_BCE_WASM_FIRSTINVALIDLABEL_RETURNS size_t
 // wasm export "run": One kernel pass over arrays in linear memory (pointers, 0 for an absent array); returns the loss sum.
 #define FUSED_BCE_WASM_RUN_PARAMS const float* logits, const float* targetsF32, const uint8_t* targetsU8, const float* posWeight, const float* weight, int weightPerElement, size_t n, size_t classes, double smoothScale, double smoothShift, float* lossOut, float* gradOut, double gradScale, const float* gradOutput, int wantLossSum, double focalGamma, double focalAlpha
 #define FUSED_BCE_WASM_RUN_RETURNS double

@@ -10,7 +10,7 @@ mkdir -p "$(dirname "$out")"
 clang++ --target=wasm32-wasi -std=c++17 -O3 -msimd128 -ffp-contract=off -fno-exceptions -fno-rtti -fvisibility=hidden \
   -mexec-model=reactor -Wall -Wextra -Wno-unused-parameter \
   -Wl,--strip-all -Wl,--export=malloc -Wl,--export=free \
-  native/binding/wasm.cc native/isa/wasm.cc native/kernel/loss_sum_f64.cc -o "$out"
+  native/binding/wasm.cc native/binding/labels.cc native/isa/wasm.cc native/kernel/loss_sum_f64.cc -o "$out"
 echo "built $out ($(wc -c < "$out") bytes)"
 # The same bytes for the browser build, embedded in base64 (beside the output when it is not the shipped file).
 if [ "$out" = native/wasm/fused_bce.wasm ]; then

@@ -1,11 +1,12 @@
 // The WebAssembly kernel (native/wasm/fused_bce.wasm: the same kernel template, over SIMD128) as a KernelPass,
 // from the module's bytes, on any runtime. A call copies its arrays into one block of linear memory that the
-// module keeps and reuses (grown when too small), runs the kernel there, and copies the outputs back: once warm,
-// a step allocates nothing on the JavaScript heap.
+// module keeps and reuses (grown when too small), checks Uint8 labels there (the module's vectorised check),
+// runs the kernel, and copies the outputs back through views of the block kept from the last call: once warm, a
+// step of a fixed shape allocates nothing on the JavaScript heap.
 import { Param } from './kernel';
 import type { Targets } from '../api/types';
 import type { KernelPass } from './kernel';
-import { firstInvalidLabel, refuseLabel } from '../options/checks';
+import { refuseLabel } from '../options/checks';
 import { CeParam } from '../generated/contract';
 import type { CeKernelPass, WasmExports } from '../generated/contract';
 import { checkClassIndices } from './js/ce-kernel';
@@ -62,19 +63,24 @@ export function wasmKernelFromModule(module: WebAssembly.Module): WasmPasses {
     else u8.set(array, address);
   };
   const address = (at: number): number => (at < 0 ? 0 : base + at);
-  const copyOut = (out: Float32Array | null, at: number): void => {
-    if (out === null) return;
-    const from = (base + at) / 4;
-    for (let i = 0; i < out.length; i++) out[i] = f32[from + i];
+  // An output is copied out by set() from a view of its part of the block: one view per output kept from the
+  // last call, and made anew only when the part moved (another shape, a grown memory). An element loop here
+  // cost more than the copies in.
+  const outputViews: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
+  const copyOut = (out: Float32Array | null, at: number, slot: 0 | 1): void => {
+    if (out === null || out.length === 0) return;
+    let view = outputViews[slot];
+    const byteOffset = base + at;
+    if (view.buffer !== heapBuffer || view.byteOffset !== byteOffset || view.length !== out.length) {
+      view = new Float32Array(heapBuffer as ArrayBuffer, byteOffset, out.length);
+      outputViews[slot] = view;
+    }
+    out.set(view);
   };
 
   const pass: KernelPass = (logits, targets: Targets, posWeight, weight, lossOut, gradOut, gradOutput, params) => {
     const n = logits.length;
     const u8Targets = targets.BYTES_PER_ELEMENT === 1;
-    if (u8Targets) {
-      const bad = firstInvalidLabel(targets as Uint8Array);
-      if (bad >= 0) throw refuseLabel('wasm', targets as Uint8Array, bad, params);
-    }
     const logitsAt = place(logits), targetsAt = place(targets), posAt = place(posWeight), weightAt = place(weight);
     const upstreamAt = place(gradOutput), lossAt = place(lossOut), gradAt = place(gradOut);
     open();
@@ -83,14 +89,18 @@ export function wasmKernelFromModule(module: WebAssembly.Module): WasmPasses {
     copyIn(posWeight, posAt);
     copyIn(weight, weightAt);
     copyIn(gradOutput, upstreamAt);
+    if (u8Targets) {
+      const bad = wasm.firstInvalidLabel(address(targetsAt), n) >>> 0;
+      if (bad < n) throw refuseLabel('wasm', targets as Uint8Array, bad, params);
+    }
     const sum = wasm.run(
       address(logitsAt), u8Targets ? 0 : address(targetsAt), u8Targets ? address(targetsAt) : 0, address(posAt),
       address(weightAt), weight !== null && weight.length === n ? 1 : 0, n, params[Param.Classes],
       params[Param.SmoothScale], params[Param.SmoothShift], address(lossAt), address(gradAt), params[Param.GradScale],
       address(upstreamAt), params[Param.WantLossSum], params[Param.FocalGamma], params[Param.FocalAlpha],
     );
-    copyOut(lossOut, lossAt);
-    copyOut(gradOut, gradAt);
+    copyOut(lossOut, lossAt, 0);
+    copyOut(gradOut, gradAt, 1);
     if (params[Param.WantLossSum] === 1) params[Param.LossSum] = sum;
   };
 
@@ -121,8 +131,8 @@ export function wasmKernelFromModule(module: WebAssembly.Module): WasmPasses {
       params[CeParam.LabelSmoothing], params[CeParam.IgnoreIndex], weightTotal, address(lossAt), address(gradAt), gradScale,
       address(upstreamAt), params[CeParam.WantLossSum],
     );
-    copyOut(lossOut, lossAt);
-    copyOut(gradOut, gradAt);
+    copyOut(lossOut, lossAt, 0);
+    copyOut(gradOut, gradAt, 1);
     if (params[CeParam.WantLossSum] === 1) params[CeParam.LossSum] = sum;
   };
   return { pass, cePass };

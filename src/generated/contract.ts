@@ -85,6 +85,8 @@ export interface WasmExports {
   _initialize(): void;
   /** A block of at least `bytes` in linear memory, reused between calls; 0 when memory cannot grow. */
   buffer(bytes: number): number;
+  /** Index of the first Uint8 label in linear memory other than 0 or 1, or n when all are valid. */
+  firstInvalidLabel(labels: number, n: number): number;
   /** One kernel pass over arrays in linear memory (pointers, 0 for an absent array); returns the loss sum. */
   run(logits: number, targetsF32: number, targetsU8: number, posWeight: number, weight: number, weightPerElement: number, n: number, classes: number, smoothScale: number, smoothShift: number, lossOut: number, gradOut: number, gradScale: number, gradOutput: number, wantLossSum: number, focalGamma: number, focalAlpha: number): number;
   /** One softmax cross-entropy pass over arrays in linear memory (indices checked by the caller); returns the loss sum. */
