@@ -38,9 +38,17 @@ double runCeAvx512Emulated(const CeKernelArgs& args);
 }  // namespace fused_bce
 namespace fused_bce_test {
 #endif
+#if defined(FUSED_BCE_WASM_EMULATED)
+}  // namespace fused_bce_test
+namespace fused_bce {
+double runWasmEmulated(const KernelArgs& args);  // wasm_emulated.cc
+double runCeWasmEmulated(const CeKernelArgs& args);
+}  // namespace fused_bce
+namespace fused_bce_test {
+#endif
 
-// Every compiled ISA this CPU runs, or only FUSED_BCE_ISA when set (and, in the emulated build, the AVX-512
-// kernel over SIMDe as "avx512-emulated").
+// Every compiled ISA this CPU runs, or only FUSED_BCE_ISA when set (and, in the emulated builds, the AVX-512
+// kernel over SIMDe as "avx512-emulated", the WebAssembly kernel over SIMDe as "wasm-emulated").
 inline std::vector<fused_bce::IsaEntry> isasToTest() {
   const fused_bce::IsaEntry* entries;
   const size_t count = fused_bce::compiledIsas(&entries);
@@ -49,6 +57,12 @@ inline std::vector<fused_bce::IsaEntry> isasToTest() {
 #if defined(FUSED_BCE_AVX512_EMULATED)
   if (only == nullptr || *only == 0 || std::strcmp(only, "avx512-emulated") == 0) {
     result.push_back({fused_bce::Isa::Avx512, "avx512-emulated", fused_bce::runAvx512Emulated, fused_bce::runCeAvx512Emulated});
+  }
+#endif
+#if defined(FUSED_BCE_WASM_EMULATED)
+  if (only == nullptr || *only == 0 || std::strcmp(only, "wasm-emulated") == 0) {
+    // (Isa::Sse2: four lanes, and any x86-64 CPU runs it)
+    result.push_back({fused_bce::Isa::Sse2, "wasm-emulated", fused_bce::runWasmEmulated, fused_bce::runCeWasmEmulated});
   }
 #endif
   for (size_t i = 0; i < count; ++i) {

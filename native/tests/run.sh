@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the C++ kernel tests (CTest) in one of their variants:
-#   release     the tests as shipped (-O3, every ISA this CPU runs)             npm run test:native
+#   release     the tests as shipped (-O3, every ISA this CPU runs, and the WebAssembly kernel over SIMDe's wasm
+#               intrinsics as "wasm-emulated" where libsimde-dev is installed)    npm run test:native
 #   sanitize    the same under AddressSanitizer + UndefinedBehaviorSanitizer    npm run test:sanitize
 #   arm64       cross-compiled for aarch64 (NEON), run under qemu-aarch64       npm run test:arm64
 #   exhaustive  the accuracy sweep over every float32 logit below 110           npm run test:exhaustive
@@ -29,11 +30,14 @@ if [ "$variant" = windows-compile ]; then
   echo "windows compile: built (not run) ${#objects[@]} kernel sources and tails_test.exe for x86_64-w64-mingw32"
   exit 0
 fi
+# The WebAssembly kernel over SIMDe joins the release build's ISAs wherever libsimde-dev is installed (x86-64).
+wasm_emulation=()
+if [ -f /usr/include/simde/wasm/simd128.h ] && [ "$(uname -m)" = x86_64 ]; then wasm_emulation=(-DFUSED_BCE_WASM_EMULATION=ON); fi
 case "$variant" in
-  release) dir=build-tests; args=(-DCMAKE_BUILD_TYPE=Release) ;;
+  release) dir=build-tests; args=(-DCMAKE_BUILD_TYPE=Release "${wasm_emulation[@]}") ;;
   sanitize) dir=build-sanitize; args=(-DCMAKE_BUILD_TYPE=Debug -DFUSED_BCE_SANITIZE=ON) ;;
   arm64) dir=build-arm64; args=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake) ;;
-  exhaustive) dir=build-tests; args=(-DCMAKE_BUILD_TYPE=Release) ;;
+  exhaustive) dir=build-tests; args=(-DCMAKE_BUILD_TYPE=Release "${wasm_emulation[@]}") ;;
   avx512-emulated) dir=build-avx512emu; args=(-DCMAKE_BUILD_TYPE=Release -DFUSED_BCE_AVX512_EMULATION=ON) ;;
   valgrind) dir=build-valgrind; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   fuzz) dir=build-fuzz; args=(-DCMAKE_BUILD_TYPE=Debug -DFUSED_BCE_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++) ;;
