@@ -289,6 +289,7 @@ async function main() {
   if (browserSpeed) {
     for (const [n, s] of Object.entries(browserSpeed)) {
       rows.push({ op: 'headless Chromium', impl: 'fused-bce wasm (simd128)', n: Number(n), nsPerCall: s.wasmMsPerCall * 1e6, nsPerElement: (s.wasmMsPerCall * 1e6) / Number(n) });
+      rows.push({ op: 'headless Chromium', impl: 'fused-bce js fallback', n: Number(n), nsPerCall: s.jsMsPerCall * 1e6, nsPerElement: (s.jsMsPerCall * 1e6) / Number(n) });
       rows.push({ op: 'headless Chromium', impl: 'hand-fused JS (1 pass)', n: Number(n), nsPerCall: s.handFusedMsPerCall * 1e6, nsPerElement: (s.handFusedMsPerCall * 1e6) / Number(n) });
     }
   }
@@ -485,15 +486,17 @@ function targetChecks(rows, allocation, eventLoop = []) {
     const fallback = find(head, 'fused-bce js fallback', n), hand = find(head, 'hand-fused JS', n);
     if (fallback && hand) out.push({ met: fallback.nsPerCall <= hand.nsPerCall, text: `TS fallback at n=${n}: ${versus(hand.nsPerCall / fallback.nsPerCall, 1)}x the hand-written one-pass JS loop's speed (target >= 1.0x)` });
   }
-  // WebAssembly (issue 15): at least 5x the hand-written one-pass JS loop in Node.
+  // WebAssembly (issue 24): at least 4x the hand-written one-pass JS loop in Node and 3x in headless Chromium
+  // (whose V8 runs the hand loop about twice as fast), at 64K; the js fallback no slower than the loop in either.
   for (const n of [65536, 1048576]) {
     const w = find(head, 'fused-bce wasm', n), hand = find(head, 'hand-fused JS', n);
-    if (w && hand) out.push({ met: hand.nsPerCall >= 5 * w.nsPerCall, text: `wasm backend in Node, n=${n}: ${versus(hand.nsPerCall / w.nsPerCall, 5)}x the hand-written one-pass JS loop (target >= 5x)` });
+    if (w && hand) out.push({ met: hand.nsPerCall >= 4 * w.nsPerCall, text: `wasm backend in Node, n=${n}: ${versus(hand.nsPerCall / w.nsPerCall, 4)}x the hand-written one-pass JS loop (target >= 4x)` });
   }
   for (const n of [65536, 1048576]) {
-    const w = rows.find((r) => r.op === 'headless Chromium' && r.impl.startsWith('fused-bce wasm') && r.n === n);
-    const hand = rows.find((r) => r.op === 'headless Chromium' && r.impl.startsWith('hand-fused') && r.n === n);
-    if (w && hand) out.push({ met: hand.nsPerCall >= 5 * w.nsPerCall, text: `headless Chromium, n=${n}: wasm ${versus(hand.nsPerCall / w.nsPerCall, 5)}x the hand-written one-pass JS loop in the same page (target >= 5x)` });
+    const inPage = (prefix) => rows.find((r) => r.op === 'headless Chromium' && r.impl.startsWith(prefix) && r.n === n);
+    const w = inPage('fused-bce wasm'), js = inPage('fused-bce js'), hand = inPage('hand-fused');
+    if (w && hand) out.push({ met: hand.nsPerCall >= 3 * w.nsPerCall, text: `headless Chromium, n=${n}: wasm ${versus(hand.nsPerCall / w.nsPerCall, 3)}x the hand-written one-pass JS loop in the same page (target >= 3x)` });
+    if (js && hand) out.push({ met: js.nsPerCall <= hand.nsPerCall, text: `headless Chromium, n=${n}: js fallback ${versus(hand.nsPerCall / js.nsPerCall, 1)}x the hand-written loop's speed (target >= 1.0x)` });
   }
   // Float32 targets, posWeight and weight: no slower than the 0.1.0 kernel (issue 11; 5% noise allowed).
   for (const op of [...new Set(rows.map((r) => r.op))].filter((o) => o.startsWith(KERNEL_VARIANT_OP))) {

@@ -19,7 +19,7 @@ interface CheckResult {
   error?: string;
   backend: { name: string; isa: string };
   outputs: { name: string; loss: number[]; grad: number[] }[];
-  speed: Record<string, { wasmMsPerCall: number; handFusedMsPerCall: number; ratio: number }>;
+  speed: Record<string, { wasmMsPerCall: number; handFusedMsPerCall: number; jsMsPerCall: number; ratio: number }>;
   tfjs: { loss: number; grad: number[] };
 }
 
@@ -77,7 +77,7 @@ test('in headless Chromium: wasm after ready(), the reference cases bit for bit,
     assert.equal(result.tfjs.loss, value.dataSync()[0], 'fused-bce/tfjs loss in the browser');
     assert.deepEqual(result.tfjs.grad, Array.from(grad.dataSync() as Float32Array), 'fused-bce/tfjs gradient in the browser');
     for (const [n, s] of Object.entries(result.speed)) {
-      t.diagnostic(`Chromium, n=${n}: wasm ${s.wasmMsPerCall.toFixed(2)} ms, hand-written JS ${s.handFusedMsPerCall.toFixed(2)} ms per call: ${s.ratio.toFixed(2)}x`);
+      t.diagnostic(`Chromium, n=${n}: wasm ${s.wasmMsPerCall.toFixed(2)} ms, js fallback ${s.jsMsPerCall.toFixed(2)} ms, hand-written JS ${s.handFusedMsPerCall.toFixed(2)} ms per call: wasm ${s.ratio.toFixed(2)}x`);
     }
 
     const demo = await browser.newPage();
