@@ -109,7 +109,7 @@ struct BceMath {
   }
 
   // The same result where e^t is subnormal: p = 2^(j/16) (1 + q), then p * 2^floor(k/16) rounded once.
-  static FUSED_BCE_INLINE F expSubnormal(const Tables& tab, F z, F k, F q) {
+  static FUSED_BCE_NOINLINE F expSubnormal(const Tables& tab, F z, F k, F q) {
     const F table = V::lookup16(tab.exp2, z);
     const F p = V::mulAdd(table, q, table);
     // floor(k/16) = round(k/16 - 15/32): k/16 - 15/32 is exact and never halfway between two integers.
