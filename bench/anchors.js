@@ -131,13 +131,16 @@ function tfjsTrainer(B, C, lossKind, seed) {
  * puppeteer-core; the browser test's check page): { [n]: { wasmMsPerCall, handFusedMsPerCall, ratio } }, or null
  * where Chromium, puppeteer-core or esbuild is missing.
  */
-async function chromiumSpeed() {
-  const { chromiumMissing, launchChromium } = require('../test/browser/chromium');
-  if (chromiumMissing() !== null) return null;
+// The check page's timings (test/browser/check-page.mjs: wasm, the js fallback and the hand-written loop in one
+// page) in a headless browser: 'chromium' or 'firefox'. { missing } where the browser cannot run here.
+async function browserSpeed(which) {
+  const launcher = which === 'firefox' ? require('../test/browser/firefox') : require('../test/browser/chromium');
+  const missing = which === 'firefox' ? launcher.firefoxMissing() : launcher.chromiumMissing();
+  if (missing !== null) return { missing };
   try {
     require('esbuild');
   } catch {
-    return null;
+    return { missing: 'esbuild not installed' };
   }
   const server = require('../demo/web/server.js');
   const files = {
@@ -146,14 +149,14 @@ async function chromiumSpeed() {
     '/reference.json': ['application/json', '[]'], // no reference cases: the timing alone
   };
   const { server: http, url } = await server.startServer(files);
-  const chromium = await launchChromium();
+  const browser = which === 'firefox' ? await launcher.launchFirefox() : await launcher.launchChromium();
   try {
-    const page = await chromium.browser.newPage();
-    await page.goto(`${url}check.html`);
+    const page = await browser.browser.newPage();
+    await page.goto(`${url}check.html?speed`);
     const result = await page.evaluate('window.checkResult');
-    return result.error ? null : result.speed;
+    return result.error ? { missing: `the page failed: ${result.error}` } : { speed: result.speed };
   } finally {
-    await chromium.close();
+    await browser.close();
     http.close();
   }
 }
@@ -173,4 +176,4 @@ function float64Mean(logits, labels, a) {
   return (sum + comp) / logits.length;
 }
 
-module.exports = { naive, handFused, tfjsBackends, tfjsUse, tfjsStep, tfjsTrainer, chromiumSpeed, tfjsVersion, bandwidthBaseline, benchAddon, benchAddonError, float64Mean };
+module.exports = { naive, handFused, tfjsBackends, tfjsUse, tfjsStep, tfjsTrainer, browserSpeed, tfjsVersion, bandwidthBaseline, benchAddon, benchAddonError, float64Mean };

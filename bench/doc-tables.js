@@ -38,7 +38,7 @@ function tables(result) {
     out.push('');
   };
   table('fused forward+backward (uint8 targets)', 'Fused forward+backward, uint8 targets, ns per element (per call at n = 1); one thread unless the row says otherwise:');
-  const variantOps = [...new Set(rows.map((r) => r.op))].filter((op) => !/^(fused forward\+backward|kernel only|tfjs training|headless Chromium|call boundary)/.test(op));
+  const variantOps = [...new Set(rows.map((r) => r.op))].filter((op) => !/^(fused forward\+backward|kernel only|tfjs training|headless Chromium|headless Firefox|call boundary)/.test(op));
   for (const op of variantOps) table(op, `Variant: ${op}, ns per element:`);
   table('call boundary, n = 1 (own process)', 'The call boundary at n = 1 in a process of its own (bench/call-boundary.js: one backend, one options object, one target type, as in a trainer), ns per call:');
   table('kernel only (bench addon)', 'The kernels alone (the bench addon\'s thin call; fused mean, uint8 labels, one thread), ns per element:');
@@ -46,6 +46,7 @@ function tables(result) {
     table(op, `The kernels alone, ${op.slice('kernel only, variant: '.length)} (fused mean, one thread), ns per element:`);
   }
   table('headless Chromium', 'In headless Chromium (the same page), ns per element:');
+  table('headless Firefox', 'In headless Firefox ESR (the same page, driven over WebDriver BiDi), ns per element:');
   const training = rows.filter((r) => r.op.startsWith('tfjs training step'));
   if (training.length > 0) {
     out.push('tfjs training steps (Dense 64-32-C + Adam, optimizer.minimize), microseconds per step:\n');
@@ -96,7 +97,8 @@ function page() {
     '- **tfjs** `tf.losses.sigmoidCrossEntropy` value and gradient on its cpu and wasm backends;',
     '- **the kernels alone** through the benchmark\'s own addon (`bench/native`), beside the 0.1.0 kernel, a careless',
     '  float sketch (fast polynomials, no corrections) and a bandwidth baseline that reads two arrays and writes one;',
-    '- the call boundary at n = 1, tfjs training steps, headless Chromium, and heap allocation per call.',
+    '- the call boundary at n = 1, tfjs training steps, headless Chromium and Firefox (where Debian\'s firefox-esr is',
+    '  installed), and heap allocation per call.',
     '',
     'It prints its tables and the project\'s targets with this run\'s figure for each; `npm run bench` writes',
     '`bench/results/local/` (untracked), `npm run bench:publish` the published `bench/results/latest.json` and',

@@ -284,13 +284,18 @@ async function main() {
   }
   f.useBackend('auto');
 
-  // Headless Chromium (issue 15): the wasm backend against a hand-written one-pass JS loop in the same page.
-  const browserSpeed = await anchors.chromiumSpeed();
-  if (browserSpeed) {
-    for (const [n, s] of Object.entries(browserSpeed)) {
-      rows.push({ op: 'headless Chromium', impl: 'fused-bce wasm (simd128)', n: Number(n), nsPerCall: s.wasmMsPerCall * 1e6, nsPerElement: (s.wasmMsPerCall * 1e6) / Number(n) });
-      rows.push({ op: 'headless Chromium', impl: 'fused-bce js fallback', n: Number(n), nsPerCall: s.jsMsPerCall * 1e6, nsPerElement: (s.jsMsPerCall * 1e6) / Number(n) });
-      rows.push({ op: 'headless Chromium', impl: 'hand-fused JS (1 pass)', n: Number(n), nsPerCall: s.handFusedMsPerCall * 1e6, nsPerElement: (s.handFusedMsPerCall * 1e6) / Number(n) });
+  // Headless Chromium and Firefox (issues 15, 24): the wasm backend and the js fallback against a hand-written
+  // one-pass JS loop in the same page.
+  for (const [which, op] of [['chromium', 'headless Chromium'], ['firefox', 'headless Firefox']]) {
+    const result = await anchors.browserSpeed(which);
+    if (result.missing) {
+      console.log(`  (no ${op} rows: ${result.missing})`);
+      continue;
+    }
+    for (const [n, s] of Object.entries(result.speed)) {
+      for (const [impl, ms] of [['fused-bce wasm (simd128)', s.wasmMsPerCall], ['fused-bce js fallback', s.jsMsPerCall], ['hand-fused JS (1 pass)', s.handFusedMsPerCall]]) {
+        rows.push({ op, impl, n: Number(n), nsPerCall: ms * 1e6, nsPerElement: (ms * 1e6) / Number(n) });
+      }
     }
   }
 
@@ -492,11 +497,15 @@ function targetChecks(rows, allocation, eventLoop = []) {
     const w = find(head, 'fused-bce wasm', n), hand = find(head, 'hand-fused JS', n);
     if (w && hand) out.push({ met: hand.nsPerCall >= 4 * w.nsPerCall, text: `wasm backend in Node, n=${n}: ${versus(hand.nsPerCall / w.nsPerCall, 4)}x the hand-written one-pass JS loop (target >= 4x)` });
   }
-  for (const n of [65536, 1048576]) {
-    const inPage = (prefix) => rows.find((r) => r.op === 'headless Chromium' && r.impl.startsWith(prefix) && r.n === n);
-    const w = inPage('fused-bce wasm'), js = inPage('fused-bce js'), hand = inPage('hand-fused');
-    if (w && hand) out.push({ met: hand.nsPerCall >= 3 * w.nsPerCall, text: `headless Chromium, n=${n}: wasm ${versus(hand.nsPerCall / w.nsPerCall, 3)}x the hand-written one-pass JS loop in the same page (target >= 3x)` });
-    if (js && hand) out.push({ met: js.nsPerCall <= hand.nsPerCall, text: `headless Chromium, n=${n}: js fallback ${versus(hand.nsPerCall / js.nsPerCall, 1)}x the hand-written loop's speed (target >= 1.0x)` });
+  for (const op of ['headless Chromium', 'headless Firefox']) {
+    for (const n of [65536, 1048576]) {
+      const inPage = (prefix) => rows.find((r) => r.op === op && r.impl.startsWith(prefix) && r.n === n);
+      const w = inPage('fused-bce wasm'), js = inPage('fused-bce js'), hand = inPage('hand-fused');
+      // (Issue 24 sets the wasm target for Chromium; Firefox's ratio is reported beside it.)
+      if (w && hand && op === 'headless Chromium') out.push({ met: hand.nsPerCall >= 3 * w.nsPerCall, text: `${op}, n=${n}: wasm ${versus(hand.nsPerCall / w.nsPerCall, 3)}x the hand-written one-pass JS loop in the same page (target >= 3x)` });
+      if (w && hand && op !== 'headless Chromium') out.push({ met: true, informational: true, text: `(no target) ${op}, n=${n}: wasm ${(hand.nsPerCall / w.nsPerCall).toFixed(2)}x the hand-written one-pass JS loop in the same page` });
+      if (js && hand) out.push({ met: js.nsPerCall <= hand.nsPerCall, text: `${op}, n=${n}: js fallback ${versus(hand.nsPerCall / js.nsPerCall, 1)}x the hand-written loop's speed (target >= 1.0x)` });
+    }
   }
   // Float32 targets, posWeight and weight: no slower than the 0.1.0 kernel (issue 11; 5% noise allowed).
   for (const op of [...new Set(rows.map((r) => r.op))].filter((o) => o.startsWith(KERNEL_VARIANT_OP))) {
