@@ -293,21 +293,34 @@ FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalCons
   }
 }
 
-// The fast path's first stage for one vector: what comes from the float BCE steps (bce, bce', e^-|x| in float and
-// in double). runSpan runs it over a chunk into an L1 buffer, then the second stage over the chunk: one vector's
-// work is a long chain of dependent steps, and split in two, more vectors' chains overlap (AVX-512: 1.13x).
+// The fast path's first stage for one vector: e^-|x| in float and in double (0 beyond |x| = 200). runSpan runs it
+// over a chunk into an L1 buffer, then the second stage over the chunk: one vector's work is a long chain of
+// dependent steps, and split, more vectors' chains overlap (AVX-512: 1.3x over a first stage that also formed bce
+// and bce', 1.13x over one pass).
 template <class V>
 struct FocalFirstStage {
-  typename V::F bce, bceSlope, expSingle;
+  typename V::F expSingle;
   typename V::D expPrecise;
 };
 
-template <class V, bool kU8, bool kGrad>
+template <class V>
 FUSED_BCE_INLINE FocalFirstStage<V> focalFirstStage(const SpanStreams& s, size_t i, const Constants<V>& c,
                                                     const typename BceMath<V>::Tables& tab) {
+  const typename V::F x = V::load(s.logits + i);
+  const typename FocalMath<V>::ExpPair e = FocalMath<V>::expPair(tab, V::maxKeepNan(V::negAbs(x), V::set1(-200.0f)));
+  return {e.single, V::dselect(V::lt(V::set1(200.0f), V::abs(x)), c.zeroD, e.precise)};
+}
+
+// bce and bce' in float from e^-|x|, as the BCE kernel's fast path (fastVector) forms them.
+template <class V>
+struct FocalBce {
+  typename V::F bce, bceSlope;
+};
+
+template <class V, bool kU8, bool kGrad>
+FUSED_BCE_INLINE FocalBce<V> focalBce(const SpanStreams& s, size_t i, const Constants<V>& c,
+                                      const typename BceMath<V>::Tables& tab, typename V::F x, typename V::F e) {
   using F = typename V::F;
-  using Math = BceMath<V>;
-  const F x = V::load(s.logits + i);
   F smoothedTarget, negSmoothedTarget, negTarget;
   if constexpr (kU8) {
     const auto isOne = V::loadLabelIsOne(s.targetsU8 + i);
@@ -321,15 +334,11 @@ FUSED_BCE_INLINE FocalFirstStage<V> focalFirstStage(const SpanStreams& s, size_t
     negSmoothedTarget = V::sub(c.zero, smoothedTarget);
   }
   const auto nonNegative = V::ge(x, c.zero);
-  const typename FocalMath<V>::ExpPair e = FocalMath<V>::expPair(tab, V::maxKeepNan(V::negAbs(x), V::set1(-200.0f)));
-  // bce and bce' as the BCE kernel's fast path (fastVector) forms them.
   const F linearCoef = V::select(nonNegative, negTarget, negSmoothedTarget);
   const F expCoef = V::select(nonNegative, negSmoothedTarget, negTarget);
-  FocalFirstStage<V> out;
-  out.bce = V::add(V::mulUnlessZero(linearCoef, x), Math::log1pOfExp(tab, e.single));
-  out.bceSlope = kGrad ? bceSlopeFloat<V>(c, V::fma(expCoef, e.single, linearCoef), e.single) : c.zero;
-  out.expSingle = e.single;
-  out.expPrecise = V::dselect(V::lt(V::set1(200.0f), V::abs(x)), c.zeroD, e.precise);  // 0 beyond |x| = 200
+  FocalBce<V> out;
+  out.bce = V::add(V::mulUnlessZero(linearCoef, x), BceMath<V>::log1pOfExp(tab, e));
+  out.bceSlope = kGrad ? bceSlopeFloat<V>(c, V::fma(expCoef, e, linearCoef), e) : c.zero;
   return out;
 }
 
@@ -357,6 +366,7 @@ FUSED_BCE_INLINE void focalSecondStage(const SpanStreams& s, size_t i, const Foc
   const auto nonNegative = V::ge(x, c.zero);
   const F absX = V::abs(x);
   const D eD = first.expPrecise;
+  const FocalBce<V> bce = focalBce<V, kU8, kGrad>(s, i, c, tab, x, first.expSingle);
   // 1 / (1 + e): the estimate refined once in float (2^-24: the float 1 + e's rounding), then once in double.
   const F u = V::add(c.one, first.expSingle);
   const F estimate = V::reciprocalEstimate(u);
@@ -365,15 +375,15 @@ FUSED_BCE_INLINE void focalSecondStage(const SpanStreams& s, size_t i, const Foc
   const FocalTargets<V> t = focalTargets<V, kU8>(fc, c, nonNegative, isOne, targetD, negTargetD);
   const FocalFactor<V> factor = focalFactor<V, kU8>(fc, c, tab, absX, t, eD, recip);
   focalStore<V, kU8, kLoss, kGrad, kTail>(s, i, fc, c, acc, valid, outsideUnit,
-                                         focalWeight<V, kU8>(s, i, fc, c, isOne, targetD, negTargetD), V::widen(first.bce),
-                                         V::widen(first.bceSlope), factor, V::any(V::eq(absX, V::set1(INFINITY))));
+                                         focalWeight<V, kU8>(s, i, fc, c, isOne, targetD, negTargetD), V::widen(bce.bce),
+                                         V::widen(bce.bceSlope), factor, V::any(V::eq(absX, V::set1(INFINITY))));
 }
 
 // One vector of the fast path (no posWeight) at s[i..i + kWidth), both stages at once (the tail; and the same bits).
 template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
 FUSED_BCE_INLINE void focalVector(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
                                   const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid) {
-  focalSecondStage<V, kU8, kLoss, kGrad, kTail>(s, i, fc, c, tab, acc, valid, focalFirstStage<V, kU8, kGrad>(s, i, c, tab));
+  focalSecondStage<V, kU8, kLoss, kGrad, kTail>(s, i, fc, c, tab, acc, valid, focalFirstStage<V>(s, i, c, tab));
 }
 
 // The fast path over a span's whole vectors in chunks of kExpChunkFloats: the first stage of the chunk into an L1
@@ -384,22 +394,18 @@ FUSED_BCE_INLINE size_t focalChunks(const SpanStreams& s, size_t n, const Consta
                                     const typename BceMath<V>::Tables& tab, double* sum) {
   constexpr size_t W = V::kWidth;
   typename V::Acc acc;
-  alignas(64) float bce[kExpChunkFloats], bceSlope[kExpChunkFloats], expSingle[kExpChunkFloats];
+  alignas(64) float expSingle[kExpChunkFloats];
   alignas(64) double expPrecise[kExpChunkFloats];
   const size_t whole = n - n % W;
   for (size_t begin = 0; begin < whole; begin += kExpChunkFloats) {
     const size_t end = whole - begin < kExpChunkFloats ? whole : begin + kExpChunkFloats;
     for (size_t j = begin; j < end; j += W) {
-      const FocalFirstStage<V> first = focalFirstStage<V, kU8, kGrad>(s, j, c, tab);
-      V::store(bce + (j - begin), first.bce);
-      V::store(bceSlope + (j - begin), first.bceSlope);
+      const FocalFirstStage<V> first = focalFirstStage<V>(s, j, c, tab);
       V::store(expSingle + (j - begin), first.expSingle);
       V::dstore(expPrecise + (j - begin), first.expPrecise);
     }
     for (size_t j = begin; j < end; j += W) {
       FocalFirstStage<V> first;
-      first.bce = V::load(bce + (j - begin));
-      first.bceSlope = V::load(bceSlope + (j - begin));
       first.expSingle = V::load(expSingle + (j - begin));
       first.expPrecise = V::dload(expPrecise + (j - begin));
       focalSecondStage<V, kU8, kLoss, kGrad, false>(s, j, *c.focal, c, tab, acc, V::firstLanes(W), first);
