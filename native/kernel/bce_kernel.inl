@@ -168,27 +168,40 @@ FUSED_BCE_INLINE typename V::F fastGradient(const Constants<V>& c, typename V::F
   return V::fma(product, c.gradScaleHi, V::fma(correction, c.gradScaleHi, V::mul(product, c.gradScaleLo)));
 }
 
-// The fast path's loss and gradient from e = e^-|x| on in double lanes, each rounded once (V::kFastPathInDouble:
-// where fma is emulated, fastGradient's error-free steps and log1pOfExp's reduction would each cost a round trip
-// through double, and a table lookup several shuffles):
-//   loss = linearCoef x + log1p(e) (linearCoef x >= 0), grad = (expCoef e + linearCoef) / (1 + e) * gradScale,
-// both products exact in double and each sum rounded at 2^-53. x is clamped to +-1e300, so that a zero
-// coefficient times an infinite x is the limit 0 and any other an infinite float loss.
-template <class V, bool kLoss, bool kGrad>
-FUSED_BCE_INLINE StepResult<V> fastInDouble(const Constants<V>& c, typename V::F x, typename V::F linearCoef,
-                                            typename V::F expCoef, typename V::F e) {
+// The fast path's loss and gradient from e = e^-|x| on in double lanes (V::kFastPathInDouble: where fma is
+// emulated, fastGradient's error-free steps and log1pOfExp's reduction would each cost a round trip through
+// double, and a table lookup several shuffles):
+//   loss = linearCoef x + log1p(e) (linearCoef x >= 0), slope = (expCoef e + linearCoef) / (1 + e),
+// both products exact in double and each sum rounded at 2^-53; the gradient is slope * gradScale. x is clamped to
+// +-1e300, so that a zero coefficient times an infinite x is the limit 0 and any other an infinite float loss.
+// (The focal kernel takes loss and slope in double as its bce and bce', and 1 / (1 + e) to refine.)
+template <class V>
+struct DoubleStep {
+  typename V::D loss, slope, reciprocal;
+};
+
+template <class V, bool kLoss, bool kSlope>
+FUSED_BCE_INLINE DoubleStep<V> bceInDouble(const Constants<V>& c, typename V::F x, typename V::F linearCoef,
+                                           typename V::F expCoef, typename V::F e) {
   using D = typename V::D;
   const auto parts = BceMath<V>::log1pAndReciprocalByDivision(e);
   const D linearCoefD = V::widen(linearCoef);
-  StepResult<V> r{c.zero, c.zero};
+  DoubleStep<V> r{c.zeroD, c.zeroD, parts.reciprocal};
   if constexpr (kLoss) {
     const D clampedX = V::dmax(V::dmin(V::widen(x), V::dset1(1e300)), V::dset1(-1e300));
-    r.loss = V::narrow(V::dfma(linearCoefD, clampedX, parts.log1p));
+    r.loss = V::dfma(linearCoefD, clampedX, parts.log1p);
   }
-  if constexpr (kGrad) {
-    const D core = V::dfma(V::widen(expCoef), V::widen(e), linearCoefD);
-    r.grad = V::narrow(V::dmul(V::dmul(core, parts.reciprocal), c.gradScaleD));
-  }
+  if constexpr (kSlope) r.slope = V::dmul(V::dfma(V::widen(expCoef), V::widen(e), linearCoefD), parts.reciprocal);
+  return r;
+}
+
+template <class V, bool kLoss, bool kGrad>
+FUSED_BCE_INLINE StepResult<V> fastInDouble(const Constants<V>& c, typename V::F x, typename V::F linearCoef,
+                                            typename V::F expCoef, typename V::F e) {
+  const DoubleStep<V> d = bceInDouble<V, kLoss, kGrad>(c, x, linearCoef, expCoef, e);
+  StepResult<V> r{c.zero, c.zero};
+  if constexpr (kLoss) r.loss = V::narrow(d.loss);
+  if constexpr (kGrad) r.grad = V::narrow(V::dmul(d.slope, c.gradScaleD));
   return r;
 }
 

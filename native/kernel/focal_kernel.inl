@@ -311,10 +311,12 @@ FUSED_BCE_INLINE FocalFirstStage<V> focalFirstStage(const SpanStreams& s, size_t
   return {e.single, V::dselect(V::lt(V::set1(200.0f), V::abs(x)), c.zeroD, e.precise)};
 }
 
-// bce and bce' in float from e^-|x|, as the BCE kernel's fast path (fastVector) forms them.
+// bce and bce' from e^-|x|, as the BCE kernel's fast path (fastVector) forms them: in float, or in double where
+// that path runs in double (V::kFastPathInDouble: bceInDouble, unrounded).
 template <class V>
 struct FocalBce {
-  typename V::F bce, bceSlope;
+  typename V::D bce, bceSlope;
+  typename V::D reciprocal;  // 1 / (1 + e) of the float e, where V::kFastPathInDouble
 };
 
 template <class V, bool kU8, bool kGrad>
@@ -336,10 +338,14 @@ FUSED_BCE_INLINE FocalBce<V> focalBce(const SpanStreams& s, size_t i, const Cons
   const auto nonNegative = V::ge(x, c.zero);
   const F linearCoef = V::select(nonNegative, negTarget, negSmoothedTarget);
   const F expCoef = V::select(nonNegative, negSmoothedTarget, negTarget);
-  FocalBce<V> out;
-  out.bce = V::add(V::mulUnlessZero(linearCoef, x), BceMath<V>::log1pOfExp(tab, e));
-  out.bceSlope = kGrad ? bceSlopeFloat<V>(c, V::fma(expCoef, e, linearCoef), e) : c.zero;
-  return out;
+  if constexpr (V::kFastPathInDouble) {
+    const DoubleStep<V> d = bceInDouble<V, true, kGrad>(c, x, linearCoef, expCoef, e);
+    return {d.loss, d.slope, d.reciprocal};
+  } else {
+    const F bce = V::add(V::mulUnlessZero(linearCoef, x), BceMath<V>::log1pOfExp(tab, e));
+    const F bceSlope = kGrad ? bceSlopeFloat<V>(c, V::fma(expCoef, e, linearCoef), e) : c.zero;
+    return {V::widen(bce), V::widen(bceSlope), c.zeroD};
+  }
 }
 
 // The second stage: the focal factor in double and the products, stored.
@@ -367,16 +373,22 @@ FUSED_BCE_INLINE void focalSecondStage(const SpanStreams& s, size_t i, const Foc
   const F absX = V::abs(x);
   const D eD = first.expPrecise;
   const FocalBce<V> bce = focalBce<V, kU8, kGrad>(s, i, c, tab, x, first.expSingle);
-  // 1 / (1 + e): the estimate refined once in float (2^-24: the float 1 + e's rounding), then once in double.
-  const F u = V::add(c.one, first.expSingle);
-  const F estimate = V::reciprocalEstimate(u);
-  D recip = V::widen(V::fma(estimate, V::fnma(u, estimate, c.one), estimate));
+  // 1 / (1 + e): the estimate refined once in float (2^-24: the float 1 + e's rounding), then once in double; where
+  // bce came in double, from its 1 / (1 + float e) (within 2^-24 of this one), refined once in double.
+  D recip;
+  if constexpr (V::kFastPathInDouble) {
+    recip = bce.reciprocal;
+  } else {
+    const F u = V::add(c.one, first.expSingle);
+    const F estimate = V::reciprocalEstimate(u);
+    recip = V::widen(V::fma(estimate, V::fnma(u, estimate, c.one), estimate));
+  }
   recip = V::dfma(recip, V::dfma(V::dsub(V::dset1(-1.0), eD), recip, c.oneD), recip);
   const FocalTargets<V> t = focalTargets<V, kU8>(fc, c, nonNegative, isOne, targetD, negTargetD);
   const FocalFactor<V> factor = focalFactor<V, kU8>(fc, c, tab, absX, t, eD, recip);
   focalStore<V, kU8, kLoss, kGrad, kTail>(s, i, fc, c, acc, valid, outsideUnit,
-                                         focalWeight<V, kU8>(s, i, fc, c, isOne, targetD, negTargetD), V::widen(bce.bce),
-                                         V::widen(bce.bceSlope), factor, V::any(V::eq(absX, V::set1(INFINITY))));
+                                         focalWeight<V, kU8>(s, i, fc, c, isOne, targetD, negTargetD), bce.bce,
+                                         bce.bceSlope, factor, V::any(V::eq(absX, V::set1(INFINITY))));
 }
 
 // One vector of the fast path (no posWeight) at s[i..i + kWidth), both stages at once (the tail; and the same bits).
