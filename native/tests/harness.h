@@ -8,6 +8,14 @@
 
 #include "../kernel/kernel_api.h"
 
+// The kernels of the emulated builds (the ISA's intrinsics over SIMDe), linked in by CMakeLists.txt.
+namespace fused_bce {
+double runAvx512Emulated(const KernelArgs& args);  // avx512_emulated.cc
+double runCeAvx512Emulated(const CeKernelArgs& args);
+double runWasmEmulated(const KernelArgs& args);  // wasm_emulated.cc
+double runCeWasmEmulated(const CeKernelArgs& args);
+}  // namespace fused_bce
+
 namespace fused_bce_test {
 
 struct Failures {
@@ -29,23 +37,6 @@ struct Failures {
       (failures).fail(message_);                                 \
     }                                                            \
   } while (0)
-
-#if defined(FUSED_BCE_AVX512_EMULATED)
-}  // namespace fused_bce_test
-namespace fused_bce {
-double runAvx512Emulated(const KernelArgs& args);  // avx512_emulated.cc
-double runCeAvx512Emulated(const CeKernelArgs& args);
-}  // namespace fused_bce
-namespace fused_bce_test {
-#endif
-#if defined(FUSED_BCE_WASM_EMULATED)
-}  // namespace fused_bce_test
-namespace fused_bce {
-double runWasmEmulated(const KernelArgs& args);  // wasm_emulated.cc
-double runCeWasmEmulated(const CeKernelArgs& args);
-}  // namespace fused_bce
-namespace fused_bce_test {
-#endif
 
 // Every compiled ISA this CPU runs, or only FUSED_BCE_ISA when set (and, in the emulated builds, the AVX-512
 // kernel over SIMDe as "avx512-emulated", the WebAssembly kernel over SIMDe as "wasm-emulated").
