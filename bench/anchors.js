@@ -132,8 +132,9 @@ function tfjsTrainer(B, C, lossKind, seed) {
  * where Chromium, puppeteer-core or esbuild is missing.
  */
 // The check page's timings (test/browser/check-page.mjs: wasm, the js fallback and the hand-written loop in one
-// page) in a headless browser: 'chromium' or 'firefox'. { missing } where the browser cannot run here.
-async function browserSpeed(which) {
+// page) in a headless browser: 'chromium' or 'firefox'; quick: 64K only, after a shorter warm-up (the CI run).
+// { missing } where the browser cannot run here.
+async function browserSpeed(which, quick = false) {
   const launcher = which === 'firefox' ? require('../test/browser/firefox') : require('../test/browser/chromium');
   const missing = which === 'firefox' ? launcher.firefoxMissing() : launcher.chromiumMissing();
   if (missing !== null) return { missing };
@@ -152,7 +153,7 @@ async function browserSpeed(which) {
   const browser = which === 'firefox' ? await launcher.launchFirefox() : await launcher.launchChromium();
   try {
     const page = await browser.browser.newPage();
-    await page.goto(`${url}check.html?speed`);
+    await page.goto(`${url}check.html?speed${quick ? '=quick' : ''}`);
     const result = await page.evaluate('window.checkResult');
     return result.error ? { missing: `the page failed: ${result.error}` } : { speed: result.speed };
   } finally {
