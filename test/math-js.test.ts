@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expNonPositiveByTable as expNonPositive, log1pUnitByTable as log1pUnit } from '../src/backends/js/math';
+import * as kernelMath from '../src/backends/js/math';
 import { rng } from './helpers/reference';
 
 function ulpsApart(a: number, b: number): number {
@@ -42,4 +43,9 @@ test('log1pUnit: within 2 ulp of Math.log1p on [0, 1], tiny arguments to full re
   assert.equal(log1pUnit(0), 0);
   assert.equal(log1pUnit(1), Math.LN2);
   assert.ok(Number.isNaN(log1pUnit(NaN)));
+});
+
+test('in Node (V8) the kernel calls the tables, not the library functions (math.ts: those only in SpiderMonkey)', () => {
+  assert.equal(kernelMath.expNonPositive, kernelMath.expNonPositiveByTable);
+  assert.equal(kernelMath.log1pUnit, kernelMath.log1pUnitByTable);
 });
