@@ -23,13 +23,13 @@ function chromiumMissing() {
   return null;
 }
 
-/** { browser, close() }: close() also removes the profile. */
-async function launchChromium() {
-  const profile = mkdtempSync(join(tmpdir(), 'fused-bce-chromium-'));
-  const browser = await puppeteerCore().launch({
-    executablePath, headless: true, userDataDir: profile,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+/**
+ * A browser launched by puppeteer-core with a fresh profile in a temporary folder: { browser, close() }, close()
+ * also removing the profile. (Shared with test/browser/firefox.js.)
+ */
+async function launchWithProfile(name, options) {
+  const profile = mkdtempSync(join(tmpdir(), `fused-bce-${name}-`));
+  const browser = await puppeteerCore().launch({ ...options, headless: true, userDataDir: profile });
   return {
     browser,
     close: async () => {
@@ -39,4 +39,12 @@ async function launchChromium() {
   };
 }
 
-module.exports = { chromiumMissing, launchChromium };
+/** { browser, close() }: close() also removes the profile. */
+function launchChromium() {
+  return launchWithProfile('chromium', {
+    executablePath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+module.exports = { chromiumMissing, launchChromium, launchWithProfile };

@@ -2,9 +2,8 @@
 // elsewhere), driven by puppeteer-core over WebDriver BiDi, with a fresh profile. Returns null where Firefox or
 // puppeteer-core is missing (the row is then left out and the benchmark says so).
 'use strict';
-const { existsSync, mkdtempSync, rmSync } = require('node:fs');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
+const { existsSync } = require('node:fs');
+const { launchWithProfile } = require('./chromium');
 
 const executablePath = process.env.FUSED_BCE_FIREFOX ?? '/usr/bin/firefox-esr';
 
@@ -20,18 +19,8 @@ function firefoxMissing() {
 }
 
 /** { browser, close() }: close() also removes the profile. */
-async function launchFirefox() {
-  const profile = mkdtempSync(join(tmpdir(), 'fused-bce-firefox-'));
-  const browser = await require('puppeteer-core').launch({
-    browser: 'firefox', protocol: 'webDriverBiDi', executablePath, headless: true, userDataDir: profile,
-  });
-  return {
-    browser,
-    close: async () => {
-      await browser.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
+function launchFirefox() {
+  return launchWithProfile('firefox', { browser: 'firefox', protocol: 'webDriverBiDi', executablePath });
 }
 
 module.exports = { firefoxMissing, launchFirefox };
