@@ -346,7 +346,8 @@ FUSED_BCE_NOINLINE double runTail(const SpanStreams& s, size_t i, size_t count, 
 // into an L1 buffer, then the rest. One vector's work is one long dependency chain (exp, then log1p and the
 // gradient), and the out-of-order window holds little more than one vector of it; split in two, each loop's
 // chain is short enough for several vectors to overlap (AVX-512 1.1-1.2x, AVX2 1.1x, SSE2 1.07x, scalar 1.1x;
-// NEON 1.07-1.33x by llvm-mca's estimate; WebAssembly was 5% slower in V8 and keeps one pass). Same bits either way.
+// NEON 1.07-1.33x by llvm-mca's estimate; WebAssembly in V8 1.08x once its common path went to double lanes).
+// Same bits either way.
 constexpr size_t kExpChunkFloats = 1024;
 
 template <class V, Path kPath, bool kU8, bool kLoss, bool kGrad>
