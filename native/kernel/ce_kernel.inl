@@ -1,9 +1,9 @@
 // Softmax cross-entropy with label smoothing (PyTorch's F.cross_entropy: class-index or class-probability
 // targets, weight, ignore_index, label_smoothing), loss and gradient per row in two reads of the row, written once
 // over a vector type V. The structure and names mirror src/backends/js/ce-kernel.ts:
-//   online pass   per lane a running max m and `others`, the sum of e^(x - m) over the lane's elements but one
-//                 maximal one (in double); lanes then merged into the row's max M and others over the row but
-//                 one maximal element
+//   online pass   per lane a running max m, the sum of e^(x - m) over the lane's elements below m (in double)
+//                 and how many equal m, raised once per block of vectors; lanes then merged into the row's max M
+//                 and `others`, the sum over the row but one maximal element
 //   logSum        log(sum_c e^(x_c - M)) = log1p(others), so -log p_c = (M - x_c) + logSum: two non-negative
 //                 terms, and a confident, correct row keeps log1p(others) to its relative accuracy
 //   loss          indices: (1 - eps) w_y ((M - x_y) + logSum) + eps / C sum_c w_c ((M - x_c) + logSum)
@@ -50,6 +50,15 @@ struct CeMath {
     return e;
   }
 
+  // The same for a finite m: x == m gives hi = lo = 0 there, e = 1 and no correction, with no test.
+  static FUSED_BCE_INLINE F expAndCorrectionBelowFinite(const Tables& tab, F x, F m, F& correction) {
+    F hi, lo;
+    exactDifference(x, m, hi, lo);
+    const F e = Math::expNonPositive(tab, hi);
+    correction = V::mulUnlessZero(e, lo);  // (lo is NaN where x is -inf, e 0)
+    return e;
+  }
+
   // e^(x - m) for x <= m or NaN; 1 where x == m (also where both are infinite).
   static FUSED_BCE_INLINE F expOfDifference(const Tables& tab, F x, F m) {
     F hi, lo;
@@ -58,30 +67,33 @@ struct CeMath {
     return expOfPair(tab, V::select(tie, V::set1(0.0f), hi), V::select(tie, V::set1(0.0f), lo));
   }
 
-  // One step of the online pass: x joins the lanes' running max m and others s.
-  static FUSED_BCE_INLINE void onlineStep(const Tables& tab, F x, F& m, D& s) {
-    F hi, lo;
-    exactDifference(x, m, hi, lo);
-    const Mask higher = V::lt(m, x);
-    const Mask tie = V::eq(x, m);
-    const F zero = V::set1(0.0f);
-    // e^-|x - m|: of x below the max, or of the old max below a new one.
-    const F expHi = V::select(tie, zero, V::negAbs(hi));
-    const F expLo = V::select(tie, zero, V::select(higher, V::sub(zero, lo), lo));
-    const D e = V::widen(expOfPair(tab, expHi, expLo));
-    s = V::dselect(higher, V::dmul(V::dadd(s, V::dset1(1.0)), e), V::dadd(s, e));
-    m = V::select(higher, x, m);
+  // The online pass keeps per lane a running max m, `below`, the sum of e^(x - m) over the lane's elements below m
+  // (in double), and `ties`, how many equal m: those are e^0 = 1 each, kept apart because 1 + tiny would lose the
+  // tiny. A block of vectors first raises m to its max (raiseMax), then adds its elements (addBelowMax): the state
+  // is rescaled once per block where the max rose, not once per element.
+
+  // m raised to newMax (>= m, no NaN) where it is higher: the old state's sum and ties scaled by e^(m - newMax),
+  // ties then 0. tiesFolded holds the ties that onlinePass moved to double (see kTieSegment).
+  static FUSED_BCE_INLINE void raiseMax(const Tables& tab, F newMax, F& m, D& belowA, D& belowB, F& ties, D& tiesFolded) {
+    const Mask higher = V::lt(m, newMax);
+    if (!V::any(higher)) return;  // the common case once a row's first vectors are in
+    const D e = V::widen(expOfDifference(tab, m, newMax));  // 0 where m is -inf
+    const D zeroD = V::dset1(0.0);
+    belowA = V::dselect(higher, V::dmul(V::dadd(V::dadd(belowA, tiesFolded), V::widen(ties)), e), belowA);
+    belowB = V::dselect(higher, V::dmul(belowB, e), belowB);
+    tiesFolded = V::dselect(higher, zeroD, tiesFolded);
+    ties = V::select(higher, V::set1(0.0f), ties);
+    m = V::select(higher, newMax, m);
   }
 
-  // Two lanes' states (m, s) merged into a's.
-  static FUSED_BCE_INLINE void merge(const Tables& tab, F& mA, D& sA, F mB, D sB) {
-    const Mask higher = V::lt(mA, mB);
-    const F m = V::select(higher, mB, mA);
-    const F lower = V::select(higher, mA, mB);
-    const D e = V::widen(expOfDifference(tab, lower, m));
-    const D upperS = V::dselect(higher, sB, sA), lowerS = V::dselect(higher, sA, sB);
-    sA = V::dfma(V::dadd(lowerS, V::dset1(1.0)), e, upperS);
-    mA = m;
+  // x (<= m, or NaN: NaN reaches the sum) joins a lane's state whose max m already includes it.
+  static FUSED_BCE_INLINE void addBelowMax(const Tables& tab, F x, F m, D& below, F& ties) {
+    F hi, lo;
+    exactDifference(x, m, hi, lo);
+    const Mask tie = V::eq(x, m);
+    const F e = expOfPair(tab, hi, lo);  // (NaN at a tie of infinities: not added)
+    below = V::dadd(below, V::widen(V::select(tie, V::set1(0.0f), e)));
+    ties = V::select(tie, V::add(ties, V::set1(1.0f)), ties);
   }
 
   // log1p(o) for o >= 0 (or NaN) in double, within about 0.1 float ulp: o <= 1 from the log1p of its float value
@@ -120,14 +132,25 @@ FUSED_BCE_INLINE int64_t classIndexAt(const CeKernelArgs& a, size_t r) {
   return a.indicesU8[r];
 }
 
+// The sum of N doubles as a tree of pairs (a chain of N dependent additions would be the row's slowest part).
+template <size_t N>
+FUSED_BCE_INLINE double pairwiseSum(const double* v) {
+  if constexpr (N == 1) {
+    return v[0];
+  } else {
+    return pairwiseSum<N / 2>(v) + pairwiseSum<N - N / 2>(v + N / 2);
+  }
+}
+
 // The lanes' states merged across lanes: the row's max and others. A row of -inf only (or none) has no softmax:
 // others is NaN then, as PyTorch gives.
 template <class V>
-FUSED_BCE_NOINLINE RowStats finishRow(const typename BceMath<V>::Tables& tab, typename V::F m, typename V::D s) {
+FUSED_BCE_NOINLINE RowStats finishRow(const typename BceMath<V>::Tables& tab, typename V::F m, typename V::D below,
+                                      typename V::D ties) {
   using F = typename V::F;
   using D = typename V::D;
   alignas(64) float lanesMax[V::kWidth];
-  alignas(64) double lanesSum[V::kWidth];
+  alignas(64) double lanesBelow[V::kWidth], lanesTies[V::kWidth];
   V::store(lanesMax, m);
   float rowMax = lanesMax[0];
   for (size_t l = 1; l < V::kWidth; ++l) rowMax = lanesMax[l] > rowMax ? lanesMax[l] : rowMax;
@@ -135,23 +158,19 @@ FUSED_BCE_NOINLINE RowStats finishRow(const typename BceMath<V>::Tables& tab, ty
   const F maxV = V::set1(rowMax);
   const auto tie = V::eq(m, maxV);
   const D e = V::widen(CeMath<V>::expOfDifference(tab, m, maxV));
-  V::dstore(lanesSum, V::dselect(tie, s, V::dmul(V::dadd(s, V::dset1(1.0)), e)));
-  // Every tied lane's max but one is an "other" of weight 1 (counted apart: -1 + (1 + tiny) would lose the tiny).
-  double others = 0, ties = 0;
-  for (size_t l = 0; l < V::kWidth; ++l) {
-    others += lanesSum[l];
-    ties += lanesMax[l] == rowMax ? 1.0 : 0.0;
-  }
-  return {rowMax, others + (ties - 1)};
+  // A lane below the row's max: its ties are others too.
+  V::dstore(lanesBelow, V::dselect(tie, below, V::dmul(V::dadd(below, ties), e)));
+  V::dstore(lanesTies, V::dselect(tie, ties, V::dset1(0.0)));
+  // Every tie with the row's max but one is an "other" of weight 1 (counted apart: -1 + (1 + tiny) would lose the
+  // tiny).
+  return {rowMax, pairwiseSum<V::kWidth>(lanesBelow) + (pairwiseSum<V::kWidth>(lanesTies) - 1)};
 }
 
 template <class V>
 FUSED_BCE_INLINE double dtotal(typename V::D d) {
   alignas(64) double lanes[V::kWidth];
   V::dstore(lanes, d);
-  double sum = 0;
-  for (size_t l = 0; l < V::kWidth; ++l) sum += lanes[l];
-  return sum;
+  return pairwiseSum<V::kWidth>(lanes);
 }
 
 // The constants of one call.
@@ -162,8 +181,15 @@ struct CeCall {
   bool wantLoss;
 };
 
-// The online pass over one row of `classes` logits (and, for probability targets, the sum of their coefficients
-// into *coefficientSum). Two states per lane, so that consecutive vectors do not wait on each other.
+// The widest row whose lanes' maxima are found before the online pass (a read from the L1 cache: 16 KiB).
+constexpr size_t kMaxFirstClasses = 4096;
+
+// Vectors per segment of the online pass: a lane's float tie count stays exact (below 2^24) within one.
+constexpr size_t kTieSegment = size_t{1} << 23;
+
+// The online pass over one row of at least kWidth `classes` logits (and, for probability targets, the sum of their
+// coefficients into *coefficientSum), two vectors per block. Two sums per lane, so that consecutive vectors do not
+// wait on each other.
 template <class V, bool kProbabilities, bool kWeighted>
 FUSED_BCE_INLINE RowStats onlinePass(const CeCall& call, const typename BceMath<V>::Tables& tab, const float* x,
                                      const float* t, double* coefficientSum) {
@@ -173,8 +199,8 @@ FUSED_BCE_INLINE RowStats onlinePass(const CeCall& call, const typename BceMath<
   constexpr size_t W = V::kWidth;
   const size_t classes = call.args->classes;
   const float* w = call.args->weight;
-  F mA = V::set1(-portable::kInfinity), mB = mA;
-  D sA = V::dset1(0.0), sB = sA, kSum = sA;
+  F m = V::set1(-portable::kInfinity), ties = V::set1(0.0f);
+  D belowA = V::dset1(0.0), belowB = belowA, tiesFolded = belowA, kSum = belowA;
   const D keep = V::dset1(1.0 - call.eps), spread = V::dset1(call.smoothPerClass);
   // (At an offset into t and w: no pointer is formed from an absent array.)
   const auto coefficientsAt = [&](size_t at) {
@@ -182,92 +208,114 @@ FUSED_BCE_INLINE RowStats onlinePass(const CeCall& call, const typename BceMath<
     if constexpr (kWeighted) k = V::dmul(k, V::widen(V::load(w + at)));
     return k;
   };
-  const auto coefficients = [&](const float* tp, const float* wp) {
-    D k = V::dfma(V::widen(V::load(tp)), keep, spread);
-    if constexpr (kWeighted) k = V::dmul(k, V::widen(V::load(wp)));
-    return k;
-  };
+  if (classes <= kMaxFirstClasses) {
+    // A row that stays in the L1 cache: its lanes' maxima first, so that raiseMax does nothing below (at 1000
+    // classes most blocks would raise some lane's max otherwise, each a mispredicted branch and an exp).
+    size_t c = 0;
+    for (; c + W <= classes; c += W) m = V::maxKeepNan(m, V::load(x + c));
+    if (c < classes) m = V::maxKeepNan(m, V::load(x + classes - W));
+  }
   size_t i = 0;
-  for (; i + 2 * W <= classes; i += 2 * W) {
-    Ce::onlineStep(tab, V::load(x + i), mA, sA);
-    Ce::onlineStep(tab, V::load(x + i + W), mB, sB);
-    if constexpr (kProbabilities) kSum = V::dadd(kSum, V::dadd(coefficientsAt(i), coefficientsAt(i + W)));
-  }
-  for (; i + W <= classes; i += W) {
-    Ce::onlineStep(tab, V::load(x + i), mA, sA);
-    if constexpr (kProbabilities) kSum = V::dadd(kSum, coefficientsAt(i));
-  }
-  if (i < classes) {  // padded with -inf logits; the padding's coefficients are masked out
-    alignas(64) float xs[W], ts[W], ws[W];
-    for (size_t l = 0; l < W; ++l) {
-      const bool real = i + l < classes;
-      xs[l] = real ? x[i + l] : -portable::kInfinity;
-      if constexpr (kProbabilities) ts[l] = real ? t[i + l] : 0.0f;
-      if constexpr (kWeighted) ws[l] = real ? w[i + l] : 0.0f;
+  while (i + W <= classes) {
+    // A segment of at most kTieSegment vectors, after which the float tie counts move to double (exact below 2^24).
+    const size_t end = classes - i > kTieSegment * W ? i + kTieSegment * W : classes;
+    for (; i + 2 * W <= end; i += 2 * W) {
+      const F x0 = V::load(x + i), x1 = V::load(x + i + W);
+      Ce::raiseMax(tab, V::maxKeepNan(V::maxKeepNan(m, x0), x1), m, belowA, belowB, ties, tiesFolded);
+      Ce::addBelowMax(tab, x0, m, belowA, ties);
+      Ce::addBelowMax(tab, x1, m, belowB, ties);
+      if constexpr (kProbabilities) kSum = V::dadd(kSum, V::dadd(coefficientsAt(i), coefficientsAt(i + W)));
     }
-    Ce::onlineStep(tab, V::load(xs), mA, sA);
-    if constexpr (kProbabilities) kSum = V::dadd(kSum, V::dselect(V::firstLanes(classes - i), coefficients(ts, ws), V::dset1(0.0)));
+    if (i + W <= end) {
+      const F x0 = V::load(x + i);
+      Ce::raiseMax(tab, V::maxKeepNan(m, x0), m, belowA, belowB, ties, tiesFolded);
+      Ce::addBelowMax(tab, x0, m, belowA, ties);
+      if constexpr (kProbabilities) kSum = V::dadd(kSum, coefficientsAt(i));
+      i += W;
+    }
+    tiesFolded = V::dadd(tiesFolded, V::widen(ties));
+    ties = V::set1(0.0f);
   }
-  Ce::merge(tab, mA, sA, mB, sB);
+  if (i < classes) {
+    // The row's last W elements, those counted already (its first lanes) as -inf, their coefficients as 0.
+    const size_t last = classes - W;
+    const auto counted = V::firstLanes(i - last);
+    const F x0 = V::select(counted, V::set1(-portable::kInfinity), V::load(x + last));
+    Ce::raiseMax(tab, V::maxKeepNan(m, x0), m, belowA, belowB, ties, tiesFolded);
+    Ce::addBelowMax(tab, x0, m, belowA, ties);
+    if constexpr (kProbabilities) kSum = V::dadd(kSum, V::dselect(counted, V::dset1(0.0), coefficientsAt(last)));
+    tiesFolded = V::dadd(tiesFolded, V::widen(ties));
+  }
   if constexpr (kProbabilities) *coefficientSum = dtotal<V>(kSum);
-  return finishRow<V>(tab, mA, sA);
+  return finishRow<V>(tab, m, V::dadd(belowA, belowB), tiesFolded);
 }
 
 // The second read of an index-target row: the gradient of every class as if none were the target (the target's
-// is rewritten after, in double), and the sum of w_c (M - x_c) for the smoothing term, in double (M - x_c may
-// overflow float32). A class of weight 0 counts 0 in both, whatever its distance and the row's scale (0 times an
-// infinite one would be NaN), as the TypeScript kernel's `weighted` has it.
-template <class V, bool kWeighted, bool kGrad, bool kSmoothLoss>
+// is rewritten after, in double), and for the smoothing term the sum of w_c (M - x_c) in double (M - x_c may
+// overflow float32). Without weights and with a finite max that sum is C M - sum_c x_c, the logits summed in double
+// (exact where they are close to M, where cancellation could cost). A class of weight 0 counts 0 in both, whatever
+// its distance and the row's scale (0 times an infinite one would be NaN), as the TypeScript kernel's `weighted`
+// has it. The last W elements run as one vector that overlaps the one before (the row has at least W), loaded
+// before anything is written (the gradient may be written over the logits) and stored with the overlap's gradient
+// kept.
+template <class V, bool kWeighted, bool kGrad, bool kSmoothLoss, bool kFiniteMax>
 FUSED_BCE_INLINE double indexRowPass(const CeCall& call, const typename BceMath<V>::Tables& tab, const float* x,
                                      float* grad, float rowMax, float coefficientP, float ownScale, double logSum) {
   using F = typename V::F;
   using D = typename V::D;
+  using Mask = typename V::M;
   constexpr size_t W = V::kWidth;
   const size_t classes = call.args->classes;
   const float* w = call.args->weight;
-  const F maxV = V::set1(rowMax), coefP = V::set1(coefficientP), own = V::set1(ownScale);
+  const F maxV = V::set1(rowMax), coefP = V::set1(coefficientP), own = V::set1(ownScale), zero = V::set1(0.0f);
   const D maxD = V::widen(maxV), zeroD = V::dset1(0.0), logSumD = V::dset1(logSum);
+  constexpr bool sumOfLogits = !kWeighted && kFiniteMax;
   D distanceSum = zeroD;
-  const auto step = [&](const float* xp, const float* wp, float* gp) {
-    const F xv = V::load(xp);
-    if constexpr (kGrad) {
-      F correction;
-      const F e = CeMath<V>::expAndCorrection(tab, xv, maxV, correction);
-      F ownV = own;
-      if constexpr (kWeighted) {
-        // (No smoothing term, no weight: an infinite or NaN weight of another class does not reach the row.)
-        if (ownScale != 0) {
-          const F wv = V::load(wp);
-          ownV = V::select(V::eq(wv, V::set1(0.0f)), V::set1(0.0f), V::mul(wv, own));
-        }
-      }
-      // e coefP - own with e's correction folded in before the one rounding of the fma.
-      V::store(gp, V::fma(e, coefP, V::fms(correction, coefP, ownV)));
+  typename V::Acc logitSum;
+  const auto gradient = [&](F xv, F wv) {
+    F correction;
+    const F e = kFiniteMax ? CeMath<V>::expAndCorrectionBelowFinite(tab, xv, maxV, correction)
+                           : CeMath<V>::expAndCorrection(tab, xv, maxV, correction);
+    F ownV = own;
+    if constexpr (kWeighted) {
+      // (No smoothing term, no weight: an infinite or NaN weight of another class does not reach the row.)
+      if (ownScale != 0) ownV = V::select(V::eq(wv, zero), zero, V::mul(wv, own));
     }
-    if constexpr (kSmoothLoss) {  // w_c -log p_c
-      D term = V::dadd(V::dselect(V::eq(xv, maxV), zeroD, V::dsub(maxD, V::widen(xv))), logSumD);
-      if constexpr (kWeighted) {
-        const F wv = V::load(wp);
-        term = V::dselect(V::eq(wv, V::set1(0.0f)), zeroD, V::dmul(term, V::widen(wv)));
-      }
-      distanceSum = V::dadd(distanceSum, term);
-    }
+    // e coefP - own with e's correction folded in before the one rounding of the fma.
+    return V::fma(e, coefP, V::fms(correction, coefP, ownV));
   };
-  size_t i = 0;
-  for (; i + W <= classes; i += W) step(x + i, kWeighted ? w + i : nullptr, kGrad ? grad + i : nullptr);
-  if (i < classes) {  // padded with the max and weight 0; only real lanes are copied out or counted
-    alignas(64) float xs[W], ws[W], gs[W];
-    for (size_t l = 0; l < W; ++l) {
-      const bool real = i + l < classes;
-      xs[l] = real ? x[i + l] : rowMax;
-      ws[l] = real && kWeighted ? w[i + l] : 0.0f;
+  // w_c -log p_c of the lanes not in `counted`.
+  const auto addDistances = [&](F xv, F wv, Mask counted) {
+    if constexpr (sumOfLogits) {
+      V::accumulate(logitSum, V::select(counted, zero, xv));
+      return;
     }
-    const D before = distanceSum;
-    step(xs, ws, gs);
-    distanceSum = V::dselect(V::firstLanes(classes - i), distanceSum, before);
-    if constexpr (kGrad) for (size_t l = 0; i + l < classes; ++l) grad[i + l] = gs[l];
+    // (M - x is 0 at x == M but for an infinite M.)
+    const D distance = V::dsub(maxD, V::widen(xv));
+    D term = V::dadd(kFiniteMax ? distance : V::dselect(V::eq(xv, maxV), zeroD, distance), logSumD);
+    if constexpr (kWeighted) term = V::dselect(V::eq(wv, zero), zeroD, V::dmul(term, V::widen(wv)));
+    distanceSum = V::dadd(distanceSum, V::dselect(counted, zeroD, term));
+  };
+  const Mask none = V::firstLanes(0);
+  const size_t last = classes - W;
+  const F xLast = V::load(x + last), wLast = kWeighted ? V::load(w + last) : zero;
+  size_t i = 0;
+  for (; i + W <= classes; i += W) {
+    const F xv = V::load(x + i), wv = kWeighted ? V::load(w + i) : zero;
+    if constexpr (kGrad) V::store(grad + i, gradient(xv, wv));
+    if constexpr (kSmoothLoss) addDistances(xv, wv, none);
   }
-  return kSmoothLoss ? dtotal<V>(distanceSum) : 0.0;
+  if (i < classes) {
+    const Mask counted = V::firstLanes(i - last);
+    if constexpr (kGrad) V::store(grad + last, V::select(counted, V::load(grad + last), gradient(xLast, wLast)));
+    if constexpr (kSmoothLoss) addDistances(xLast, wLast, counted);
+  }
+  if (!kSmoothLoss) return 0.0;
+  if constexpr (sumOfLogits) {
+    const double c = static_cast<double>(classes);
+    return (c * static_cast<double>(rowMax) - V::total(logitSum)) + c * logSum;
+  }
+  return dtotal<V>(distanceSum);
 }
 
 // The lanes whose probability-target coefficient w (t (1 - eps) + eps / C) is 0: a weight of 0 (with a finite
@@ -299,38 +347,35 @@ FUSED_BCE_INLINE double probabilityRowPass(const CeCall& call, const typename Bc
   const D keep = V::dset1(1.0 - call.eps), spread = V::dset1(call.smoothPerClass);
   const D coefP = V::dset1(coefficientP), negScale = V::dset1(-rowScale), maxD = V::widen(maxV), zeroD = V::dset1(0.0);
   D lossSum = zeroD;
-  const auto step = [&](const float* xp, const float* tp, const float* wp, float* gp) {
-    const F xv = V::load(xp);
-    const F tv = V::load(tp);
-    const F wv = kWeighted ? V::load(wp) : V::set1(1.0f);
+  // The gradient of one vector, and k_c -log p_c of its lanes not in `counted` into lossSum.
+  const auto step = [&](F xv, F tv, F wv, typename V::M counted) {
     D k = V::dfma(V::widen(tv), keep, spread);
     if constexpr (kWeighted) k = V::dmul(k, V::widen(wv));
     const auto zero = zeroCoefficients<V>(call, tv, wv);
-    if constexpr (kGrad) {
-      F correction;
-      const F eF = CeMath<V>::expAndCorrection(tab, xv, maxV, correction);
-      const D e = V::dadd(V::widen(eF), V::widen(correction));
-      V::store(gp, V::narrow(V::dfma(e, coefP, V::dselect(zero, zeroD, V::dmul(k, negScale)))));
-    }
-    if constexpr (kLoss) {  // k_c -log p_c
+    if constexpr (kLoss) {
       const D negLogP = V::dadd(V::dselect(V::eq(xv, maxV), zeroD, V::dsub(maxD, V::widen(xv))), V::dset1(logSum));
-      lossSum = V::dadd(lossSum, V::dselect(zero, zeroD, V::dmul(k, negLogP)));
+      lossSum = V::dadd(lossSum, V::dselect(counted, zeroD, V::dselect(zero, zeroD, V::dmul(k, negLogP))));
     }
+    if constexpr (!kGrad) return V::set1(0.0f);
+    F correction;
+    const F eF = CeMath<V>::expAndCorrection(tab, xv, maxV, correction);
+    const D e = V::dadd(V::widen(eF), V::widen(correction));
+    return V::narrow(V::dfma(e, coefP, V::dselect(zero, zeroD, V::dmul(k, negScale))));
   };
+  // The last W elements as one vector overlapping the one before, as indexRowPass.
+  const size_t last = classes - W;
+  const F one = V::set1(1.0f);
+  const F xLast = V::load(x + last), tLast = V::load(t + last), wLast = kWeighted ? V::load(w + last) : one;
+  const auto none = V::firstLanes(0);
   size_t i = 0;
-  for (; i + W <= classes; i += W) step(x + i, t + i, kWeighted ? w + i : nullptr, kGrad ? grad + i : nullptr);
-  if (i < classes) {  // padded with the max and zeros; only real lanes are copied out or counted
-    alignas(64) float xs[W], ts[W], ws[W], gs[W];
-    for (size_t l = 0; l < W; ++l) {
-      const bool real = i + l < classes;
-      xs[l] = real ? x[i + l] : rowMax;
-      ts[l] = real ? t[i + l] : 0.0f;
-      ws[l] = real && kWeighted ? w[i + l] : 0.0f;
-    }
-    const D before = lossSum;
-    step(xs, ts, ws, gs);
-    lossSum = V::dselect(V::firstLanes(classes - i), lossSum, before);
-    if constexpr (kGrad) for (size_t l = 0; i + l < classes; ++l) grad[i + l] = gs[l];
+  for (; i + W <= classes; i += W) {
+    const F g = step(V::load(x + i), V::load(t + i), kWeighted ? V::load(w + i) : one, none);
+    if constexpr (kGrad) V::store(grad + i, g);
+  }
+  if (i < classes) {
+    const auto counted = V::firstLanes(i - last);
+    const F g = step(xLast, tLast, wLast, counted);
+    if constexpr (kGrad) V::store(grad + last, V::select(counted, V::load(grad + last), g));
   }
   return kLoss ? dtotal<V>(lossSum) : 0.0;
 }
@@ -426,17 +471,20 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
     const double total = targetCoefficient + (call.eps == 0 ? 0.0 : call.smoothPerClass * a.weightTotal);  // K
     const double invDenominator = 1.0 / (1.0 + stats.others);
     const bool smoothLoss = call.wantLoss && call.eps != 0;
+    const bool finiteMax = stats.max - stats.max == 0;
     const bool floatScale = indexRowFitsFloat(call, rowScale, total, targetCoefficient + (call.eps == 0 ? 0.0 : call.smoothPerClass * wy));
     const float coefP = static_cast<float>(rowScale * total * invDenominator);
     const float ownScale = call.smoothPerClass == 0 ? 0.0f : static_cast<float>(rowScale * call.smoothPerClass);
     double distanceSum = 0;
     if (kGrad && !floatScale) {
-      if (smoothLoss) distanceSum = indexRowPass<V, kWeighted, false, true>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
+      if (smoothLoss) distanceSum = indexRowPass<V, kWeighted, false, true, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
       gradientWithExtremeScale(call, x, nullptr, 1, target, stats.max, stats.others, total, rowScale, grad);
     } else if (smoothLoss) {
-      distanceSum = indexRowPass<V, kWeighted, kGrad, true>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
+      distanceSum = finiteMax ? indexRowPass<V, kWeighted, kGrad, true, true>(call, tab, x, grad, stats.max, coefP, ownScale, logSum)
+                              : indexRowPass<V, kWeighted, kGrad, true, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
     } else if (kGrad) {
-      indexRowPass<V, kWeighted, kGrad, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
+      if (finiteMax) indexRowPass<V, kWeighted, kGrad, false, true>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
+      else indexRowPass<V, kWeighted, kGrad, false, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
     }
     const double targetDistance = xy == stats.max ? 0.0 : static_cast<double>(stats.max) - static_cast<double>(xy);
     if (kGrad && floatScale) {
@@ -665,6 +713,7 @@ template <class V, bool kProbabilities, bool kWeighted, bool kGrad>
 double runCeRows(const CeKernelArgs& a) {
   const typename BceMath<V>::Tables tab;
   double maxWeight = 1;
+  static_assert(kRowsPerLaneClasses >= V::kWidth, "a streamed row holds at least one vector");
   if (kWeighted) {
     maxWeight = 0;
     for (size_t c = 0; c < a.classes; ++c) {
