@@ -98,7 +98,8 @@ struct CeMath {
 
   // log1p(o) for o >= 0 (or NaN) in double, within about 0.1 float ulp: o <= 1 from the log1p of its float value
   // plus the residual's first-order term; beyond, 1 + o = 2^k (1 + f) from the float value of 1 + o (f exact in
-  // float), k ln 2 + log1p(f), plus the residual's term. (The row-at-a-time path calls libm once per row instead.)
+  // float), k ln 2 + log1p(f), plus the residual's term. (Also for one row's others, broadcast: a third of libm's
+  // log1p time there.)
   static FUSED_BCE_INLINE D logOnePlus(const Tables& tab, D o) {
     const F one = V::set1(1.0f);
     const F oF = V::narrow(o);
@@ -142,6 +143,17 @@ FUSED_BCE_INLINE double pairwiseSum(const double* v) {
   }
 }
 
+// The largest of N floats (none NaN), as a tree.
+template <size_t N>
+FUSED_BCE_INLINE float pairwiseMax(const float* v) {
+  if constexpr (N == 1) {
+    return v[0];
+  } else {
+    const float a = pairwiseMax<N / 2>(v), b = pairwiseMax<N - N / 2>(v + N / 2);
+    return a < b ? b : a;
+  }
+}
+
 // The lanes' states merged across lanes: the row's max and others. A row of -inf only (or none) has no softmax:
 // others is NaN then, as PyTorch gives.
 template <class V>
@@ -152,8 +164,7 @@ FUSED_BCE_NOINLINE RowStats finishRow(const typename BceMath<V>::Tables& tab, ty
   alignas(64) float lanesMax[V::kWidth];
   alignas(64) double lanesBelow[V::kWidth], lanesTies[V::kWidth];
   V::store(lanesMax, m);
-  float rowMax = lanesMax[0];
-  for (size_t l = 1; l < V::kWidth; ++l) rowMax = lanesMax[l] > rowMax ? lanesMax[l] : rowMax;
+  float rowMax = pairwiseMax<V::kWidth>(lanesMax);
   if (rowMax == -portable::kInfinity) return {rowMax, portable::kNaN};
   const F maxV = V::set1(rowMax);
   const auto tie = V::eq(m, maxV);
@@ -164,6 +175,14 @@ FUSED_BCE_NOINLINE RowStats finishRow(const typename BceMath<V>::Tables& tab, ty
   // Every tie with the row's max but one is an "other" of weight 1 (counted apart: -1 + (1 + tiny) would lose the
   // tiny).
   return {rowMax, pairwiseSum<V::kWidth>(lanesBelow) + (pairwiseSum<V::kWidth>(lanesTies) - 1)};
+}
+
+// log1p(o) of one o >= 0 (or NaN) by CeMath::logOnePlus.
+template <class V>
+FUSED_BCE_INLINE double logOnePlusOf(const typename BceMath<V>::Tables& tab, double o) {
+  alignas(64) double lanes[V::kWidth];
+  V::dstore(lanes, CeMath<V>::logOnePlus(tab, V::dset1(o)));
+  return lanes[0];
 }
 
 template <class V>
@@ -187,67 +206,113 @@ constexpr size_t kMaxFirstClasses = 4096;
 // Vectors per segment of the online pass: a lane's float tie count stays exact (below 2^24) within one.
 constexpr size_t kTieSegment = size_t{1} << 23;
 
+// The state of the online pass (see CeMath::raiseMax): per lane the max, the sum below it in two halves (so
+// that consecutive vectors do not wait on each other), ties in float and those moved to double; and for
+// probability targets the sum of the coefficients.
+template <class V>
+struct OnlineState {
+  typename V::F max, ties;
+  typename V::D belowA, belowB, tiesFolded, coefficientSum;
+};
+
+// The probability-target coefficients w (t (1 - eps) + eps / C) of the classes at `at`, in double. (At an offset
+// into t and w: no pointer is formed from an absent array.)
+template <class V, bool kWeighted>
+FUSED_BCE_INLINE typename V::D coefficientsAt(const CeCall& call, const float* t, size_t at) {
+  typename V::D k = V::dfma(V::widen(V::load(t + at)), V::dset1(1.0 - call.eps), V::dset1(call.smoothPerClass));
+  if constexpr (kWeighted) k = V::dmul(k, V::widen(V::load(call.args->weight + at)));
+  return k;
+}
+
+// The online pass's whole vectors from class i on, two per block, in segments of at most kTieSegment vectors after
+// which the float tie counts move to double (exact below 2^24). kRaise: whether a block may raise the lanes'
+// maxima (not where they were found first). Returns where the whole vectors end.
+template <class V, bool kProbabilities, bool kWeighted, bool kRaise>
+FUSED_BCE_INLINE size_t onlineWholeVectors(const CeCall& call, const typename BceMath<V>::Tables& tab, const float* x,
+                                           const float* t, OnlineState<V>& s) {
+  using F = typename V::F;
+  using Ce = CeMath<V>;
+  constexpr size_t W = V::kWidth;
+  const size_t classes = call.args->classes;
+  size_t i = 0;
+  while (i + W <= classes) {
+    const size_t end = classes - i > kTieSegment * W ? i + kTieSegment * W : classes;
+    for (; i + 2 * W <= end; i += 2 * W) {
+      const F x0 = V::load(x + i), x1 = V::load(x + i + W);
+      if constexpr (kRaise) {
+        Ce::raiseMax(tab, V::maxKeepNan(V::maxKeepNan(s.max, x0), x1), s.max, s.belowA, s.belowB, s.ties, s.tiesFolded);
+      }
+      Ce::addBelowMax(tab, x0, s.max, s.belowA, s.ties);
+      Ce::addBelowMax(tab, x1, s.max, s.belowB, s.ties);
+      if constexpr (kProbabilities) {
+        s.coefficientSum = V::dadd(s.coefficientSum, V::dadd(coefficientsAt<V, kWeighted>(call, t, i), coefficientsAt<V, kWeighted>(call, t, i + W)));
+      }
+    }
+    if (i + W <= end) {
+      const F x0 = V::load(x + i);
+      if constexpr (kRaise) Ce::raiseMax(tab, V::maxKeepNan(s.max, x0), s.max, s.belowA, s.belowB, s.ties, s.tiesFolded);
+      Ce::addBelowMax(tab, x0, s.max, s.belowA, s.ties);
+      if constexpr (kProbabilities) s.coefficientSum = V::dadd(s.coefficientSum, coefficientsAt<V, kWeighted>(call, t, i));
+      i += W;
+    }
+    s.tiesFolded = V::dadd(s.tiesFolded, V::widen(s.ties));
+    s.ties = V::set1(0.0f);
+  }
+  return i;
+}
+
+// The lanes' maxima of a row of at least kWidth classes, from four running maxima (one would wait on the latency
+// of each max).
+template <class V>
+FUSED_BCE_INLINE typename V::F laneMaxima(const float* x, size_t classes) {
+  using F = typename V::F;
+  constexpr size_t W = V::kWidth;
+  F m0 = V::set1(-portable::kInfinity), m1 = m0, m2 = m0, m3 = m0;
+  size_t c = 0;
+  for (; c + 4 * W <= classes; c += 4 * W) {
+    m0 = V::maxKeepNan(m0, V::load(x + c));
+    m1 = V::maxKeepNan(m1, V::load(x + c + W));
+    m2 = V::maxKeepNan(m2, V::load(x + c + 2 * W));
+    m3 = V::maxKeepNan(m3, V::load(x + c + 3 * W));
+  }
+  for (; c + W <= classes; c += W) m0 = V::maxKeepNan(m0, V::load(x + c));
+  if (c < classes) m0 = V::maxKeepNan(m0, V::load(x + classes - W));
+  return V::maxKeepNan(V::maxKeepNan(m0, m1), V::maxKeepNan(m2, m3));
+}
+
 // The online pass over one row of at least kWidth `classes` logits (and, for probability targets, the sum of their
-// coefficients into *coefficientSum), two vectors per block. Two sums per lane, so that consecutive vectors do not
-// wait on each other.
+// coefficients into *coefficientSum).
 template <class V, bool kProbabilities, bool kWeighted>
 FUSED_BCE_INLINE RowStats onlinePass(const CeCall& call, const typename BceMath<V>::Tables& tab, const float* x,
                                      const float* t, double* coefficientSum) {
   using F = typename V::F;
-  using D = typename V::D;
-  using Ce = CeMath<V>;
   constexpr size_t W = V::kWidth;
   const size_t classes = call.args->classes;
-  const float* w = call.args->weight;
-  F m = V::set1(-portable::kInfinity), ties = V::set1(0.0f);
-  D belowA = V::dset1(0.0), belowB = belowA, tiesFolded = belowA, kSum = belowA;
-  const D keep = V::dset1(1.0 - call.eps), spread = V::dset1(call.smoothPerClass);
-  // (At an offset into t and w: no pointer is formed from an absent array.)
-  const auto coefficientsAt = [&](size_t at) {
-    D k = V::dfma(V::widen(V::load(t + at)), keep, spread);
-    if constexpr (kWeighted) k = V::dmul(k, V::widen(V::load(w + at)));
-    return k;
-  };
+  const typename V::D zeroD = V::dset1(0.0);
+  OnlineState<V> s{V::set1(-portable::kInfinity), V::set1(0.0f), zeroD, zeroD, zeroD, zeroD};
+  size_t i;
   if (classes <= kMaxFirstClasses) {
-    // A row that stays in the L1 cache: its lanes' maxima first, so that raiseMax does nothing below (at 1000
-    // classes most blocks would raise some lane's max otherwise, each a mispredicted branch and an exp).
-    size_t c = 0;
-    for (; c + W <= classes; c += W) m = V::maxKeepNan(m, V::load(x + c));
-    if (c < classes) m = V::maxKeepNan(m, V::load(x + classes - W));
-  }
-  size_t i = 0;
-  while (i + W <= classes) {
-    // A segment of at most kTieSegment vectors, after which the float tie counts move to double (exact below 2^24).
-    const size_t end = classes - i > kTieSegment * W ? i + kTieSegment * W : classes;
-    for (; i + 2 * W <= end; i += 2 * W) {
-      const F x0 = V::load(x + i), x1 = V::load(x + i + W);
-      Ce::raiseMax(tab, V::maxKeepNan(V::maxKeepNan(m, x0), x1), m, belowA, belowB, ties, tiesFolded);
-      Ce::addBelowMax(tab, x0, m, belowA, ties);
-      Ce::addBelowMax(tab, x1, m, belowB, ties);
-      if constexpr (kProbabilities) kSum = V::dadd(kSum, V::dadd(coefficientsAt(i), coefficientsAt(i + W)));
-    }
-    if (i + W <= end) {
-      const F x0 = V::load(x + i);
-      Ce::raiseMax(tab, V::maxKeepNan(m, x0), m, belowA, belowB, ties, tiesFolded);
-      Ce::addBelowMax(tab, x0, m, belowA, ties);
-      if constexpr (kProbabilities) kSum = V::dadd(kSum, coefficientsAt(i));
-      i += W;
-    }
-    tiesFolded = V::dadd(tiesFolded, V::widen(ties));
-    ties = V::set1(0.0f);
+    // A row that stays in the L1 cache: its lanes' maxima first, so that no block raises them (at 1000 classes
+    // most blocks would raise some lane's max otherwise, each a mispredicted branch and an exp).
+    s.max = laneMaxima<V>(x, classes);
+    i = onlineWholeVectors<V, kProbabilities, kWeighted, false>(call, tab, x, t, s);
+  } else {
+    i = onlineWholeVectors<V, kProbabilities, kWeighted, true>(call, tab, x, t, s);
   }
   if (i < classes) {
     // The row's last W elements, those counted already (its first lanes) as -inf, their coefficients as 0.
     const size_t last = classes - W;
     const auto counted = V::firstLanes(i - last);
     const F x0 = V::select(counted, V::set1(-portable::kInfinity), V::load(x + last));
-    Ce::raiseMax(tab, V::maxKeepNan(m, x0), m, belowA, belowB, ties, tiesFolded);
-    Ce::addBelowMax(tab, x0, m, belowA, ties);
-    if constexpr (kProbabilities) kSum = V::dadd(kSum, V::dselect(counted, V::dset1(0.0), coefficientsAt(last)));
-    tiesFolded = V::dadd(tiesFolded, V::widen(ties));
+    CeMath<V>::raiseMax(tab, V::maxKeepNan(s.max, x0), s.max, s.belowA, s.belowB, s.ties, s.tiesFolded);
+    CeMath<V>::addBelowMax(tab, x0, s.max, s.belowA, s.ties);
+    if constexpr (kProbabilities) {
+      s.coefficientSum = V::dadd(s.coefficientSum, V::dselect(counted, zeroD, coefficientsAt<V, kWeighted>(call, t, last)));
+    }
+    s.tiesFolded = V::dadd(s.tiesFolded, V::widen(s.ties));
   }
-  if constexpr (kProbabilities) *coefficientSum = dtotal<V>(kSum);
-  return finishRow<V>(tab, m, V::dadd(belowA, belowB), tiesFolded);
+  if constexpr (kProbabilities) *coefficientSum = dtotal<V>(s.coefficientSum);
+  return finishRow<V>(tab, s.max, V::dadd(s.belowA, s.belowB), s.tiesFolded);
 }
 
 // The second read of an index-target row: the gradient of every class as if none were the target (the target's
@@ -447,7 +512,7 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
     const float* t = a.probabilities + r * classes;
     double coefficientSum = 0;
     const RowStats stats = onlinePass<V, true, kWeighted>(call, tab, x, t, &coefficientSum);
-    const double logSum = std::log1p(stats.others);
+    const double logSum = logOnePlusOf<V>(tab, stats.others);
     const double coefficientP = rowScale * coefficientSum / (1.0 + stats.others);
     double distanceSum;
     if (!kGrad || scaleFitsFloat(rowScale, call.smoothPerClass)) {
@@ -467,7 +532,7 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
     }
     const float xy = x[target];  // (read before an in-place gradient overwrites it)
     const RowStats stats = onlinePass<V, false, kWeighted>(call, tab, x, nullptr, nullptr);
-    const double logSum = std::log1p(stats.others);
+    const double logSum = logOnePlusOf<V>(tab, stats.others);
     const double total = targetCoefficient + (call.eps == 0 ? 0.0 : call.smoothPerClass * a.weightTotal);  // K
     const double invDenominator = 1.0 / (1.0 + stats.others);
     const bool smoothLoss = call.wantLoss && call.eps != 0;
