@@ -59,6 +59,13 @@ struct CeMath {
     return e;
   }
 
+  // The correction alone, of an e = e^hi computed before.
+  static FUSED_BCE_INLINE F correctionBelowFinite(F e, F x, F m) {
+    F hi, lo;
+    exactDifference(x, m, hi, lo);
+    return V::mulUnlessZero(e, lo);
+  }
+
   // e^(x - m) for x <= m or NaN; 1 where x == m (also where both are infinite).
   static FUSED_BCE_INLINE F expOfDifference(const Tables& tab, F x, F m) {
     F hi, lo;
@@ -86,14 +93,17 @@ struct CeMath {
     m = V::select(higher, newMax, m);
   }
 
-  // x (<= m, or NaN: NaN reaches the sum) joins a lane's state whose max m already includes it.
-  static FUSED_BCE_INLINE void addBelowMax(const Tables& tab, F x, F m, D& below, F& ties) {
+  // x (<= m, or NaN: NaN reaches the sum) joins a lane's state whose max m already includes it. Returns e^hi, the
+  // exponential before its correction (what the second read would compute again).
+  static FUSED_BCE_INLINE F addBelowMax(const Tables& tab, F x, F m, D& below, F& ties) {
     F hi, lo;
     exactDifference(x, m, hi, lo);
     const Mask tie = V::eq(x, m);
-    const F e = expOfPair(tab, hi, lo);  // (NaN at a tie of infinities: not added)
+    const F eHi = Math::expNonPositive(tab, hi);
+    const F e = V::add(eHi, V::mulUnlessZero(eHi, lo));  // (NaN at a tie of infinities: not added)
     below = V::dadd(below, V::widen(V::select(tie, V::set1(0.0f), e)));
     ties = V::select(tie, V::add(ties, V::set1(1.0f)), ties);
+    return eHi;
   }
 
   // log1p(o) for o >= 0 (or NaN) in double, within about 0.1 float ulp: o <= 1 from the log1p of its float value
@@ -200,7 +210,7 @@ struct CeCall {
   bool wantLoss;
 };
 
-// The widest row whose lanes' maxima are found before the online pass (a read from the L1 cache: 16 KiB).
+// The widest row whose max is found before the online pass (a read from the L1 cache: 16 KiB).
 constexpr size_t kMaxFirstClasses = 4096;
 
 // Vectors per segment of the online pass: a lane's float tie count stays exact (below 2^24) within one.
@@ -227,9 +237,9 @@ FUSED_BCE_INLINE typename V::D coefficientsAt(const CeCall& call, const float* t
 // The online pass's whole vectors from class i on, two per block, in segments of at most kTieSegment vectors after
 // which the float tie counts move to double (exact below 2^24). kRaise: whether a block may raise the lanes'
 // maxima (not where they were found first). Returns where the whole vectors end.
-template <class V, bool kProbabilities, bool kWeighted, bool kRaise>
+template <class V, bool kProbabilities, bool kWeighted, bool kRaise, bool kStoreExp>
 FUSED_BCE_INLINE size_t onlineWholeVectors(const CeCall& call, const typename BceMath<V>::Tables& tab, const float* x,
-                                           const float* t, OnlineState<V>& s) {
+                                           const float* t, float* expOut, OnlineState<V>& s) {
   using F = typename V::F;
   using Ce = CeMath<V>;
   constexpr size_t W = V::kWidth;
@@ -242,8 +252,12 @@ FUSED_BCE_INLINE size_t onlineWholeVectors(const CeCall& call, const typename Bc
       if constexpr (kRaise) {
         Ce::raiseMax(tab, V::maxKeepNan(V::maxKeepNan(s.max, x0), x1), s.max, s.belowA, s.belowB, s.ties, s.tiesFolded);
       }
-      Ce::addBelowMax(tab, x0, s.max, s.belowA, s.ties);
-      Ce::addBelowMax(tab, x1, s.max, s.belowB, s.ties);
+      const F e0 = Ce::addBelowMax(tab, x0, s.max, s.belowA, s.ties);
+      const F e1 = Ce::addBelowMax(tab, x1, s.max, s.belowB, s.ties);
+      if constexpr (kStoreExp) {
+        V::store(expOut + i, e0);
+        V::store(expOut + i + W, e1);
+      }
       if constexpr (kProbabilities) {
         s.coefficientSum = V::dadd(s.coefficientSum, V::dadd(coefficientsAt<V, kWeighted>(call, t, i), coefficientsAt<V, kWeighted>(call, t, i + W)));
       }
@@ -251,7 +265,8 @@ FUSED_BCE_INLINE size_t onlineWholeVectors(const CeCall& call, const typename Bc
     if (i + W <= end) {
       const F x0 = V::load(x + i);
       if constexpr (kRaise) Ce::raiseMax(tab, V::maxKeepNan(s.max, x0), s.max, s.belowA, s.belowB, s.ties, s.tiesFolded);
-      Ce::addBelowMax(tab, x0, s.max, s.belowA, s.ties);
+      const F e0 = Ce::addBelowMax(tab, x0, s.max, s.belowA, s.ties);
+      if constexpr (kStoreExp) V::store(expOut + i, e0);
       if constexpr (kProbabilities) s.coefficientSum = V::dadd(s.coefficientSum, coefficientsAt<V, kWeighted>(call, t, i));
       i += W;
     }
@@ -281,23 +296,34 @@ FUSED_BCE_INLINE typename V::F laneMaxima(const float* x, size_t classes) {
 }
 
 // The online pass over one row of at least kWidth `classes` logits (and, for probability targets, the sum of their
-// coefficients into *coefficientSum).
+// coefficients into *coefficientSum). A row of at most kMaxFirstClasses takes its max first; with expOut (not the
+// logits) it writes each e^(x - max) before its correction there, for the second read, and says so in *expStored.
 template <class V, bool kProbabilities, bool kWeighted>
 FUSED_BCE_INLINE RowStats onlinePass(const CeCall& call, const typename BceMath<V>::Tables& tab, const float* x,
-                                     const float* t, double* coefficientSum) {
+                                     const float* t, float* expOut, double* coefficientSum, bool* expStored) {
   using F = typename V::F;
   constexpr size_t W = V::kWidth;
   const size_t classes = call.args->classes;
   const typename V::D zeroD = V::dset1(0.0);
   OnlineState<V> s{V::set1(-portable::kInfinity), V::set1(0.0f), zeroD, zeroD, zeroD, zeroD};
   size_t i;
+  *expStored = false;
   if (classes <= kMaxFirstClasses) {
-    // A row that stays in the L1 cache: its lanes' maxima first, so that no block raises them (at 1000 classes
-    // most blocks would raise some lane's max otherwise, each a mispredicted branch and an exp).
-    s.max = laneMaxima<V>(x, classes);
-    i = onlineWholeVectors<V, kProbabilities, kWeighted, false>(call, tab, x, t, s);
+    // A row that stays in the L1 cache: its max first, so that no block raises it (at 1000 classes most blocks
+    // would raise some lane's max otherwise, each a mispredicted branch and an exp).
+    // Every lane at the row's max, so that e^(x - max) is what the second read needs (and in place, where it is
+    // not kept, the sums are the same: the same bits).
+    alignas(64) float lanes[W];
+    V::store(lanes, laneMaxima<V>(x, classes));
+    s.max = V::set1(pairwiseMax<W>(lanes));
+    if (expOut != nullptr) {
+      *expStored = true;
+      i = onlineWholeVectors<V, kProbabilities, kWeighted, false, true>(call, tab, x, t, expOut, s);
+    } else {
+      i = onlineWholeVectors<V, kProbabilities, kWeighted, false, false>(call, tab, x, t, nullptr, s);
+    }
   } else {
-    i = onlineWholeVectors<V, kProbabilities, kWeighted, true>(call, tab, x, t, s);
+    i = onlineWholeVectors<V, kProbabilities, kWeighted, true, false>(call, tab, x, t, nullptr, s);
   }
   if (i < classes) {
     // The row's last W elements, those counted already (its first lanes) as -inf, their coefficients as 0.
@@ -305,7 +331,8 @@ FUSED_BCE_INLINE RowStats onlinePass(const CeCall& call, const typename BceMath<
     const auto counted = V::firstLanes(i - last);
     const F x0 = V::select(counted, V::set1(-portable::kInfinity), V::load(x + last));
     CeMath<V>::raiseMax(tab, V::maxKeepNan(s.max, x0), s.max, s.belowA, s.belowB, s.ties, s.tiesFolded);
-    CeMath<V>::addBelowMax(tab, x0, s.max, s.belowA, s.ties);
+    const F e0 = CeMath<V>::addBelowMax(tab, x0, s.max, s.belowA, s.ties);
+    if (*expStored) V::store(expOut + last, V::select(counted, V::load(expOut + last), e0));
     if constexpr (kProbabilities) {
       s.coefficientSum = V::dadd(s.coefficientSum, V::dselect(counted, zeroD, coefficientsAt<V, kWeighted>(call, t, last)));
     }
@@ -323,7 +350,7 @@ FUSED_BCE_INLINE RowStats onlinePass(const CeCall& call, const typename BceMath<
 // has it. The last W elements run as one vector that overlaps the one before (the row has at least W), loaded
 // before anything is written (the gradient may be written over the logits) and stored with the overlap's gradient
 // kept.
-template <class V, bool kWeighted, bool kGrad, bool kSmoothLoss, bool kFiniteMax>
+template <class V, bool kWeighted, bool kGrad, bool kSmoothLoss, bool kFiniteMax, bool kExpStored>
 FUSED_BCE_INLINE double indexRowPass(const CeCall& call, const typename BceMath<V>::Tables& tab, const float* x,
                                      float* grad, float rowMax, float coefficientP, float ownScale, double logSum) {
   using F = typename V::F;
@@ -337,10 +364,18 @@ FUSED_BCE_INLINE double indexRowPass(const CeCall& call, const typename BceMath<
   constexpr bool sumOfLogits = !kWeighted && kFiniteMax;
   D distanceSum = zeroD;
   typename V::Acc logitSum;
-  const auto gradient = [&](F xv, F wv) {
+  static_assert(kFiniteMax || !kExpStored, "e^(x - M) is stored only below a finite M");
+  // eStored: e^(x - M) before its correction, from the online pass (kExpStored), in the gradient's place.
+  const auto gradient = [&](F xv, F wv, F eStored) {
     F correction;
-    const F e = kFiniteMax ? CeMath<V>::expAndCorrectionBelowFinite(tab, xv, maxV, correction)
-                           : CeMath<V>::expAndCorrection(tab, xv, maxV, correction);
+    F e;
+    if constexpr (kExpStored) {
+      e = eStored;
+      correction = CeMath<V>::correctionBelowFinite(e, xv, maxV);
+    } else {
+      e = kFiniteMax ? CeMath<V>::expAndCorrectionBelowFinite(tab, xv, maxV, correction)
+                     : CeMath<V>::expAndCorrection(tab, xv, maxV, correction);
+    }
     F ownV = own;
     if constexpr (kWeighted) {
       // (No smoothing term, no weight: an infinite or NaN weight of another class does not reach the row.)
@@ -364,15 +399,16 @@ FUSED_BCE_INLINE double indexRowPass(const CeCall& call, const typename BceMath<
   const Mask none = V::firstLanes(0);
   const size_t last = classes - W;
   const F xLast = V::load(x + last), wLast = kWeighted ? V::load(w + last) : zero;
+  const F eLast = kExpStored ? V::load(grad + last) : zero;
   size_t i = 0;
   for (; i + W <= classes; i += W) {
     const F xv = V::load(x + i), wv = kWeighted ? V::load(w + i) : zero;
-    if constexpr (kGrad) V::store(grad + i, gradient(xv, wv));
+    if constexpr (kGrad) V::store(grad + i, gradient(xv, wv, kExpStored ? V::load(grad + i) : zero));
     if constexpr (kSmoothLoss) addDistances(xv, wv, none);
   }
   if (i < classes) {
     const Mask counted = V::firstLanes(i - last);
-    if constexpr (kGrad) V::store(grad + last, V::select(counted, V::load(grad + last), gradient(xLast, wLast)));
+    if constexpr (kGrad) V::store(grad + last, V::select(counted, V::load(grad + last), gradient(xLast, wLast, eLast)));
     if constexpr (kSmoothLoss) addDistances(xLast, wLast, counted);
   }
   if (!kSmoothLoss) return 0.0;
@@ -511,7 +547,8 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
   if constexpr (kProbabilities) {
     const float* t = a.probabilities + r * classes;
     double coefficientSum = 0;
-    const RowStats stats = onlinePass<V, true, kWeighted>(call, tab, x, t, &coefficientSum);
+    bool expStored;
+    const RowStats stats = onlinePass<V, true, kWeighted>(call, tab, x, t, nullptr, &coefficientSum, &expStored);
     const double logSum = logOnePlusOf<V>(tab, stats.others);
     const double coefficientP = rowScale * coefficientSum / (1.0 + stats.others);
     double distanceSum;
@@ -531,7 +568,9 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
       return 0.0;
     }
     const float xy = x[target];  // (read before an in-place gradient overwrites it)
-    const RowStats stats = onlinePass<V, false, kWeighted>(call, tab, x, nullptr, nullptr);
+    // (e^(x - M) kept in the gradient's place for the second read, unless that is the logits.)
+    bool expStored;
+    const RowStats stats = onlinePass<V, false, kWeighted>(call, tab, x, nullptr, kGrad && grad != x ? grad : nullptr, nullptr, &expStored);
     const double logSum = logOnePlusOf<V>(tab, stats.others);
     const double total = targetCoefficient + (call.eps == 0 ? 0.0 : call.smoothPerClass * a.weightTotal);  // K
     const double invDenominator = 1.0 / (1.0 + stats.others);
@@ -542,14 +581,16 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
     const float ownScale = call.smoothPerClass == 0 ? 0.0f : static_cast<float>(rowScale * call.smoothPerClass);
     double distanceSum = 0;
     if (kGrad && !floatScale) {
-      if (smoothLoss) distanceSum = indexRowPass<V, kWeighted, false, true, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
+      if (smoothLoss) distanceSum = indexRowPass<V, kWeighted, false, true, false, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
       gradientWithExtremeScale(call, x, nullptr, 1, target, stats.max, stats.others, total, rowScale, grad);
     } else if (smoothLoss) {
-      distanceSum = finiteMax ? indexRowPass<V, kWeighted, kGrad, true, true>(call, tab, x, grad, stats.max, coefP, ownScale, logSum)
-                              : indexRowPass<V, kWeighted, kGrad, true, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
+      distanceSum = finiteMax && expStored ? indexRowPass<V, kWeighted, kGrad, true, true, true>(call, tab, x, grad, stats.max, coefP, ownScale, logSum)
+                    : finiteMax            ? indexRowPass<V, kWeighted, kGrad, true, true, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum)
+                                           : indexRowPass<V, kWeighted, kGrad, true, false, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
     } else if (kGrad) {
-      if (finiteMax) indexRowPass<V, kWeighted, kGrad, false, true>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
-      else indexRowPass<V, kWeighted, kGrad, false, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
+      if (finiteMax && expStored) indexRowPass<V, kWeighted, kGrad, false, true, true>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
+      else if (finiteMax) indexRowPass<V, kWeighted, kGrad, false, true, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
+      else indexRowPass<V, kWeighted, kGrad, false, false, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
     }
     const double targetDistance = xy == stats.max ? 0.0 : static_cast<double>(stats.max) - static_cast<double>(xy);
     if (kGrad && floatScale) {

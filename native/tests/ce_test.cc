@@ -61,7 +61,7 @@ int main() {
   std::mt19937 random(20261201);
   std::uniform_real_distribution<float> unit(0, 1);
   std::normal_distribution<float> normal(0, 1);
-  const size_t classCounts[] = {1, 2, 3, 7, 10, 16, 31, 32, 33, 64, 100, 1000};
+  const size_t classCounts[] = {1, 2, 3, 7, 10, 16, 31, 32, 33, 64, 100, 1000, 4096, 4097};
   for (const fused_bce::IsaEntry& isa : isasToTest()) {
     if (isa.runCe == nullptr) continue;
     for (size_t C : classCounts) {
@@ -116,6 +116,13 @@ int main() {
           a.gradOut = grad2.data();
           const double threaded = fused_bce::runCeBlocked(isa.runCe, a, 2);
           FUSED_BCE_CHECK(failures, threaded == sum && loss2 == loss && grad2 == grad, "%s C=%zu: two threads give the bits of one", isa.name, C);
+          // In place (the gradient over the logits, where the kernel cannot keep e^(x - max) in the gradient's
+          // place between its reads of a row): the same bits.
+          std::vector<float> inPlace = logits;
+          a.logits = inPlace.data();
+          a.gradOut = inPlace.data();
+          const double inPlaceSum = isa.runCe(a);
+          FUSED_BCE_CHECK(failures, inPlaceSum == sum && loss2 == loss && inPlace == grad, "%s C=%zu variant %d: in place gives the same bits", isa.name, C, variant);
         }
       }
     }
