@@ -446,7 +446,7 @@ FUSED_BCE_INLINE typename V::M zeroCoefficients(const CeCall& call, typename V::
 // The second read of a probability-target row, in double from the coefficients on: the gradient, and the sum of
 // k_c (M - x_c). A zero coefficient counts 0 in both, whatever the distance and the row's scale (see
 // zeroCoefficients).
-template <class V, bool kWeighted, bool kGrad, bool kLoss>
+template <class V, bool kWeighted, bool kGrad, bool kLoss, bool kExpStored>
 FUSED_BCE_INLINE double probabilityRowPass(const CeCall& call, const typename BceMath<V>::Tables& tab,
                                            const float* x, const float* t, float* grad, float rowMax,
                                            double coefficientP, double rowScale, double logSum) {
@@ -460,7 +460,9 @@ FUSED_BCE_INLINE double probabilityRowPass(const CeCall& call, const typename Bc
   const D coefP = V::dset1(coefficientP), negScale = V::dset1(-rowScale), maxD = V::widen(maxV), zeroD = V::dset1(0.0);
   D lossSum = zeroD;
   // The gradient of one vector, and k_c -log p_c of its lanes not in `counted` into lossSum.
-  const auto step = [&](F xv, F tv, F wv, typename V::M counted) {
+  // eStored: e^(x - M) before its correction, kept by the online pass in the gradient's place (kExpStored: a
+  // finite M, where x == M needs no test: hi = lo = 0 there).
+  const auto step = [&](F xv, F tv, F wv, typename V::M counted, F eStored) {
     D k = V::dfma(V::widen(tv), keep, spread);
     if constexpr (kWeighted) k = V::dmul(k, V::widen(wv));
     const auto zero = zeroCoefficients<V>(call, tv, wv);
@@ -469,8 +471,13 @@ FUSED_BCE_INLINE double probabilityRowPass(const CeCall& call, const typename Bc
       lossSum = V::dadd(lossSum, V::dselect(counted, zeroD, V::dselect(zero, zeroD, V::dmul(k, negLogP))));
     }
     if constexpr (!kGrad) return V::set1(0.0f);
-    F correction;
-    const F eF = CeMath<V>::expAndCorrection(tab, xv, maxV, correction);
+    F correction, eF;
+    if constexpr (kExpStored) {
+      eF = eStored;
+      correction = CeMath<V>::correctionBelowFinite(eF, xv, maxV);
+    } else {
+      eF = CeMath<V>::expAndCorrection(tab, xv, maxV, correction);
+    }
     const D e = V::dadd(V::widen(eF), V::widen(correction));
     return V::narrow(V::dfma(e, coefP, V::dselect(zero, zeroD, V::dmul(k, negScale))));
   };
@@ -478,15 +485,16 @@ FUSED_BCE_INLINE double probabilityRowPass(const CeCall& call, const typename Bc
   const size_t last = classes - W;
   const F one = V::set1(1.0f);
   const F xLast = V::load(x + last), tLast = V::load(t + last), wLast = kWeighted ? V::load(w + last) : one;
+  const F eLast = kExpStored ? V::load(grad + last) : one;
   const auto none = V::firstLanes(0);
   size_t i = 0;
   for (; i + W <= classes; i += W) {
-    const F g = step(V::load(x + i), V::load(t + i), kWeighted ? V::load(w + i) : one, none);
+    const F g = step(V::load(x + i), V::load(t + i), kWeighted ? V::load(w + i) : one, none, kExpStored ? V::load(grad + i) : one);
     if constexpr (kGrad) V::store(grad + i, g);
   }
   if (i < classes) {
     const auto counted = V::firstLanes(i - last);
-    const F g = step(xLast, tLast, wLast, counted);
+    const F g = step(xLast, tLast, wLast, counted, eLast);
     if constexpr (kGrad) V::store(grad + last, V::select(counted, V::load(grad + last), g));
   }
   return kLoss ? dtotal<V>(lossSum) : 0.0;
@@ -558,15 +566,18 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
   if constexpr (kProbabilities) {
     const float* t = a.probabilities + r * classes;
     double coefficientSum = 0;
+    // (e^(x - M) kept in the gradient's place for the second read, unless that is the logits.)
     bool expStored;
-    const RowStats stats = onlinePass<V, true, kWeighted>(call, tab, x, t, nullptr, &coefficientSum, &expStored);
+    const RowStats stats = onlinePass<V, true, kWeighted>(call, tab, x, t, kGrad && grad != x ? grad : nullptr, &coefficientSum, &expStored);
     const double logSum = logOnePlusOf<V>(tab, stats.others);
     const double coefficientP = rowScale * coefficientSum / (1.0 + stats.others);
     double distanceSum;
     if (!kGrad || scaleFitsFloat(rowScale, call.smoothPerClass)) {
-      distanceSum = probabilityRowPass<V, kWeighted, kGrad, true>(call, tab, x, t, grad, stats.max, coefficientP, rowScale, logSum);
+      distanceSum = expStored && stats.max - stats.max == 0
+                        ? probabilityRowPass<V, kWeighted, kGrad, true, true>(call, tab, x, t, grad, stats.max, coefficientP, rowScale, logSum)
+                        : probabilityRowPass<V, kWeighted, kGrad, true, false>(call, tab, x, t, grad, stats.max, coefficientP, rowScale, logSum);
     } else {
-      distanceSum = probabilityRowPass<V, kWeighted, false, true>(call, tab, x, t, grad, stats.max, coefficientP, rowScale, logSum);
+      distanceSum = probabilityRowPass<V, kWeighted, false, true, false>(call, tab, x, t, grad, stats.max, coefficientP, rowScale, logSum);
       gradientWithExtremeScale(call, x, t, 1, -1, stats.max, stats.others, coefficientSum, rowScale, grad);
     }
     return call.wantLoss ? distanceSum : 0.0;
