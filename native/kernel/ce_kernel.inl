@@ -1,9 +1,11 @@
 // Softmax cross-entropy with label smoothing (PyTorch's F.cross_entropy: class-index or class-probability
-// targets, weight, ignore_index, label_smoothing), loss and gradient per row in two reads of the row, written once
-// over a vector type V. The structure and names mirror src/backends/js/ce-kernel.ts:
+// targets, weight, ignore_index, label_smoothing), loss and gradient per row in two reads of the row (after a
+// read for its max where the row fits the L1 cache), written once over a vector type V. The structure and names
+// mirror src/backends/js/ce-kernel.ts:
 //   online pass   per lane a running max m, the sum of e^(x - m) over the lane's elements below m (in double)
-//                 and how many equal m, raised once per block of vectors; lanes then merged into the row's max M
-//                 and `others`, the sum over the row but one maximal element
+//                 and how many equal m, raised once per block of vectors (or m the row's max, found first, with
+//                 each e^(x - m) kept in the gradient's place for the second read); lanes then merged into the
+//                 row's max M and `others`, the sum over the row but one maximal element
 //   logSum        log(sum_c e^(x_c - M)) = log1p(others), so -log p_c = (M - x_c) + logSum: two non-negative
 //                 terms, and a confident, correct row keeps log1p(others) to its relative accuracy
 //   loss          indices: (1 - eps) w_y ((M - x_y) + logSum) + eps / C sum_c w_c ((M - x_c) + logSum)
@@ -14,7 +16,7 @@
 //                 and own_c class c's
 // x - M is formed exactly as hi + lo (TwoSum) and e^(hi + lo) = e^hi (1 + lo): a rounded difference would cost
 // |x - M| 2^-25 relative in every e^(x - M), 10 ulp at a distance of 20. Rows of up to kRowsPerLaneClasses
-// classes run one row per lane (CeRowsPerLane): a row-at-a-time pass would waste most lanes there.
+// classes run one row per lane (rowsPerLane): a row-at-a-time pass would waste most lanes there.
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
