@@ -10,7 +10,7 @@
 
 // The kernels of the emulated builds (the ISA's intrinsics over SIMDe), linked in by CMakeLists.txt.
 namespace fused_bce {
-double runAvx512Emulated(const KernelArgs& args);  // avx512_emulated.cc
+double runAvx512Emulated(const KernelArgs& args);  // avx512_emulated_bce.cc, avx512_emulated_ce.cc
 double runCeAvx512Emulated(const CeKernelArgs& args);
 double runWasmEmulated(const KernelArgs& args);  // wasm_emulated.cc
 double runCeWasmEmulated(const CeKernelArgs& args);

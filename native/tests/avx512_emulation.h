@@ -1,3 +1,8 @@
+// The emulation prelude shared by the two translation units of the AVX-512 kernel over SIMDe
+// (avx512_emulated_bce.cc: BCE and focal; avx512_emulated_ce.cc: softmax cross-entropy). Each unit takes
+// minutes to compile at -O3 through SIMDe's portable intrinsics, so the kernels are split to build in parallel.
+//
+#pragma once
 // The AVX-512 kernel compiled against SIMDe's portable implementations of the AVX-512 intrinsics (Debian's
 // libsimde-dev), so that its lane logic (masks, permutes, vpermt2ps tables, scalef, masked tails) is tested on
 // CPUs without AVX-512 (npm run test:avx512-emulated). Two instructions are modelled here rather than taken
@@ -107,9 +112,3 @@ inline simde__m512 emulatedCvtepi32Ps(simde__m512i a) {
 #include "../isa/begin.h"
 #include "../kernel/vec_avx512.inl"
 #include "../kernel/kernel.inl"
-
-namespace fused_bce {
-double runAvx512Emulated(const KernelArgs& args) { return avx512emulated::runKernel<avx512emulated::Avx512Vec>(args); }
-double runCeAvx512Emulated(const CeKernelArgs& args) { return avx512emulated::runCeKernel<avx512emulated::Avx512Vec>(args); }
-}  // namespace fused_bce
-#include "../isa/end.h"
