@@ -156,4 +156,22 @@ forEachBackend('errors leave outputs untouched', () => {
     assert.throws(() => bceWithLogitsFused(logits(), targets(), { reduction: 'none', lossOut, gradOut, gradOutput: new Float32Array(2) }), RangeError);
     assert.ok(lossOut.every((v) => v === 7) && gradOut.every((v) => v === 7));
   });
+
+  test('the first bad label is named wherever it lies (the js scan works in blocks of 64)', () => {
+    for (const length of [1, 63, 64, 65, 200, 4099]) {
+      for (const at of [0, 1, 62, 63, 64, 65, 127, 128, length - 2, length - 1]) {
+        if (at < 0 || at >= length) continue;
+        for (const later of [false, true]) {
+          const labels = Uint8Array.from({ length }, (_, i) => (i % 3 === 0 ? 1 : 0));
+          labels[at] = later ? 2 + (at % 250) : 2;
+          // later bad labels, in the same block of 64 and the next: the first one is reported
+          if (later && at + 3 < length) labels[at + 3] = 7;
+          if (later && at + 70 < length) labels[at + 70] = 255;
+          const pattern = new RegExp(`got ${labels[at]} at index ${at}\\b`);
+          const call = () => bceWithLogitsFused(new Float32Array(length), labels, { labelSmoothing: 0.1 });
+          assert.throws(call, pattern, `length ${length}, bad at ${at}`);
+        }
+      }
+    }
+  });
 });
