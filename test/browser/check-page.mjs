@@ -7,10 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 import { sigmoidCrossEntropy } from '../../esm/tfjs.mjs';
 import { handFused } from '../../bench/hand-fused.js';
 
-// Per-call time of fn in ms: the median of 7 batches of calls filling 50 ms each (browsers coarsen
-// performance.now(), Firefox to a millisecond), after 3 s of calls: the engine compiles a hot wasm function with
-// its optimising tier in the background, which takes more than a second for this module's kernel in Chromium
-// on a 2-core machine, and meanwhile the calls run in the baseline tier at half the speed or less.
+// Per-call times in ms of several functions measured side by side: each is warmed for 3 s (1 s with ?speed=quick),
+// then the functions take turns, one batch of calls filling 50 ms each per round (browsers coarsen
+// performance.now(), Firefox to a millisecond), and each keeps its fastest batch over 9 rounds (5 quick). The
+// warm-up lets the engine compile a hot wasm function with its optimising tier in the background, which takes more
+// than a second for this module's kernel in Chromium on a 2-core machine (the calls meanwhile run in the baseline
+// tier at half the speed or less); the turns put a slow spell of a shared machine on every function alike rather
+// than on whichever ran in it.
 function batch(fn) {
   const t0 = performance.now();
   let calls = 0;
@@ -23,10 +26,16 @@ function batch(fn) {
   return elapsed / calls;
 }
 const speedMode = new URLSearchParams(location.search).get('speed');  // null, '' (full) or 'quick'
-function time(fn) {
-  for (const start = performance.now(); performance.now() - start < (speedMode === 'quick' ? 1000 : 3000); ) fn();
-  const samples = Array.from({ length: 7 }, () => batch(fn)).sort((p, q) => p - q);
-  return samples[3];
+function timeSideBySide(fns) {
+  const best = {};
+  for (const [name, fn] of Object.entries(fns)) {
+    for (const start = performance.now(); performance.now() - start < (speedMode === 'quick' ? 1000 : 3000); ) fn();
+    best[name] = Infinity;
+  }
+  for (let round = 0; round < (speedMode === 'quick' ? 5 : 9); round++) {
+    for (const [name, fn] of Object.entries(fns)) best[name] = Math.min(best[name], batch(fn));
+  }
+  return best;
 }
 
 window.checkResult = (async () => {
@@ -48,12 +57,19 @@ window.checkResult = (async () => {
     const labels = Uint8Array.from({ length: n }, (_, i) => (i % 10 === 0 ? 1 : 0));
     const soft = Float32Array.from(labels);
     const grad = new Float32Array(n);
-    const fused = time(() => bceWithLogitsFused(logits, labels, { labelSmoothing: 0.05, gradOut: grad }));
-    const hand = time(() => handFused(logits, soft, 0.05, grad));
-    useBackend('js');
-    const js = time(() => bceWithLogitsFused(logits, labels, { labelSmoothing: 0.05, gradOut: grad }));
-    useBackend('auto');
-    speed[n] = { wasmMsPerCall: fused, handFusedMsPerCall: hand, jsMsPerCall: js, ratio: hand / fused };
+    const options = { labelSmoothing: 0.05, gradOut: grad };
+    const ms = timeSideBySide({
+      wasm: () => {
+        useBackend('auto');
+        bceWithLogitsFused(logits, labels, options);
+      },
+      hand: () => handFused(logits, soft, 0.05, grad),
+      js: () => {
+        useBackend('js');
+        bceWithLogitsFused(logits, labels, options);
+      },
+    });
+    speed[n] = { wasmMsPerCall: ms.wasm, handFusedMsPerCall: ms.hand, jsMsPerCall: ms.js, ratio: ms.hand / ms.wasm };
   }
   useBackend('auto');
   // fused-bce/tfjs in the page: a value and gradient through tf.customGrad, on tfjs's cpu backend.
