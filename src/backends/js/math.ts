@@ -4,7 +4,7 @@
 // follows: the kernel's float32 results are those of the library functions except where a value lies within
 // about 2^-51 (relative) of a float32 rounding boundary. Tables: src/generated/math-tables.ts (native/tools/gen_js_tables.py).
 // In SpiderMonkey (Firefox) it is the other way round, and the kernel calls the library there (see the end).
-import { EXP2_STEPS, INVERSE_POINTS, LOG_POINTS } from '../../generated/math-tables';
+import { EXP2_STEPS, INVERSE_POINTS, LOG_POINTS, POINTS } from '../../generated/math-tables';
 
 // ln 2 / 256 as hi + lo: hi has 32 significant bits, so k * hi is exact for |k| < 2^21 (fdlibm's split of ln 2).
 const LN2_STEP_HI = 6.93147180369123816490e-01 / 256;
@@ -20,31 +20,33 @@ for (let m = 1021; m >= 0; m--) POW2[m] = POW2[m + 1] / 2;
 
 /**
  * e^t for t <= 0 (and NaN, -inf). t = k ln2/256 + r with |r| <= ln2/512: e^t = 2^(k >> 8) * 2^((k & 255)/256) * e^r,
- * e^r - 1 by its Taylor polynomial to r^5 (truncation below 1e-20 relative). Below -708 (results near or in the
- * subnormal range) and for NaN, Math.exp.
+ * e^r - 1 by its Taylor polynomial to r^4 (truncation below 3.8e-17 relative, 0.2 ulp; to r^5 the call took 0.4 ns
+ * more per element in V8). Below -708 (results near or in the subnormal range) and for NaN, Math.exp.
  */
 export function expNonPositiveByTable(t: number): number {
   if (!(t >= -708)) return Math.exp(t);
   const k = t * STEPS_OVER_LN2 + ROUND_MAGIC - ROUND_MAGIC;
   const r = t - k * LN2_STEP_HI - k * LN2_STEP_LO;
-  const expm1 = r * (1 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120)))));
+  const expm1 = r * (1 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24))));
   const table = EXP2_STEPS[k & 255];
   return (table + table * expm1) * POW2[(k >> 8) + 1022];
 }
 
 /**
  * log1p(e) for e in [0, 1] (NaN propagates). u = 1 + e rounded, with its rounding error e - (u - 1) exactly;
- * log(u) = log(c_j) + log1p(r) with c_j = 1 + j/256 <= u < c_j + 1/256 and r = (u - c_j) / c_j in [0, 1/256),
- * log1p(r) by its Taylor polynomial to r^7 (truncation below 3e-18 relative); then + (rounding error) / u. For
- * small e (j = 0) c_j is 1 and r is u - 1 exactly, so tiny arguments keep their relative accuracy.
+ * log(u) = log(c_j) + log1p(r) with c_j = 1 + j/512 <= u < c_j + 1/512 and r = (u - c_j) / c_j in [0, 1/512),
+ * log1p(r) by its Taylor polynomial to r^6 (truncation below 8e-18 relative, under 0.1 ulp); then + (rounding error) /
+ * u. For small e (j = 0) c_j is 1 and r is u - 1 exactly, so tiny arguments keep their relative accuracy. (Against
+ * 256 points to r^7 with c_j formed by a division: 1.3 ns less per element in V8, about a tenth of the js fallback.)
  */
 export function log1pUnitByTable(e: number): number {
   const u = 1 + e;
-  const j = ((u - 1) * 256) | 0;
+  const j = ((u - 1) * 512) | 0;
   const lost = e - (u - 1);
-  const r = (u - (1 + j / 256)) * INVERSE_POINTS[j];
-  const series = r * (1 + r * (-1 / 2 + r * (1 / 3 + r * (-1 / 4 + r * (1 / 5 + r * (-1 / 6 + r * (1 / 7)))))));
-  return LOG_POINTS[j] + series + lost * INVERSE_POINTS[j];
+  const inverse = INVERSE_POINTS[j];
+  const r = (u - POINTS[j]) * inverse;
+  const series = r * (1 + r * (-1 / 2 + r * (1 / 3 + r * (-1 / 4 + r * (1 / 5 + r * (-1 / 6))))));
+  return LOG_POINTS[j] + series + lost * inverse;
 }
 
 /**
