@@ -21,11 +21,18 @@ if [ "$variant" = windows-compile ]; then
   flags=(-std=c++17 -O2 -ffp-contract=off -march=x86-64 -Wall -Wextra -Wno-unused-parameter -Werror=return-type)
   sources=$(node -p "require('./native/build-config.json').kernelSources.join(' ')")
   objects=()
+  running=()  # at most $jobs compiles at a time; `wait` on each returns its status (set -e stops on a failure)
   for s in $sources; do
     o="$out/$(basename "$s").o"
-    "$cxx" "${flags[@]}" -c "$s" -o "$o"
+    "$cxx" "${flags[@]}" -c "$s" -o "$o" &
+    running+=("$!")
     objects+=("$o")
+    if [ "${#running[@]}" -ge "$jobs" ]; then
+      wait "${running[0]}"
+      running=("${running[@]:1}")
+    fi
   done
+  for pid in "${running[@]}"; do wait "$pid"; done
   "$cxx" "${flags[@]}" -static native/tests/tails_test.cc "${objects[@]}" -o "$out/tails_test.exe"
   echo "windows compile: built (not run) ${#objects[@]} kernel sources and tails_test.exe for x86_64-w64-mingw32"
   exit 0
