@@ -52,20 +52,18 @@ struct CeMath {
     return e;
   }
 
-  // The same for a finite m: x == m gives hi = lo = 0 there, e = 1 and no correction, with no test.
-  static FUSED_BCE_INLINE F expAndCorrectionBelowFinite(const Tables& tab, F x, F m, F& correction) {
-    F hi, lo;
-    exactDifference(x, m, hi, lo);
-    const F e = Math::expNonPositive(tab, hi);
-    correction = V::mulUnlessZero(e, lo);  // (lo is NaN where x is -inf, e 0)
-    return e;
-  }
-
-  // The correction alone, of an e = e^hi computed before.
+  // The correction e lo of an e = e^hi computed before, for a finite m (lo is NaN where x is -inf, e 0 there).
   static FUSED_BCE_INLINE F correctionBelowFinite(F e, F x, F m) {
     F hi, lo;
     exactDifference(x, m, hi, lo);
     return V::mulUnlessZero(e, lo);
+  }
+
+  // The same for a finite m: x == m gives hi = lo = 0 there, e = 1 and no correction, with no test.
+  static FUSED_BCE_INLINE F expAndCorrectionBelowFinite(const Tables& tab, F x, F m, F& correction) {
+    const F e = Math::expNonPositive(tab, V::sub(x, m));  // (hi of the exact difference)
+    correction = correctionBelowFinite(e, x, m);
+    return e;
   }
 
   // e^(x - m) for x <= m or NaN; 1 where x == m (also where both are infinite).
@@ -332,7 +330,9 @@ FUSED_BCE_INLINE RowStats onlinePass(const CeCall& call, const typename BceMath<
     const size_t last = classes - W;
     const auto counted = V::firstLanes(i - last);
     const F x0 = V::select(counted, V::set1(-portable::kInfinity), V::load(x + last));
-    CeMath<V>::raiseMax(tab, V::maxKeepNan(s.max, x0), s.max, s.belowA, s.belowB, s.ties, s.tiesFolded);
+    if (classes > kMaxFirstClasses) {  // (else every lane holds the row's max already)
+      CeMath<V>::raiseMax(tab, V::maxKeepNan(s.max, x0), s.max, s.belowA, s.belowB, s.ties, s.tiesFolded);
+    }
     const F e0 = CeMath<V>::addBelowMax(tab, x0, s.max, s.belowA, s.ties);
     if (*expStored) V::store(expOut + last, V::select(counted, V::load(expOut + last), e0));
     if constexpr (kProbabilities) {
@@ -419,6 +419,19 @@ FUSED_BCE_INLINE double indexRowPass(const CeCall& call, const typename BceMath<
     return (c * static_cast<double>(rowMax) - V::total(logitSum)) + c * logSum;
   }
   return dtotal<V>(distanceSum);
+}
+
+// indexRowPass with kFiniteMax and kExpStored chosen at run time: the row's max is finite, and its exponentials
+// were kept in the gradient's place (only where it is, see onlinePass).
+template <class V, bool kWeighted, bool kGrad, bool kSmoothLoss>
+FUSED_BCE_INLINE double indexRowPassFor(bool finiteMax, bool expStored, const CeCall& call,
+                                        const typename BceMath<V>::Tables& tab, const float* x, float* grad, float rowMax,
+                                        float coefficientP, float ownScale, double logSum) {
+  if (finiteMax && expStored)
+    return indexRowPass<V, kWeighted, kGrad, kSmoothLoss, true, true>(call, tab, x, grad, rowMax, coefficientP, ownScale, logSum);
+  if (finiteMax)
+    return indexRowPass<V, kWeighted, kGrad, kSmoothLoss, true, false>(call, tab, x, grad, rowMax, coefficientP, ownScale, logSum);
+  return indexRowPass<V, kWeighted, kGrad, kSmoothLoss, false, false>(call, tab, x, grad, rowMax, coefficientP, ownScale, logSum);
 }
 
 // The lanes whose probability-target coefficient w (t (1 - eps) + eps / C) is 0: a weight of 0 (with a finite
@@ -597,13 +610,9 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
       if (smoothLoss) distanceSum = indexRowPass<V, kWeighted, false, true, false, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
       gradientWithExtremeScale(call, x, nullptr, 1, target, stats.max, stats.others, total, rowScale, grad);
     } else if (smoothLoss) {
-      distanceSum = finiteMax && expStored ? indexRowPass<V, kWeighted, kGrad, true, true, true>(call, tab, x, grad, stats.max, coefP, ownScale, logSum)
-                    : finiteMax            ? indexRowPass<V, kWeighted, kGrad, true, true, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum)
-                                           : indexRowPass<V, kWeighted, kGrad, true, false, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
+      distanceSum = indexRowPassFor<V, kWeighted, kGrad, true>(finiteMax, expStored, call, tab, x, grad, stats.max, coefP, ownScale, logSum);
     } else if (kGrad) {
-      if (finiteMax && expStored) indexRowPass<V, kWeighted, kGrad, false, true, true>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
-      else if (finiteMax) indexRowPass<V, kWeighted, kGrad, false, true, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
-      else indexRowPass<V, kWeighted, kGrad, false, false, false>(call, tab, x, grad, stats.max, coefP, ownScale, logSum);
+      indexRowPassFor<V, kWeighted, kGrad, false>(finiteMax, expStored, call, tab, x, grad, stats.max, coefP, ownScale, logSum);
     }
     const double targetDistance = xy == stats.max ? 0.0 : static_cast<double>(stats.max) - static_cast<double>(xy);
     if (kGrad && floatScale) {
