@@ -157,9 +157,9 @@ forEachBackend('errors leave outputs untouched', () => {
     assert.ok(lossOut.every((v) => v === 7) && gradOut.every((v) => v === 7));
   });
 
-  test('the first bad label is named wherever it lies (the js scan works in blocks of 64)', () => {
-    for (const length of [1, 63, 64, 65, 200, 4099]) {
-      for (const at of [0, 1, 62, 63, 64, 65, 127, 128, length - 2, length - 1]) {
+  test('the first bad label is named wherever it lies (the scans work in blocks of 64 and 4096 labels)', () => {
+    for (const length of [1, 63, 64, 65, 200, 4099, 8200]) {
+      for (const at of [0, 1, 7, 8, 62, 63, 64, 65, 127, 128, 4095, 4096, 4097, 4160, length - 2, length - 1]) {
         if (at < 0 || at >= length) continue;
         for (const later of [false, true]) {
           const labels = Uint8Array.from({ length }, (_, i) => (i % 3 === 0 ? 1 : 0));
