@@ -15,12 +15,13 @@
 // The focal factor, so that no step loses what the float32 result shows:
 // - integer gamma (0 to 8): q from its sum, q^gamma by multiplication, d(q^gamma)/dx = gamma q^(gamma-1) p (1-p)
 //   (1 - 2t), one finite product;
+// - half-integer gamma (k + 1/2, k from 0 to 8) where q is in float's range: q^k sqrt(q), r = p (1 - p) / q;
 // - other gamma: q^gamma = e^(gamma log q), log q of q itself where q is in float's range (r = p (1 - p) / q from
 //   it), else log q = log(big) + log1p(small / big) - log1p(e) with big the larger of lin and oth e and
 //   log(oth e) = log(oth) - |x| exact, so that q keeps its relative accuracy where e underflows, and r from the
 //   same split: finite for every gamma (gamma < 1 gives no inf * 0 at saturated logits).
 // |x| > 200 counts as infinite for e (e^-200 is far below what any float32 result shows); q^gamma below e^-200 is
-// 0. Targets must be in [0, 1] (the options refuse negative smoothing with focal): a float target outside gives
+// 0 from the logarithm (from q^k sqrt(q) it rounds to 0 in the float32 results). Targets must be in [0, 1] (the options refuse negative smoothing with focal): a float target outside gives
 // NaN for its element (unless its weight is 0: a weight of 0 masks whatever the target, as for BCE).
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
@@ -29,7 +30,8 @@ template <class V>
 struct FocalConstants {
   using D = typename V::D;
   double gamma = 0;
-  int integerGamma = -1;  // gamma when it is an integer from 0 to 8, else -1
+  int integerGamma = -1;      // gamma when it is an integer from 0 to 8, else -1
+  int halfIntegerGamma = -1;  // k where gamma = k + 1/2 with k from 0 to 8, else -1
   bool hasAlpha = false;
   D gammaD, alphaD, oneMinusAlphaD;
   bool alphaMayMask = false;  // alpha_t can be 0 (alpha 0 or 1): then it masks
@@ -41,6 +43,10 @@ struct FocalConstants {
     if (!isFocal(a)) return;  // a BCE call: nothing here is read
     gamma = a.focalGamma < 0 ? 0 : a.focalGamma;
     if (gamma <= 8 && gamma == static_cast<double>(static_cast<int>(gamma))) integerGamma = static_cast<int>(gamma);
+    const double belowHalf = gamma - 0.5;  // (exact for gamma below 2^52)
+    if (belowHalf >= 0 && belowHalf <= 8 && belowHalf == static_cast<double>(static_cast<int>(belowHalf))) {
+      halfIntegerGamma = static_cast<int>(belowHalf);
+    }
     hasAlpha = a.focalAlpha >= 0;
     gammaD = V::dset1(gamma);
     alphaD = V::dset1(hasAlpha ? a.focalAlpha : 0.0);
@@ -156,9 +162,10 @@ FUSED_BCE_NOINLINE FocalFactor<V> focalFactorLogSpace(const FocalConstants<V>& f
 }
 
 
-// Non-integer gamma: where q is in float's range (all but confident lanes whose lin is 0 or tiny), log q of q itself,
-// formed from its sum in double, and q^(gamma - 1) p (1 - p) as q^gamma e / ((1 + e)^2 q). Out of line: one copy
-// for every loss/gradient variant (the WebAssembly module's size).
+// Non-integer gamma: where q is in float's range (all but confident lanes whose lin is 0 or tiny), q from its sum
+// in double, q^gamma as q^k sqrt(q) for gamma = k + 1/2 and from log q of q itself otherwise, and q^(gamma - 1)
+// p (1 - p) as q^gamma e / ((1 + e)^2 q). Out of line: one copy for every loss/gradient variant (the WebAssembly
+// module's size).
 template <class V, bool kU8>
 FUSED_BCE_NOINLINE FocalFactor<V> focalFactorGeneral(const FocalConstants<V>& fc, const Constants<V>& c,
                                                      const typename BceMath<V>::Tables& tab, const typename V::F& absX,
@@ -171,9 +178,17 @@ FUSED_BCE_NOINLINE FocalFactor<V> focalFactorGeneral(const FocalConstants<V>& fc
   const F qF = V::narrow(q);
   if (FUSED_BCE_UNLIKELY(V::any(V::lt(qF, V::set1(0x1p-100f))))) return focalFactorLogSpace<V, kU8>(fc, c, tab, absX, t, e);
   FocalFactor<V> out;
-  const D power = V::dmul(fc.gammaD, Focal::logUnitDouble(tab, q));
-  const auto vanishes = V::lt(V::narrow(power), V::set1(-200.0f));
-  out.focal = V::dselect(vanishes, c.zeroD, Focal::expDouble(tab, V::dselect(vanishes, V::dset1(-200.0), power)));
+  if (fc.halfIntegerGamma >= 0) {
+    // q^(k + 1/2) = q^k sqrt(q), each step rounded once in double (q >= 2^-100 here: at most 2^-850, no underflow;
+    // where it is below e^-200 the general path's 0 and this value both round to 0 in float32 results).
+    D power = V::dsqrt(q);
+    for (int k = 0; k < fc.halfIntegerGamma; ++k) power = V::dmul(power, q);
+    out.focal = power;
+  } else {
+    const D power = V::dmul(fc.gammaD, Focal::logUnitDouble(tab, q));
+    const auto vanishes = V::lt(V::narrow(power), V::set1(-200.0f));
+    out.focal = V::dselect(vanishes, c.zeroD, Focal::expDouble(tab, V::dselect(vanishes, V::dset1(-200.0), power)));
+  }
   const D invQ = BceMath<V>::reciprocalPrecise(q, V::reciprocalEstimate(qF));
   const D r = V::dmul(V::dmul(V::dmul(e, recip), recip), invQ);
   out.slope = V::dmul(V::dmul(out.focal, r), t.gammaSlope);

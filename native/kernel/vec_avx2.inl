@@ -107,6 +107,7 @@ struct Avx2Vec {
   static FUSED_BCE_INLINE D dsub(D a, D b) { return {_mm256_sub_pd(a.lo, b.lo), _mm256_sub_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dmul(D a, D b) { return {_mm256_mul_pd(a.lo, b.lo), _mm256_mul_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D ddiv(D a, D b) { return {_mm256_div_pd(a.lo, b.lo), _mm256_div_pd(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dsqrt(D a) { return {_mm256_sqrt_pd(a.lo), _mm256_sqrt_pd(a.hi)}; }
   static FUSED_BCE_INLINE D dmin(D a, D b) { return {_mm256_min_pd(a.lo, b.lo), _mm256_min_pd(a.hi, b.hi)}; }
   // a < b ? b : a: maxpd returns its second operand where either is NaN
   static FUSED_BCE_INLINE D dmax(D a, D b) { return {_mm256_max_pd(b.lo, a.lo), _mm256_max_pd(b.hi, a.hi)}; }

@@ -101,6 +101,7 @@ struct NeonVec {
   static FUSED_BCE_INLINE D dsub(D a, D b) { return {vsubq_f64(a.lo, b.lo), vsubq_f64(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dmul(D a, D b) { return {vmulq_f64(a.lo, b.lo), vmulq_f64(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D ddiv(D a, D b) { return {vdivq_f64(a.lo, b.lo), vdivq_f64(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dsqrt(D a) { return {vsqrtq_f64(a.lo), vsqrtq_f64(a.hi)}; }
   static FUSED_BCE_INLINE D dmin(D a, D b) { return {vminq_f64(a.lo, b.lo), vminq_f64(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dmax(D a, D b) {  // a < b ? b : a (vmaxq would take a NaN from either)
     return {vbslq_f64(vcltq_f64(a.lo, b.lo), b.lo, a.lo), vbslq_f64(vcltq_f64(a.hi, b.hi), b.hi, a.hi)};

@@ -18,7 +18,7 @@
 //                by index's low 4/5 bits; addShiftedBits19(a, b): a's bits plus b's bits << 19
 //  exp pieces    reciprocalEstimate(F) -> F (relative error <= 2^-14); scaleByPow2(p, k) = p 2^k rounded once
 //                (k integral); scaleFloor(p, k) = p 2^floor(k), where kHasScaleFloor
-//  double lanes  widen(F) -> D, narrow(D) -> F (rounded once), dset1(double), dadd, dsub, dmul, ddiv, dmin,
+//  double lanes  widen(F) -> D, narrow(D) -> F (rounded once), dset1(double), dadd, dsub, dmul, ddiv, dsqrt, dmin,
 //                dmax (a < b ? b : a: NaN in a kept), dfma,
 //                dselect(M, D, D), dload(const double*) -> D, dstore(double*, D) (kWidth doubles)
 //  exponent      exponentOf(F) = floor(log2 a), mantissaOf(F) = a / 2^floor(log2 a), for positive normal a
@@ -86,6 +86,7 @@ FUSED_BCE_REQUIRE(dadd, typename V::D, FUSED_BCE_D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dsub, typename V::D, FUSED_BCE_D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dmul, typename V::D, FUSED_BCE_D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(ddiv, typename V::D, FUSED_BCE_D, FUSED_BCE_D)
+FUSED_BCE_REQUIRE(dsqrt, typename V::D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dmin, typename V::D, FUSED_BCE_D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dmax, typename V::D, FUSED_BCE_D, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dfma, typename V::D, FUSED_BCE_D, FUSED_BCE_D, FUSED_BCE_D)
@@ -149,6 +150,7 @@ struct RequireVectorType {
   static_assert(requirements::Has_dsub<V>::value, "V::dsub(D, D) -> D");
   static_assert(requirements::Has_dmul<V>::value, "V::dmul(D, D) -> D");
   static_assert(requirements::Has_ddiv<V>::value, "V::ddiv(D, D) -> D");
+  static_assert(requirements::Has_dsqrt<V>::value, "V::dsqrt(D) -> D");
   static_assert(requirements::Has_dmin<V>::value, "V::dmin(D, D) -> D");
   static_assert(requirements::Has_dmax<V>::value, "V::dmax(D, D) -> D");
   static_assert(requirements::Has_dfma<V>::value, "V::dfma(D, D, D) -> D");

@@ -72,6 +72,7 @@ struct ScalarVec {
   static FUSED_BCE_INLINE D dsub(D a, D b) { return a - b; }
   static FUSED_BCE_INLINE D dmul(D a, D b) { return a * b; }
   static FUSED_BCE_INLINE D ddiv(D a, D b) { return a / b; }
+  static FUSED_BCE_INLINE D dsqrt(D a) { return std::sqrt(a); }
   static FUSED_BCE_INLINE D dmin(D a, D b) { return b < a ? b : a; }
   static FUSED_BCE_INLINE D dmax(D a, D b) { return a < b ? b : a; }
   static FUSED_BCE_INLINE D dfma(D a, D b, D c) {

@@ -98,6 +98,7 @@ struct Sse2Vec {
   static FUSED_BCE_INLINE D dsub(D a, D b) { return {_mm_sub_pd(a.lo, b.lo), _mm_sub_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dmul(D a, D b) { return {_mm_mul_pd(a.lo, b.lo), _mm_mul_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D ddiv(D a, D b) { return {_mm_div_pd(a.lo, b.lo), _mm_div_pd(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dsqrt(D a) { return {_mm_sqrt_pd(a.lo), _mm_sqrt_pd(a.hi)}; }
   static FUSED_BCE_INLINE D dmin(D a, D b) { return {_mm_min_pd(a.lo, b.lo), _mm_min_pd(a.hi, b.hi)}; }
   // a < b ? b : a: maxpd returns its second operand where either is NaN
   static FUSED_BCE_INLINE D dmax(D a, D b) { return {_mm_max_pd(b.lo, a.lo), _mm_max_pd(b.hi, a.hi)}; }

@@ -106,6 +106,7 @@ struct WasmVec {
   static FUSED_BCE_INLINE D dsub(D a, D b) { return {wasm_f64x2_sub(a.lo, b.lo), wasm_f64x2_sub(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dmul(D a, D b) { return {wasm_f64x2_mul(a.lo, b.lo), wasm_f64x2_mul(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D ddiv(D a, D b) { return {wasm_f64x2_div(a.lo, b.lo), wasm_f64x2_div(a.hi, b.hi)}; }
+  static FUSED_BCE_INLINE D dsqrt(D a) { return {wasm_f64x2_sqrt(a.lo), wasm_f64x2_sqrt(a.hi)}; }
   static FUSED_BCE_INLINE D dmin(D a, D b) { return {wasm_f64x2_pmin(a.lo, b.lo), wasm_f64x2_pmin(a.hi, b.hi)}; }  // b < a ? b : a
   static FUSED_BCE_INLINE D dmax(D a, D b) { return {wasm_f64x2_pmax(a.lo, b.lo), wasm_f64x2_pmax(a.hi, b.hi)}; }  // a < b ? b : a
   // Without FMA: a product and a sum (two roundings at 2^-53, far below what float results show).

@@ -14,7 +14,10 @@ export function isFocal(params: Float64Array): boolean {
 const factor = new Float64Array(2);
 
 /** q^gamma and gamma q^gamma p (1 - p) / q into factor[0], factor[1], as native/kernel/focal_kernel.inl's focalFactor. */
-function focalFactor(gamma: number, integerGamma: number, lin: number, oth: number, e: number, recip: number, absX: number, log1pE: number): void {
+function focalFactor(
+  gamma: number, integerGamma: number, halfIntegerGamma: number, lin: number, oth: number, e: number, recip: number, absX: number,
+  log1pE: number,
+): void {
   if (integerGamma === 0) {
     factor[0] = 1;
     factor[1] = 0;
@@ -29,7 +32,12 @@ function focalFactor(gamma: number, integerGamma: number, lin: number, oth: numb
     return;
   }
   let focal: number, r: number;
-  if (q >= 1e-290) {
+  if (halfIntegerGamma >= 0 && q >= 2 ** -100) {
+    // q^(k + 1/2) = q^k sqrt(q) where q is in float32's range (as the C++ kernel's); p (1 - p) / q as below
+    focal = Math.sqrt(q);
+    for (let k = 0; k < halfIntegerGamma; k++) focal *= q;
+    r = (e * recip * recip) / q;
+  } else if (q >= 1e-290) {
     // log q of q itself where q is far from underflow; p (1 - p) / q = e / (1 + e)^2 / q
     const power = gamma * Math.log(q);
     focal = power < -200 ? 0 : Math.exp(power);
@@ -54,10 +62,12 @@ function focalFactor(gamma: number, integerGamma: number, lin: number, oth: numb
  *       (t, negTarget) for x < 0: a sum of non-negative terms, no cancellation
  *   loss = w alpha_t q^gamma bce,  grad = w alpha_t scale (d(q^gamma)/dx bce + q^gamma bce')
  *   d(q^gamma)/dx = gamma q^gamma r (1 - 2t),  r = p (1 - p) / q = e / ((1 + e)(lin + oth e))
- * Integer gamma (0 to 8): q^gamma by multiplication, d(q^gamma)/dx = gamma q^(gamma-1) p (1 - p)(1 - 2t). Other
- * gamma: in log space, log q = log(big) + log1p(small / big) - log1p(e) with big the larger of lin and oth e and
- * log(oth e) = log(oth) - |x|, so that q keeps its accuracy where e underflows and r stays finite for gamma < 1.
- * |x| > 200 counts as infinite for e; q^gamma below e^-200 is 0 (as the C++ kernel's). A target outside [0, 1]
+ * Integer gamma (0 to 8): q^gamma by multiplication, d(q^gamma)/dx = gamma q^(gamma-1) p (1 - p)(1 - 2t).
+ * Half-integer gamma (k + 1/2, k from 0 to 8), q in float32's range: q^k sqrt(q). Other gamma: in log space,
+ * log q = log(big) + log1p(small / big) - log1p(e) with big the larger of lin and oth e and log(oth e) =
+ * log(oth) - |x|, so that q keeps its accuracy where e underflows and r stays finite for gamma < 1.
+ * |x| > 200 counts as infinite for e; q^gamma below e^-200 is 0 from the logarithm (and rounds to 0 in float32
+ * results from q^k sqrt(q)), as the C++ kernel's. A target outside [0, 1]
  * gives NaN, unless its weight is 0 (a weight of 0 masks whatever the target, as for BCE). bce and bce' are the BCE pass's (posWeight on the positive term).
  */
 export function focalPass(
@@ -72,6 +82,7 @@ export function focalPass(
   const gamma = params[Param.FocalGamma] < 0 ? 0 : params[Param.FocalGamma];
   const alpha = params[Param.FocalAlpha];
   const integerGamma = gamma <= 8 && Math.floor(gamma) === gamma ? gamma : -1;
+  const halfIntegerGamma = gamma >= 0.5 && gamma <= 8.5 && Math.floor(gamma - 0.5) === gamma - 0.5 ? gamma - 0.5 : -1;
   const alphaMayMask = alpha === 0 || alpha === 1;
   const wantLossSum = params[Param.WantLossSum] === 1;
   const weightPerElement = weight !== null && weight.length === n;
@@ -99,7 +110,7 @@ export function focalPass(
     const bce = softplusWeight * log1pE + (linearCoef === 0 ? 0 : linearCoef * absX);
     const bceSlope = (nonNegative ? negTarget - posTarget * e : negTarget * e - posTarget) * recip;
 
-    focalFactor(gamma, integerGamma, lin, oth, e, recip, absX, log1pE);
+    focalFactor(gamma, integerGamma, halfIntegerGamma, lin, oth, e, recip, absX, log1pE);
     const focal = factor[0];
     const focalSlope = factor[1] * (negTarget - target);
 
