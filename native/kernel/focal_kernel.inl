@@ -21,8 +21,9 @@
 //   log(oth e) = log(oth) - |x| exact, so that q keeps its relative accuracy where e underflows, and r from the
 //   same split: finite for every gamma (gamma < 1 gives no inf * 0 at saturated logits).
 // |x| > 200 counts as infinite for e (e^-200 is far below what any float32 result shows); q^gamma below e^-200 is
-// 0 from the logarithm (from q^k sqrt(q) it rounds to 0 in the float32 results). Targets must be in [0, 1] (the options refuse negative smoothing with focal): a float target outside gives
-// NaN for its element (unless its weight is 0: a weight of 0 masks whatever the target, as for BCE).
+// 0 from the logarithm (from q^k sqrt(q) it rounds to 0 in the float32 results). Targets must be in [0, 1] (the
+// options refuse negative smoothing with focal): a float target outside gives NaN for its element (unless its
+// weight is 0: a weight of 0 masks whatever the target, as for BCE).
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
@@ -197,7 +198,8 @@ FUSED_BCE_NOINLINE FocalFactor<V> focalFactorGeneral(const FocalConstants<V>& fc
 
 // q^gamma and d(q^gamma)/dx: integer gamma (0 to 8) by multiplication, here; other gamma above. kIntegerGamma: the
 // caller knows gamma is an integer, so no call to the general path is compiled in (its arguments, passed by
-// reference, were spilled to the stack for every vector: AVX-512 gamma 2 1.2 -> 1.0 ns per element).
+// reference, were spilled to the stack for every vector: AVX-512 gamma 2, the loss alone, 1.00 -> 0.86 ns per
+// element).
 template <class V, bool kU8, bool kIntegerGamma>
 FUSED_BCE_INLINE FocalFactor<V> focalFactor(const FocalConstants<V>& fc, const Constants<V>& c,
                                             const typename BceMath<V>::Tables& tab, typename V::F absX,
