@@ -1,6 +1,7 @@
 // The Uint8 label check the bindings run before any write: every hard label must be 0 or 1.
 #include "labels.h"
 
+#include <cstdint>
 #include <cstring>
 
 namespace fused_bce {
@@ -35,6 +36,44 @@ size_t firstInvalidLabel(const uint8_t* labels, size_t n) {
     }
   }
   return n;
+}
+
+namespace {
+// In 32-bit lanes, which every index type widens to exactly (vectorised on the baseline ISA, where 64-bit compares
+// are not): an ignoreIndex outside int32 matches no row, and classes above 2^31 act as 2^31 (no int32 index reaches
+// either; a negative index is 2^31 or more as unsigned, so invalid). Counts per block of 2^20 rows in 32 bits.
+template <class Index>
+bool countIndices(const Index* indices, size_t rows, size_t classes, int64_t ignoreIndex, size_t* counted) {
+  const bool ignoreFits = ignoreIndex >= INT32_MIN && ignoreIndex <= INT32_MAX;
+  const int32_t ignore = ignoreFits ? static_cast<int32_t>(ignoreIndex) : 0;
+  const uint32_t noIgnore = ignoreFits ? 0 : 1;
+  const uint32_t limit = classes < (size_t{1} << 31) ? static_cast<uint32_t>(classes) : uint32_t{1} << 31;
+  size_t count = 0;
+  uint32_t invalid = 0;
+  for (size_t begin = 0; begin < rows; begin += size_t{1} << 20) {
+    const size_t end = rows - begin < (size_t{1} << 20) ? rows : begin + (size_t{1} << 20);
+    uint32_t blockCount = 0;
+    for (size_t r = begin; r < end; ++r) {
+      const int32_t y = indices[r];
+      const uint32_t counts = static_cast<uint32_t>(y != ignore) | noIgnore;
+      blockCount += counts;
+      invalid |= counts & static_cast<uint32_t>(static_cast<uint32_t>(y) >= limit);
+    }
+    count += blockCount;
+  }
+  *counted = count;
+  return invalid == 0;
+}
+}  // namespace
+
+bool countClassIndices(const int32_t* indices, size_t rows, size_t classes, int64_t ignoreIndex, size_t* counted) {
+  return countIndices(indices, rows, classes, ignoreIndex, counted);
+}
+bool countClassIndices(const uint16_t* indices, size_t rows, size_t classes, int64_t ignoreIndex, size_t* counted) {
+  return countIndices(indices, rows, classes, ignoreIndex, counted);
+}
+bool countClassIndices(const uint8_t* indices, size_t rows, size_t classes, int64_t ignoreIndex, size_t* counted) {
+  return countIndices(indices, rows, classes, ignoreIndex, counted);
 }
 
 }  // namespace fused_bce
