@@ -627,6 +627,74 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
   }
 }
 
+// Rows [0, count) of a row-major block of `classes` columns (count <= kWidth) into class-major order: block[c kWidth
+// + l] = rows[l classes + c], rows past count as zeros; and back. A tile of kWidth columns moves as kWidth vectors
+// and one transpose. A row's vector read may run past its end into the next rows (lanes that land past `classes`
+// in the block and are not used), but never past `readable` elements from rows: the call's own range (another
+// thread's rows may be changing, and past it the array may end); a row closer to that end is read through a
+// copy. The block holds whole tiles (a multiple of kWidth columns).
+template <class V>
+FUSED_BCE_INLINE void rowsToBlock(const float* rows, size_t classes, size_t count, size_t readable, float* block) {
+  using F = typename V::F;
+  constexpr size_t W = V::kWidth;
+  for (size_t c0 = 0; c0 < classes; c0 += W) {
+    F v[W];
+    for (size_t l = 0; l < W; ++l) {
+      const size_t at = l * classes + c0;
+      if (l >= count) {
+        v[l] = V::set1(0.0f);
+      } else if (at + W <= readable) {
+        v[l] = V::load(rows + at);
+      } else {
+        alignas(64) float part[W] = {};
+        for (size_t c = 0; c < W && c0 + c < classes; ++c) part[c] = rows[at + c];
+        v[l] = V::load(part);
+      }
+    }
+    V::transpose(v);
+    for (size_t c = 0; c < W; ++c) V::store(block + (c0 + c) * W, v[c]);
+  }
+}
+
+// The class-major block back into rows [0, count). A row's vector store in the last, partial tile runs into the
+// next rows, which are written after it (rows in order, the last tile first); a store that would pass the end of
+// row count - 1 is written through a copy, so nothing past the block's own rows is touched (the gradient may be
+// the logits array, whose next rows are still to be read).
+template <class V>
+FUSED_BCE_INLINE void blockToRows(const float* block, size_t classes, size_t count, float* rows) {
+  using F = typename V::F;
+  constexpr size_t W = V::kWidth;
+  const size_t end = count * classes;
+  for (size_t c0 = (classes - 1) / W * W;; c0 -= W) {
+    F v[W];
+    for (size_t c = 0; c < W; ++c) v[c] = V::load(block + (c0 + c) * W);
+    V::transpose(v);
+    for (size_t l = 0; l < count; ++l) {
+      const size_t at = l * classes + c0;
+      if (at + W <= end) {
+        V::store(rows + at, v[l]);
+      } else {
+        alignas(64) float part[W];
+        V::store(part, v[l]);
+        for (size_t c = 0; c < W && c0 + c < classes; ++c) rows[at + c] = part[c];
+      }
+    }
+    if (c0 == 0) break;
+  }
+}
+
+// For rows that share their coefficients (rowsPerLane's `uniform`): per lane the target as a float, -1 where the row
+// is ignored or past count, and 1 in zeroLanes there (else 0).
+template <size_t W, class Index>
+FUSED_BCE_INLINE void uniformTargets(const Index* indices, size_t count, int64_t ignoreIndex, float* targetLane, float* zeroLanes) {
+  for (size_t l = 0; l < W; ++l) {
+    const int64_t y = l < count ? static_cast<int64_t>(indices[l < count ? l : 0]) : ignoreIndex;
+    const bool zero = y == ignoreIndex;
+    targetLane[l] = zero ? -1.0f : static_cast<float>(y);
+    zeroLanes[l] = zero ? 1.0f : 0.0f;
+  }
+}
+
 // Rows of at most kRowsPerLaneClasses classes run kWidth rows at a time, one row per lane: the rows are
 // transposed into a stack block (class-major), read from the caller's arrays once. There the max comes first (a
 // vector max per class), then e^(x - max) of every class, kept in the block for the gradient, with `others`
@@ -649,81 +717,74 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
   alignas(64) float correctionT[kRowsPerLaneClasses * W];
   alignas(64) float tT[kProbabilities ? kRowsPerLaneClasses * W : 1];
   alignas(64) float targetLane[W], targetCoefficientF[W], rowScaleF[W], ownTargetF[W];
-  alignas(64) double targetCoefficient[W], rowScale[W], targetLogit[W], targetOwn[W];
-  bool zero[W];
-  // The block: whole groups without a test per element; the last group's missing rows as zeros (finite values).
-  if (count == W) {
-    const float* x = a.logits + firstRow * classes;
-    for (size_t l = 0; l < W; ++l, x += classes) {
-      for (size_t c = 0; c < classes; ++c) xT[c * W + l] = x[c];
-    }
-    if constexpr (kProbabilities) {
-      const float* t = a.probabilities + firstRow * classes;
-      for (size_t l = 0; l < W; ++l, t += classes) {
-        for (size_t c = 0; c < classes; ++c) tT[c * W + l] = t[c];
-      }
-    }
-  } else {
-    for (size_t l = 0; l < W; ++l) {
-      // (The rows past the call's end are zeros; no pointer is formed beyond its arrays.)
-      const float* x = l < count ? a.logits + (firstRow + l) * classes : nullptr;
-      for (size_t c = 0; c < classes; ++c) xT[c * W + l] = x != nullptr ? x[c] : 0.0f;
-      if constexpr (kProbabilities) {
-        const float* t = l < count ? a.probabilities + (firstRow + l) * classes : nullptr;
-        for (size_t c = 0; c < classes; ++c) tT[c * W + l] = t != nullptr ? t[c] : 0.0f;
-      }
-    }
-  }
-  // Per row: its scale, and for class indices its target, coefficient and target logit (in float and double
-  // where a vector of either is loaded). Unweighted calls without a per-row scale need only the target.
+  alignas(64) double targetCoefficient[W], rowScale[W], targetOwn[W];
+  // The block (the missing rows of a last group as zeros: finite values).
+  const size_t readable = (a.rows - firstRow) * classes;
+  rowsToBlock<V>(a.logits + firstRow * classes, classes, count, readable, xT);
+  if constexpr (kProbabilities) rowsToBlock<V>(a.probabilities + firstRow * classes, classes, count, readable, tT);
+  // Per row: whether it is written as 0 (past the call's rows, ignored, or all coefficients 0), and for class
+  // indices its target (-1 in a zero row, so that it matches no class). Rows that share their scale and
+  // coefficients (no weight, no per-row upstream gradient: `uniform`) need nothing else; otherwise per row its
+  // scale, and for class indices its coefficient and own term, in double and in float.
   const bool perRowScale = a.gradOutput != nullptr;
-  for (size_t l = 0; l < W; ++l) {
+  const bool uniform = !kProbabilities && !kWeighted && !perRowScale;
+  alignas(64) float zeroLanes[W];
+  if (uniform) {  // (a loop per index type with no branch: the compiler vectorises it)
+    if (a.indicesI32 != nullptr) uniformTargets<W>(a.indicesI32 + firstRow, count, a.ignoreIndex, targetLane, zeroLanes);
+    else if (a.indicesU16 != nullptr) uniformTargets<W>(a.indicesU16 + firstRow, count, a.ignoreIndex, targetLane, zeroLanes);
+    else uniformTargets<W>(a.indicesU8 + firstRow, count, a.ignoreIndex, targetLane, zeroLanes);
+  }
+  for (size_t l = 0; l < W && !uniform; ++l) {
     const bool real = l < count;
     const size_t r = firstRow + l;
-    rowScale[l] = perRowScale && real ? a.gradScale * static_cast<double>(a.gradOutput[r]) : a.gradScale;
-    zero[l] = !real;
+    bool zero = !real;
     if constexpr (!kProbabilities) {
-      const int64_t y = real ? classIndexAt(a, r) : 0;
-      const bool ignored = real && y == a.ignoreIndex;
+      const int64_t y = real ? classIndexAt(a, r) : a.ignoreIndex;
+      const bool ignored = y == a.ignoreIndex;
       double wy = 1.0, coefficient = 1.0 - call.eps;
       if constexpr (kWeighted) {
-        wy = ignored || !real ? 1.0 : a.weight[y];
+        wy = ignored ? 1.0 : a.weight[y];
         coefficient *= wy;
-        zero[l] = !real || ignored || (coefficient == 0 && (call.eps == 0 || a.weightTotal == 0));
+        zero = ignored || (coefficient == 0 && (call.eps == 0 || a.weightTotal == 0));
       } else {
-        zero[l] = !real || ignored;
+        zero = ignored;
       }
-      const size_t target = zero[l] ? 0 : static_cast<size_t>(y);
-      targetLane[l] = zero[l] ? -1.0f : static_cast<float>(target);
-      targetLogit[l] = xT[target * W + l];
-      if (kWeighted || perRowScale) {
+      targetLane[l] = zero ? -1.0f : static_cast<float>(y);
+      if (!uniform) {
+        rowScale[l] = perRowScale && real ? a.gradScale * static_cast<double>(a.gradOutput[r]) : a.gradScale;
         targetCoefficient[l] = coefficient;
         targetCoefficientF[l] = static_cast<float>(coefficient);
         targetOwn[l] = coefficient + (call.eps == 0 ? 0.0 : call.smoothPerClass * wy);
         ownTargetF[l] = static_cast<float>(rowScale[l] * targetOwn[l]);
       }
+    } else {
+      rowScale[l] = perRowScale && real ? a.gradScale * static_cast<double>(a.gradOutput[r]) : a.gradScale;
     }
+    zeroLanes[l] = zero ? 1.0f : 0.0f;
   }
-  if (!kWeighted && !perRowScale && !kProbabilities) {  // the same for every row
-    const double coefficient = 1.0 - call.eps;
-    const float own = static_cast<float>(a.gradScale * (coefficient + call.smoothPerClass));
-    for (size_t l = 0; l < W; ++l) {
-      targetOwn[l] = coefficient + call.smoothPerClass;
-      targetCoefficient[l] = coefficient;
-      targetCoefficientF[l] = static_cast<float>(coefficient);
-      ownTargetF[l] = own;
-    }
+  if (!uniform) {
+    for (size_t l = 0; l < W; ++l) rowScaleF[l] = static_cast<float>(rowScale[l]);
   }
-  for (size_t l = 0; l < W; ++l) rowScaleF[l] = static_cast<float>(rowScale[l]);
   // The max of each row (NaN ignored here: it reaches the sum through its e^(x - max)).
-  F m = V::load(xT);
-  for (size_t c = 1; c < classes; ++c) {
-    const F x = V::load(xT + c * W);
-    m = V::select(V::lt(m, x), x, m);
+  // (Two running maxima over alternate classes: one would wait on each compare and blend.)
+  F m = V::load(xT), mOdd = m;
+  size_t c = 1;
+  for (; c + 2 <= classes; c += 2) {
+    const F x0 = V::load(xT + c * W), x1 = V::load(xT + (c + 1) * W);
+    mOdd = V::select(V::lt(mOdd, x0), x0, mOdd);
+    m = V::select(V::lt(m, x1), x1, m);
   }
-  // e^(x - max) of every class, and others: the sum over the classes but one maximal one.
+  if (c < classes) {
+    const F x = V::load(xT + c * W);
+    mOdd = V::select(V::lt(mOdd, x), x, mOdd);
+  }
+  m = V::select(V::lt(m, mOdd), mOdd, m);
+  // e^(x - max) of every class, and others: the sum over the classes but one maximal one. The e^hi add in double;
+  // their corrections e lo (|lo| <= 2^-24 |hi|, so their sum is below 2^-17 of the row's) add in float, where
+  // summing 32 of them costs less than 2^-36 of the row's sum.
   const F zeroF = V::set1(0.0f), oneF = V::set1(1.0f);
   D sum = V::dset1(0.0);
+  F corrections = zeroF;
   F ties = zeroF;
   D coefficientSum = V::dset1(0.0);
   const D keep = V::dset1(1.0 - call.eps), spread = V::dset1(call.smoothPerClass);
@@ -732,30 +793,54 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
     if constexpr (kWeighted) k = V::dmul(k, V::dset1(a.weight[c]));
     return k;
   };
-  for (size_t c = 0; c < classes; ++c) {
-    const F x = V::load(xT + c * W);
-    F correction;
-    const F e = Ce::expAndCorrection(tab, x, m, correction);
-    V::store(eT + c * W, e);
-    V::store(correctionT + c * W, correction);
-    const auto tie = V::eq(x, m);
-    sum = V::dadd(sum, V::dadd(V::widen(V::select(tie, zeroF, e)), V::widen(correction)));
-    ties = V::add(ties, V::select(tie, oneF, zeroF));
-    if constexpr (kProbabilities) coefficientSum = V::dadd(coefficientSum, coefficientsOf(c));
-  }
-  D others = V::dadd(sum, V::widen(V::sub(ties, oneF)));
+  // (Each row's target logit picked up on the way, class indices only; -1 in a zero row matches no class.)
+  const F target = V::load(targetLane);
+  F xy = zeroF;
+  // Where every lane's max is finite (or NaN: the row is NaN either way), e^(x - max) needs no test for an infinite
+  // difference, and the smoothing term's distances of unweighted class indices add up as C max - sum of x (in
+  // double, exact for logits of nearby exponents; an x of -inf gives +inf, as each distance would).
+  const bool finiteMax = !V::any(V::ge(V::abs(m), V::set1(portable::kInfinity)));
+  constexpr bool kDistancesBySum = !kProbabilities && !kWeighted;
+  D logitSum = V::dset1(0.0);
+  const auto expPass = [&](auto finite) {
+    F classF = zeroF;
+    for (size_t c = 0; c < classes; ++c) {
+      const F x = V::load(xT + c * W);
+      if constexpr (!kProbabilities) {
+        xy = V::select(V::eq(target, classF), x, xy);
+        classF = V::add(classF, oneF);
+      }
+      F correction;
+      const F e = decltype(finite)::value ? Ce::expAndCorrectionBelowFinite(tab, x, m, correction) : Ce::expAndCorrection(tab, x, m, correction);
+      V::store(eT + c * W, e);
+      V::store(correctionT + c * W, correction);
+      const auto tie = V::eq(x, m);
+      sum = V::dadd(sum, V::widen(V::select(tie, zeroF, e)));
+      corrections = V::add(corrections, correction);
+      ties = V::add(ties, V::select(tie, oneF, zeroF));
+      if constexpr (kProbabilities) coefficientSum = V::dadd(coefficientSum, coefficientsOf(c));
+      if constexpr (kDistancesBySum && decltype(finite)::value) logitSum = V::dadd(logitSum, V::widen(x));
+    }
+  };
+  if (finiteMax) expPass(std::true_type{});
+  else expPass(std::false_type{});
+  D others = V::dadd(V::dadd(sum, V::widen(corrections)), V::widen(V::sub(ties, oneF)));
   others = V::dselect(V::eq(m, V::set1(-portable::kInfinity)), V::dset1(portable::kNaN), others);  // a row of -inf only
   const D logSum = Ce::logOnePlus(tab, others);
   const D invDenominator = reciprocalOf<V>(V::dadd(V::dset1(1.0), others));
-  const D scale = V::dload(rowScale);
+  const double uniformCoefficient = 1.0 - call.eps, uniformOwn = uniformCoefficient + call.smoothPerClass;
+  const D scale = uniform ? V::dset1(a.gradScale) : V::dload(rowScale);
+  const D targetCoefficientD = uniform ? V::dset1(uniformCoefficient) : V::dload(targetCoefficient);
   const D total = kProbabilities ? coefficientSum
-                                 : V::dadd(V::dload(targetCoefficient), V::dset1(call.eps == 0 ? 0.0 : call.smoothPerClass * a.weightTotal));
+                                 : V::dadd(targetCoefficientD, V::dset1(call.eps == 0 ? 0.0 : call.smoothPerClass * a.weightTotal));
   const D coefficientPD = V::dmul(V::dmul(scale, total), invDenominator), negScale = V::dsub(V::dset1(0.0), scale);
   const F coefficientP = V::narrow(coefficientPD);
   const D maxD = V::widen(m), zeroD = V::dset1(0.0);
-  const F target = V::load(targetLane), ownTarget = V::load(ownTargetF), scaleF = V::load(rowScaleF);
+  const F ownTarget = uniform ? V::set1(static_cast<float>(a.gradScale * uniformOwn)) : V::load(ownTargetF);
+  const F scaleF = uniform ? V::set1(static_cast<float>(a.gradScale)) : V::load(rowScaleF);
   D distanceSum = zeroD;
   const bool smoothLoss = call.wantLoss && (kProbabilities || call.eps != 0);
+  const auto zeroRow = V::eq(V::load(zeroLanes), oneF);  // rows written as 0
   for (size_t c = 0; c < classes; ++c) {
     F own = zeroF;  // the class's coefficient times the row's scale (class indices)
     // (A zero coefficient counts 0, whatever the distance and the row's scale: see zeroCoefficients.)
@@ -765,7 +850,7 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
       // In double, as the streamed path (a product of a large weight and target with the scale may overflow float).
       if constexpr (kGrad) {
         const D e = V::dadd(V::widen(V::load(eT + c * W)), V::widen(V::load(correctionT + c * W)));
-        V::store(eT + c * W, V::narrow(V::dfma(e, coefficientPD, V::dselect(zero, zeroD, V::dmul(k, negScale)))));
+        V::store(eT + c * W, V::select(zeroRow, zeroF, V::narrow(V::dfma(e, coefficientPD, V::dselect(zero, zeroD, V::dmul(k, negScale))))));
       }
       if (smoothLoss) {
         const F x = V::load(xT + c * W);
@@ -776,7 +861,7 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
       const float wc = kWeighted ? a.weight[c] : 1.0f;
       const float smooth = call.eps == 0 ? 0.0f : static_cast<float>(call.smoothPerClass * wc);
       own = V::select(V::eq(target, V::set1(static_cast<float>(c))), ownTarget, smooth == 0 ? zeroF : V::mul(scaleF, V::set1(smooth)));
-      if (smoothLoss && wc != 0) {
+      if (smoothLoss && wc != 0 && !(kDistancesBySum && finiteMax)) {
         const F x = V::load(xT + c * W);
         D negLogP = V::dadd(V::dselect(V::eq(x, m), zeroD, V::dsub(maxD, V::widen(x))), logSum);
         if constexpr (kWeighted) negLogP = V::dmul(negLogP, V::dset1(wc));
@@ -784,7 +869,7 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
       }
     }
     if constexpr (kGrad && !kProbabilities) {
-      V::store(eT + c * W, V::fma(V::load(eT + c * W), coefficientP, V::fms(V::load(correctionT + c * W), coefficientP, own)));
+      V::store(eT + c * W, V::select(zeroRow, zeroF, V::fma(V::load(eT + c * W), coefficientP, V::fms(V::load(correctionT + c * W), coefficientP, own))));
     }
   }
   if (call.wantLoss) {
@@ -792,44 +877,44 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
     if constexpr (kProbabilities) {
       loss = distanceSum;
     } else {
-      const F xy = V::narrow(V::dload(targetLogit));
       const D targetDistance = V::dselect(V::eq(xy, m), zeroD, V::dsub(maxD, V::widen(xy)));
-      const D targetTerm = V::dselect(V::eq(V::load(targetCoefficientF), zeroF), zeroD,
-                                      V::dmul(V::dload(targetCoefficient), V::dadd(targetDistance, logSum)));
+      const F targetCoefficientZero = uniform ? V::set1(static_cast<float>(uniformCoefficient)) : V::load(targetCoefficientF);
+      const D targetTerm = V::dselect(V::eq(targetCoefficientZero, zeroF), zeroD, V::dmul(targetCoefficientD, V::dadd(targetDistance, logSum)));
+      if (kDistancesBySum && finiteMax) {
+        const D classesD = V::dset1(static_cast<double>(classes));
+        distanceSum = V::dadd(V::dsub(V::dmul(classesD, maxD), logitSum), V::dmul(classesD, logSum));
+      }
       const D smoothTerm = V::dmul(spread, distanceSum);
       loss = call.eps != 0 ? V::dadd(targetTerm, smoothTerm) : targetTerm;
     }
-    V::dstore(rowLoss, loss);
+    V::dstore(rowLoss, V::dselect(zeroRow, zeroD, loss));
   }
-  // Whether each lane's gradient may be formed in float (indexRowFitsFloat); the same for every lane when the
-  // rows share their scale and coefficients (no weight, no per-row upstream gradient), checked once.
-  bool fits[W];
-  const bool uniform = !kProbabilities && !kWeighted && !perRowScale;
-  for (size_t l = 0; l < count; ++l) {
-    fits[l] = uniform && l > 0 ? fits[0]
-              : kProbabilities ? scaleFitsFloat(rowScale[l], call.smoothPerClass)
-                               : indexRowFitsFloat(call, rowScale[l], targetCoefficient[l] + (call.eps == 0 ? 0.0 : call.smoothPerClass * a.weightTotal), targetOwn[l]);
-  }
-  alignas(64) float maxes[W];
-  alignas(64) double othersLanes[W], totals[W];
-  bool allFit = true;
-  for (size_t l = 0; l < count; ++l) allFit = allFit && (fits[l] || zero[l]);
-  if (kGrad && !allFit) {
-    V::store(maxes, m);
-    V::dstore(othersLanes, others);
-    V::dstore(totals, total);
-  }
-  for (size_t l = 0; l < count; ++l) {
-    if (zero[l]) rowLoss[l] = 0.0;
-    if constexpr (kGrad) {
-      float* g = a.gradOut + (firstRow + l) * classes;
-      if (zero[l]) {
-        for (size_t c = 0; c < classes; ++c) g[c] = 0.0f;
-      } else if (fits[l]) {
-        for (size_t c = 0; c < classes; ++c) g[c] = eT[c * W + l];
+  // Whether each row's gradient may be formed in float (indexRowFitsFloat); once for all when `uniform`. The rows
+  // that do not are written again from double.
+  if constexpr (kGrad) {
+    bool fits[W], allFit = true;
+    for (size_t l = 0; l < count; ++l) {
+      if (uniform) {
+        fits[l] = l > 0 ? fits[0] : indexRowFitsFloat(call, a.gradScale, uniformCoefficient + (call.eps == 0 ? 0.0 : call.smoothPerClass * a.weightTotal), uniformOwn);
       } else {
+        fits[l] = kProbabilities ? scaleFitsFloat(rowScale[l], call.smoothPerClass)
+                                 : indexRowFitsFloat(call, rowScale[l], targetCoefficient[l] + (call.eps == 0 ? 0.0 : call.smoothPerClass * a.weightTotal), targetOwn[l]);
+      }
+      allFit = allFit && (fits[l] || zeroLanes[l] != 0);
+      if (uniform && fits[0]) break;  // (all fit)
+    }
+    blockToRows<V>(eT, classes, count, a.gradOut + firstRow * classes);
+    if (!allFit) {
+      alignas(64) float maxes[W];
+      alignas(64) double othersLanes[W], totals[W];
+      V::store(maxes, m);
+      V::dstore(othersLanes, others);
+      V::dstore(totals, total);
+      for (size_t l = 0; l < count; ++l) {
+        if (zeroLanes[l] != 0 || fits[uniform ? 0 : l]) continue;
         const int64_t target = kProbabilities ? -1 : static_cast<int64_t>(targetLane[l]);
-        gradientWithExtremeScale(call, xT + l, kProbabilities ? tT + l : nullptr, W, target, maxes[l], othersLanes[l], totals[l], rowScale[l], g);
+        gradientWithExtremeScale(call, xT + l, kProbabilities ? tT + l : nullptr, W, target, maxes[l], othersLanes[l], totals[l],
+                                 uniform ? a.gradScale : rowScale[l], a.gradOut + (firstRow + l) * classes);
       }
     }
   }

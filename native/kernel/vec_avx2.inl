@@ -55,6 +55,26 @@ struct Avx2Vec {
   }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return _mm256_blendv_ps(b, a, m); }
   static FUSED_BCE_INLINE bool any(M m) { return _mm256_movemask_ps(m) != 0; }
+  // v[0..7] as the rows of an 8 x 8 matrix, replaced by its columns: 4 x 4 transposes within 128-bit lanes, then
+  // the lanes exchanged across vectors.
+  static FUSED_BCE_INLINE void transpose(F* v) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm256_unpacklo_ps(v[i], v[i + 1]);
+      t[i + 1] = _mm256_unpackhi_ps(v[i], v[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+      u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+      u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+      u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+      u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    }
+    // u[4g + j] holds, in its 128-bit lane k, column 4k + j of rows 4g to 4g + 3.
+    for (int j = 0; j < 4; ++j) {
+      v[j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x20);
+      v[4 + j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x31);
+    }
+  }
 
   // Tables: 16 entries as two 8-entry registers, 32 as four; the index is the low bits of a float's pattern.
   struct Table16 {

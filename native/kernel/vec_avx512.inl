@@ -46,6 +46,37 @@ struct Avx512Vec {
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return _mm512_mask_blend_ps(m, b, a); }
   static FUSED_BCE_INLINE bool any(M m) { return m != 0; }
 
+  // v[0..15] as the rows of a 16 x 16 matrix, replaced by its columns: pairs, then quads within 128-bit lanes,
+  // then 128-bit lanes across vectors (64 shuffles).
+  static FUSED_BCE_INLINE void transpose(F* v) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+      t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
+      t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+      u[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+      u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xee);
+      u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+      u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    }
+    // u[4g + j] holds, in its 128-bit lane k, column 4k + j of rows 4g to 4g + 3. (The lanes move as integers:
+    // vshufi32x4 is the same shuffle, and SIMDe, which tests this kernel elsewhere, has no _mm512_shuffle_f32x4.)
+    const auto lanes = [](__m512 a, __m512 b, auto imm) {
+      return _mm512_castsi512_ps(_mm512_shuffle_i32x4(_mm512_castps_si512(a), _mm512_castps_si512(b), decltype(imm)::value));
+    };
+    using Even = std::integral_constant<int, 0x88>;
+    using Odd = std::integral_constant<int, 0xdd>;
+    for (int j = 0; j < 4; ++j) {
+      const __m512 a = lanes(u[j], u[4 + j], Even{}), b = lanes(u[j], u[4 + j], Odd{});
+      const __m512 c = lanes(u[8 + j], u[12 + j], Even{}), d = lanes(u[8 + j], u[12 + j], Odd{});
+      v[j] = lanes(a, c, Even{});
+      v[8 + j] = lanes(a, c, Odd{});
+      v[4 + j] = lanes(b, d, Even{});
+      v[12 + j] = lanes(b, d, Odd{});
+    }
+  }
+
   using Table16 = __m512;
   struct Table32 {
     __m512 lo, hi;

@@ -49,6 +49,15 @@ struct NeonVec {
   static FUSED_BCE_INLINE M notInUnitInterval(F a) { return vcgtq_u32(vreinterpretq_u32_f32(a), vdupq_n_u32(0x3f800000u)); }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return vbslq_f32(m, a, b); }
   static FUSED_BCE_INLINE bool any(M m) { return vmaxvq_u32(m) != 0; }
+  // v[0..3] as the rows of a 4 x 4 matrix, replaced by its columns (pairs interleaved, then halves).
+  static FUSED_BCE_INLINE void transpose(F* v) {
+    const float32x4_t t0 = vzip1q_f32(v[0], v[1]), t1 = vzip1q_f32(v[2], v[3]);
+    const float32x4_t t2 = vzip2q_f32(v[0], v[1]), t3 = vzip2q_f32(v[2], v[3]);
+    v[0] = vreinterpretq_f32_f64(vzip1q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t1)));
+    v[1] = vreinterpretq_f32_f64(vzip2q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t1)));
+    v[2] = vreinterpretq_f32_f64(vzip1q_f64(vreinterpretq_f64_f32(t2), vreinterpretq_f64_f32(t3)));
+    v[3] = vreinterpretq_f32_f64(vzip2q_f64(vreinterpretq_f64_f32(t2), vreinterpretq_f64_f32(t3)));
+  }
 
   struct Table16 {
     uint8x16x4_t bytes;

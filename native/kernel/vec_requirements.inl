@@ -8,7 +8,8 @@
 //                gradient run in double lanes from e^-|x| on: where fma is emulated and double lanes are cheap),
 //                kExpTable (e^t from the 16-entry table, else from a polynomial: where a lookup is costly)
 //  memory        load(const float*) -> F, store(float*, F), loadLabelIsOne(const uint8_t*) -> M (kWidth labels)
-//  lanes         set1(float) -> F, firstLanes(size_t count) -> M, select(M, F a, F b) -> F (a where set), any(M)
+//  lanes         set1(float) -> F, firstLanes(size_t count) -> M, select(M, F a, F b) -> F (a where set), any(M),
+//                transpose(F* v): v[0..kWidth) as the rows of a square matrix, replaced by its columns
 //  arithmetic    add, sub, mul, div (F, F) -> F; fma(a, b, c) = a b + c, fms = a b - c, fnma = c - a b, each rounded
 //                once; mulAdd(a, b, c): a b + c, fused or not (only where either rounding is fine)
 //  sign, limits  abs, negAbs (-|a|) -> F; maxKeepNan(a, b): max, NaN in a kept; mulUnlessZero(a, b): 0 where
@@ -55,6 +56,7 @@ FUSED_BCE_REQUIRE(set1, typename V::F, 1.0f)
 FUSED_BCE_REQUIRE(firstLanes, typename V::M, size_t{1})
 FUSED_BCE_REQUIRE(select, typename V::F, FUSED_BCE_M, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(any, bool, FUSED_BCE_M)
+FUSED_BCE_REQUIRE(transpose, void, std::declval<typename V::F*>())
 FUSED_BCE_REQUIRE(add, typename V::F, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(sub, typename V::F, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(mul, typename V::F, FUSED_BCE_F, FUSED_BCE_F)
@@ -119,6 +121,7 @@ struct RequireVectorType {
   static_assert(requirements::Has_firstLanes<V>::value, "V::firstLanes(size_t) -> M");
   static_assert(requirements::Has_select<V>::value, "V::select(M, F, F) -> F");
   static_assert(requirements::Has_any<V>::value, "V::any(M) -> bool");
+  static_assert(requirements::Has_transpose<V>::value, "V::transpose(F*)");
   static_assert(requirements::Has_add<V>::value, "V::add(F, F) -> F");
   static_assert(requirements::Has_sub<V>::value, "V::sub(F, F) -> F");
   static_assert(requirements::Has_mul<V>::value, "V::mul(F, F) -> F");

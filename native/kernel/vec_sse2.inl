@@ -56,6 +56,15 @@ struct Sse2Vec {
   }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b)); }
   static FUSED_BCE_INLINE bool any(M m) { return _mm_movemask_ps(m) != 0; }
+  // v[0..3] as the rows of a 4 x 4 matrix, replaced by its columns (pairs interleaved, then halves).
+  static FUSED_BCE_INLINE void transpose(F* v) {
+    const __m128 t0 = _mm_unpacklo_ps(v[0], v[1]), t1 = _mm_unpacklo_ps(v[2], v[3]);
+    const __m128 t2 = _mm_unpackhi_ps(v[0], v[1]), t3 = _mm_unpackhi_ps(v[2], v[3]);
+    v[0] = _mm_movelh_ps(t0, t1);
+    v[1] = _mm_movehl_ps(t1, t0);
+    v[2] = _mm_movelh_ps(t2, t3);
+    v[3] = _mm_movehl_ps(t3, t2);
+  }
 
   using Table16 = const float*;
   using Table32 = const float*;

@@ -49,6 +49,15 @@ struct WasmVec {
   static FUSED_BCE_INLINE M notInUnitInterval(F a) { return wasm_u32x4_gt(a, wasm_i32x4_splat(0x3f800000)); }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return wasm_v128_bitselect(a, b, m); }
   static FUSED_BCE_INLINE bool any(M m) { return wasm_v128_any_true(m); }
+  // v[0..3] as the rows of a 4 x 4 matrix, replaced by its columns (pairs interleaved, then halves).
+  static FUSED_BCE_INLINE void transpose(F* v) {
+    const v128_t t0 = wasm_i32x4_shuffle(v[0], v[1], 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(v[2], v[3], 0, 4, 1, 5);
+    const v128_t t2 = wasm_i32x4_shuffle(v[0], v[1], 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(v[2], v[3], 2, 6, 3, 7);
+    v[0] = wasm_i64x2_shuffle(t0, t1, 0, 2);
+    v[1] = wasm_i64x2_shuffle(t0, t1, 1, 3);
+    v[2] = wasm_i64x2_shuffle(t2, t3, 0, 2);
+    v[3] = wasm_i64x2_shuffle(t2, t3, 1, 3);
+  }
 
   // Tables: 16 floats in four registers, 32 in eight; a lane's float j is gathered as the bytes 4 j .. 4 j + 3,
   // one swizzle per register (a byte index beyond a register's 16 bytes reads 0) and an OR of the results.

@@ -4,6 +4,7 @@
 // reference: each row's loss within 4 ulp, each gradient element within 4 units (2^-24 times the magnitudes of its
 // terms K p_c and k_c); ignored rows +0; two threads give the bits of one.
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <vector>
 
@@ -64,6 +65,7 @@ int main() {
   const size_t classCounts[] = {1, 2, 3, 7, 10, 16, 31, 32, 33, 64, 100, 1000, 4096, 4097};
   for (const fused_bce::IsaEntry& isa : isasToTest()) {
     if (isa.runCe == nullptr) continue;
+    double worstUlps = 0, worstUnits = 0;
     for (size_t C : classCounts) {
       for (float scale : {1.0f, 8.0f, 40.0f, 1e4f}) {
         for (int variant = 0; variant < 8; ++variant) {
@@ -104,10 +106,12 @@ int main() {
           for (size_t r = 0; r < rows; ++r) {
             const double truth = ref.loss[r];
             const double ulps = std::fabs(loss[r] - truth) / std::fmax(std::ldexp(1.0, std::ilogb(std::fmax(std::fabs(truth), 0x1p-126)) - 23), 0x1p-149);
+            worstUlps = std::fmax(worstUlps, ulps);
             FUSED_BCE_CHECK(failures, ulps <= 4, "%s C=%zu scale=%g variant %d row %zu: loss %.9g vs %.17g (%.2f ulp)", isa.name, C, scale, variant, r, loss[r], truth, ulps);
             for (size_t c = 0; c < C; ++c) {
               const double unitSize = std::fmax(0x1p-24 * ref.gradMagnitude[r * C + c], 0x1p-149);
               const double units = std::fabs(grad[r * C + c] - ref.grad[r * C + c]) / unitSize;
+              worstUnits = std::fmax(worstUnits, units);
               FUSED_BCE_CHECK(failures, units <= 4, "%s C=%zu scale=%g variant %d row %zu class %zu: grad %.9g vs %.17g (%.2f units)", isa.name, C, scale, variant, r, c, grad[r * C + c], ref.grad[r * C + c], units);
               if (!probabilities && indices[r] == -100) FUSED_BCE_CHECK(failures, grad[r * C + c] == 0 && !std::signbit(grad[r * C + c]), "ignored rows are +0");
             }
@@ -126,6 +130,7 @@ int main() {
         }
       }
     }
+    std::printf("ce_test: %s: worst loss %.2f ulp, gradient %.2f units\n", isa.name, worstUlps, worstUnits);
   }
   return failures.exitCode("ce_test");
 }
