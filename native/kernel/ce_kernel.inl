@@ -629,15 +629,28 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
 
 // Rows [0, count) of a row-major block of `classes` columns (count <= kWidth) into class-major order: block[c kWidth
 // + l] = rows[l classes + c], rows past count as zeros; and back. A tile of kWidth columns moves as kWidth vectors
-// and one transpose. A row's vector read may run past its end into the next rows (lanes that land past `classes`
-// in the block and are not used), but never past `readable` elements from rows: the call's own range (another
-// thread's rows may be changing, and past it the array may end); a row closer to that end is read through a
-// copy. The block holds whole tiles (a multiple of kWidth columns).
+// and one transpose (or V::loadColumns). A row's vector read may run past its end into the next rows (lanes that
+// land past `classes` in the block and are not used), but never past `readable` elements from rows: the call's own
+// range (another thread's rows may be changing, and past it the array may end); a tile closer to that end is read
+// through a copy. The block holds whole tiles (a multiple of kWidth columns).
 template <class V>
 FUSED_BCE_INLINE void rowsToBlock(const float* rows, size_t classes, size_t count, size_t readable, float* block) {
   using F = typename V::F;
   constexpr size_t W = V::kWidth;
   for (size_t c0 = 0; c0 < classes; c0 += W) {
+    const size_t columns = classes - c0 < W ? classes - c0 : W;
+    if constexpr (V::kHasLoadColumns) {
+      if (count == W && (W - 1) * classes + c0 + W <= readable) {
+        V::loadColumns(rows + c0, classes, columns, block + c0 * W);
+      } else {
+        alignas(64) float tile[W * W] = {};
+        for (size_t l = 0; l < count; ++l) {
+          for (size_t c = 0; c < columns; ++c) tile[l * W + c] = rows[l * classes + c0 + c];
+        }
+        V::loadColumns(tile, W, columns, block + c0 * W);
+      }
+      continue;
+    }
     F v[W];
     for (size_t l = 0; l < W; ++l) {
       const size_t at = l * classes + c0;
@@ -647,7 +660,7 @@ FUSED_BCE_INLINE void rowsToBlock(const float* rows, size_t classes, size_t coun
         v[l] = V::load(rows + at);
       } else {
         alignas(64) float part[W] = {};
-        for (size_t c = 0; c < W && c0 + c < classes; ++c) part[c] = rows[at + c];
+        for (size_t c = 0; c < columns; ++c) part[c] = rows[at + c];
         v[l] = V::load(part);
       }
     }
@@ -656,27 +669,31 @@ FUSED_BCE_INLINE void rowsToBlock(const float* rows, size_t classes, size_t coun
   }
 }
 
-// The class-major block back into rows [0, count). A row's vector store in the last, partial tile runs into the
-// next rows, which are written after it (rows in order, the last tile first); a store that would pass the end of
-// row count - 1 is written through a copy, so nothing past the block's own rows is touched (the gradient may be
-// the logits array, whose next rows are still to be read).
+// The class-major block back into rows [0, count), writing nothing past the block's own rows (the gradient may be
+// the logits array, whose next rows are still to be read). With V::storeFirst each row's part of a tile is written
+// exactly; otherwise a row's vector store in the last, partial tile runs into the next rows, which are written
+// after it (rows in order, the last tile first), and a store that would pass the end of row count - 1 goes through
+// a copy.
 template <class V>
 FUSED_BCE_INLINE void blockToRows(const float* block, size_t classes, size_t count, float* rows) {
   using F = typename V::F;
   constexpr size_t W = V::kWidth;
   const size_t end = count * classes;
   for (size_t c0 = (classes - 1) / W * W;; c0 -= W) {
+    const size_t columns = classes - c0 < W ? classes - c0 : W;
     F v[W];
     for (size_t c = 0; c < W; ++c) v[c] = V::load(block + (c0 + c) * W);
     V::transpose(v);
     for (size_t l = 0; l < count; ++l) {
       const size_t at = l * classes + c0;
-      if (at + W <= end) {
+      if constexpr (V::kHasStoreFirst) {
+        V::storeFirst(rows + at, v[l], columns);  // (overlapping full stores cost 5% more at 10 classes)
+      } else if (at + W <= end) {
         V::store(rows + at, v[l]);
       } else {
         alignas(64) float part[W];
         V::store(part, v[l]);
-        for (size_t c = 0; c < W && c0 + c < classes; ++c) rows[at + c] = part[c];
+        for (size_t c = 0; c < columns; ++c) rows[at + c] = part[c];
       }
     }
     if (c0 == 0) break;
@@ -766,17 +783,23 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
     for (size_t l = 0; l < W; ++l) rowScaleF[l] = static_cast<float>(rowScale[l]);
   }
   // The max of each row (NaN ignored here: it reaches the sum through its e^(x - max)).
-  // (Two running maxima over alternate classes: one would wait on each compare and blend.)
+  // (Two running maxima over alternate classes: one would wait on each compare and blend.) With them, for the
+  // smoothing term of unweighted class indices, the sum of the logits in double (see finiteMax below; V::kSumLogits).
+  constexpr bool kDistancesBySum = V::kSumLogits && !kProbabilities && !kWeighted;
+  const bool sumLogits = kDistancesBySum && call.wantLoss && call.eps != 0;
   F m = V::load(xT), mOdd = m;
+  D logitSum = V::widen(m);
   size_t c = 1;
   for (; c + 2 <= classes; c += 2) {
     const F x0 = V::load(xT + c * W), x1 = V::load(xT + (c + 1) * W);
     mOdd = V::select(V::lt(mOdd, x0), x0, mOdd);
     m = V::select(V::lt(m, x1), x1, m);
+    if (sumLogits) logitSum = V::dadd(logitSum, V::dadd(V::widen(x0), V::widen(x1)));
   }
   if (c < classes) {
     const F x = V::load(xT + c * W);
     mOdd = V::select(V::lt(mOdd, x), x, mOdd);
+    if (sumLogits) logitSum = V::dadd(logitSum, V::widen(x));
   }
   m = V::select(V::lt(m, mOdd), mOdd, m);
   // e^(x - max) of every class, and others: the sum over the classes but one maximal one. The e^hi add in double;
@@ -800,8 +823,6 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
   // difference, and the smoothing term's distances of unweighted class indices add up as C max - sum of x (in
   // double, exact for logits of nearby exponents; an x of -inf gives +inf, as each distance would).
   const bool finiteMax = !V::any(V::ge(V::abs(m), V::set1(portable::kInfinity)));
-  constexpr bool kDistancesBySum = !kProbabilities && !kWeighted;
-  D logitSum = V::dset1(0.0);
   const auto expPass = [&](auto finite) {
     F classF = zeroF;
     for (size_t c = 0; c < classes; ++c) {
@@ -819,7 +840,6 @@ FUSED_BCE_NOINLINE void rowsPerLane(const CeCall& call, const typename BceMath<V
       corrections = V::add(corrections, correction);
       ties = V::add(ties, V::select(tie, oneF, zeroF));
       if constexpr (kProbabilities) coefficientSum = V::dadd(coefficientSum, coefficientsOf(c));
-      if constexpr (kDistancesBySum && decltype(finite)::value) logitSum = V::dadd(logitSum, V::widen(x));
     }
   };
   if (finiteMax) expPass(std::true_type{});

@@ -8,6 +8,9 @@ struct Avx2Vec {
   using M = __m256;
   static constexpr size_t kWidth = 8;
   static constexpr bool kHasScaleFloor = false;
+  static constexpr bool kHasLoadColumns = false;
+  static constexpr bool kHasStoreFirst = false;
+  static constexpr bool kSumLogits = true;
   // Each 8 entries of a lookup cost a vpermps and a blend: the 16-point log1p table and one more polynomial term
   // measured 1.1x the 32-point one. runSpan's e-first pass: 1.1x.
   static constexpr unsigned kLog1pTableSize = 16;

@@ -8,6 +8,9 @@ struct NeonVec {
   using M = uint32x4_t;
   static constexpr size_t kWidth = 4;
   static constexpr bool kHasScaleFloor = false;
+  static constexpr bool kHasLoadColumns = false;
+  static constexpr bool kHasStoreFirst = false;
+  static constexpr bool kSumLogits = true;
   // 16 points (one tbl instead of two): 6-8% by llvm-mca's estimate (Neoverse V1, N1), unmeasured on hardware and
   // other bits; kept at 32 until a measurement says otherwise.
   static constexpr unsigned kLog1pTableSize = 32;

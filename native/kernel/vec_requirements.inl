@@ -3,13 +3,19 @@
 // static_asserts RequireVectorType<V>, so that a missing or mistyped operation is named at compile time.
 // F is V's float vector, M its lane mask, D a vector of doubles with F's lanes, Acc a float64 accumulator.
 //
-//  constants     kWidth (lanes), kHasScaleFloor (scaleFloor exists), kLog1pTableSize (16 or 32),
+//  constants     kWidth (lanes), kHasScaleFloor (scaleFloor exists), kHasLoadColumns, kHasStoreFirst (those exist),
+//                kSumLogits (cross-entropy's smoothing distances as C max - sum x, the sum taken with the max),
+//                kLog1pTableSize (16 or 32),
 //                kExpFirst (runSpan computes e^-|x| of a chunk first), kFastPathInDouble (the fast path's loss and
 //                gradient run in double lanes from e^-|x| on: where fma is emulated and double lanes are cheap),
 //                kExpTable (e^t from the 16-entry table, else from a polynomial: where a lookup is costly)
 //  memory        load(const float*) -> F, store(float*, F), loadLabelIsOne(const uint8_t*) -> M (kWidth labels)
 //  lanes         set1(float) -> F, firstLanes(size_t count) -> M, select(M, F a, F b) -> F (a where set), any(M),
-//                transpose(F* v): v[0..kWidth) as the rows of a square matrix, replaced by its columns
+//                transpose(F* v): v[0..kWidth) as the rows of a square matrix, replaced by its columns;
+//                loadColumns(const float* p, size_t stride, size_t columns, float* out), where kHasLoadColumns: columns
+//                [0, columns) of the kWidth x kWidth tile with rows at p + l stride, to out + c kWidth (rows read
+//                no further than kWidth); storeFirst(float* p, F v, size_t count), where kHasStoreFirst: lanes
+//                [0, count) only
 //  arithmetic    add, sub, mul, div (F, F) -> F; fma(a, b, c) = a b + c, fms = a b - c, fnma = c - a b, each rounded
 //                once; mulAdd(a, b, c): a b + c, fused or not (only where either rounding is fine)
 //  sign, limits  abs, negAbs (-|a|) -> F; maxKeepNan(a, b): max, NaN in a kept; mulUnlessZero(a, b): 0 where
@@ -57,6 +63,8 @@ FUSED_BCE_REQUIRE(firstLanes, typename V::M, size_t{1})
 FUSED_BCE_REQUIRE(select, typename V::F, FUSED_BCE_M, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(any, bool, FUSED_BCE_M)
 FUSED_BCE_REQUIRE(transpose, void, std::declval<typename V::F*>())
+FUSED_BCE_REQUIRE(loadColumns, void, std::declval<const float*>(), size_t{1}, size_t{1}, std::declval<float*>())
+FUSED_BCE_REQUIRE(storeFirst, void, std::declval<float*>(), FUSED_BCE_F, size_t{1})
 FUSED_BCE_REQUIRE(add, typename V::F, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(sub, typename V::F, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(mul, typename V::F, FUSED_BCE_F, FUSED_BCE_F)
@@ -110,6 +118,11 @@ template <class V>
 struct RequireVectorType {
   static_assert(std::is_same<decltype(V::kWidth), const size_t>::value, "V::kWidth: the lanes, a size_t constant");
   static_assert(std::is_same<decltype(V::kHasScaleFloor), const bool>::value, "V::kHasScaleFloor: a bool constant");
+  static_assert(std::is_same<decltype(V::kHasLoadColumns), const bool>::value, "V::kHasLoadColumns: a bool constant");
+  static_assert(std::is_same<decltype(V::kHasStoreFirst), const bool>::value, "V::kHasStoreFirst: a bool constant");
+  static_assert(std::is_same<decltype(V::kSumLogits), const bool>::value, "V::kSumLogits: a bool constant");
+  static_assert(!V::kHasLoadColumns || requirements::Has_loadColumns<V>::value, "V::loadColumns(const float*, size_t, size_t, float*) (kHasLoadColumns)");
+  static_assert(!V::kHasStoreFirst || requirements::Has_storeFirst<V>::value, "V::storeFirst(float*, F, size_t) (kHasStoreFirst)");
   static_assert(V::kLog1pTableSize == 16 || V::kLog1pTableSize == 32, "V::kLog1pTableSize: 16 or 32");
   static_assert(std::is_same<decltype(V::kExpFirst), const bool>::value, "V::kExpFirst: a bool constant");
   static_assert(std::is_same<decltype(V::kFastPathInDouble), const bool>::value, "V::kFastPathInDouble: a bool constant");

@@ -10,6 +10,9 @@ struct ScalarVec {
   using M = bool;
   static constexpr size_t kWidth = 1;
   static constexpr bool kHasScaleFloor = false;
+  static constexpr bool kHasLoadColumns = false;
+  static constexpr bool kHasStoreFirst = false;
+  static constexpr bool kSumLogits = true;
   static constexpr unsigned kLog1pTableSize = 32;  // a lookup is a load whatever the size
   static constexpr bool kExpFirst = true;  // runSpan: 1.1x
   static constexpr bool kFastPathInDouble = !kFma;  // without fma, as SSE2 (bce_kernel.inl)

@@ -10,6 +10,9 @@ struct Sse2Vec {
   using M = __m128;
   static constexpr size_t kWidth = 4;
   static constexpr bool kHasScaleFloor = false;
+  static constexpr bool kHasLoadColumns = false;
+  static constexpr bool kHasStoreFirst = false;
+  static constexpr bool kSumLogits = true;
   static constexpr unsigned kLog1pTableSize = 32;  // lookups are four loads whatever the size
   static constexpr bool kExpFirst = true;  // runSpan: 1.07x
   static constexpr bool kFastPathInDouble = true;  // fma is emulated: see kFastPathInDouble in bce_kernel.inl

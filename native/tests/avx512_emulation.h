@@ -10,8 +10,8 @@
 // underflows), and vrcp14ps as 1/x truncated to 14 bits (the documented error bound, < 2^-14), so that the
 // gradient's folding of the estimate's error is exercised. Fused multiply-adds are modelled lane by lane with
 // std::fma: SIMDe's fall-back rounds the product and the sum separately, which the error-free steps cannot
-// survive. What this cannot check is the hardware's own
-// rounding; a CPU with AVX-512 runs the real kernel in the same tests.
+// survive. SIMDe has no masked store: it is written lane by lane here. What this cannot check is the hardware's
+// own rounding; a CPU with AVX-512 runs the real kernel in the same tests.
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
 
@@ -84,7 +84,15 @@ inline simde__m512 emulatedCvtepi32Ps(simde__m512i a) {
   for (int i = 0; i < 16; ++i) r.f32[i] = static_cast<float>(pa.i32[i]);
   return simde__m512_from_private(r);
 }
+// vmovups with a mask (SIMDe has none): only the set lanes are written, which is what the kernel relies on.
+inline void emulatedMaskStorePs(float* p, simde__mmask16 m, simde__m512 v) {
+  simde__m512_private pv = simde__m512_to_private(v);
+  for (int i = 0; i < 16; ++i) {
+    if ((m >> i) & 1) p[i] = pv.f32[i];
+  }
+}
 }  // namespace
+#define _mm512_mask_storeu_ps(p, m, v) emulatedMaskStorePs(p, m, v)
 #undef _mm512_fmadd_ps
 #undef _mm512_fmsub_ps
 #undef _mm512_fnmadd_ps
