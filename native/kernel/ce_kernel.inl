@@ -644,8 +644,13 @@ FUSED_BCE_INLINE void rowsToBlock(const float* rows, size_t classes, size_t coun
         V::loadColumns(rows + c0, classes, columns, block + c0 * W);
       } else {
         alignas(64) float tile[W * W] = {};
-        for (size_t l = 0; l < count; ++l) {
-          for (size_t c = 0; c < columns; ++c) tile[l * W + c] = rows[l * classes + c0 + c];
+        for (size_t l = 0; l < count; ++l) {  // (whole vectors where they stay readable)
+          const size_t at = l * classes + c0;
+          if (at + W <= readable) {
+            V::store(tile + l * W, V::load(rows + at));
+          } else {
+            for (size_t c = 0; c < columns; ++c) tile[l * W + c] = rows[at + c];
+          }
         }
         V::loadColumns(tile, W, columns, block + c0 * W);
       }
@@ -704,6 +709,17 @@ FUSED_BCE_INLINE void blockToRows(const float* block, size_t classes, size_t cou
 // is ignored or past count, and 1 in zeroLanes there (else 0).
 template <size_t W, class Index>
 FUSED_BCE_INLINE void uniformTargets(const Index* indices, size_t count, int64_t ignoreIndex, float* targetLane, float* zeroLanes) {
+  if (count == W) {  // in 32-bit lanes, with no branch (vectorised): an ignoreIndex outside int32 matches no row
+    const bool ignoreFits = ignoreIndex >= INT32_MIN && ignoreIndex <= INT32_MAX;
+    const int32_t ignore = ignoreFits ? static_cast<int32_t>(ignoreIndex) : 0;
+    for (size_t l = 0; l < W; ++l) {
+      const int32_t y = indices[l];
+      const bool zero = (y == ignore) & ignoreFits;
+      targetLane[l] = zero ? -1.0f : static_cast<float>(y);
+      zeroLanes[l] = zero ? 1.0f : 0.0f;
+    }
+    return;
+  }
   for (size_t l = 0; l < W; ++l) {
     const int64_t y = l < count ? static_cast<int64_t>(indices[l < count ? l : 0]) : ignoreIndex;
     const bool zero = y == ignoreIndex;
