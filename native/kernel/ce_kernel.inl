@@ -634,7 +634,7 @@ FUSED_BCE_INLINE double streamRow(const CeCall& call, const typename BceMath<V>:
 // range (another thread's rows may be changing, and past it the array may end); a tile closer to that end is read
 // through a copy. The block holds whole tiles (a multiple of kWidth columns).
 template <class V>
-FUSED_BCE_INLINE void rowsToBlock(const float* rows, size_t classes, size_t count, size_t readable, float* block) {
+FUSED_BCE_NOINLINE void rowsToBlock(const float* rows, size_t classes, size_t count, size_t readable, float* block) {
   using F = typename V::F;
   constexpr size_t W = V::kWidth;
   for (size_t c0 = 0; c0 < classes; c0 += W) {
@@ -680,7 +680,7 @@ FUSED_BCE_INLINE void rowsToBlock(const float* rows, size_t classes, size_t coun
 // after it (rows in order, the last tile first), and a store that would pass the end of row count - 1 goes through
 // a copy.
 template <class V>
-FUSED_BCE_INLINE void blockToRows(const float* block, size_t classes, size_t count, float* rows) {
+FUSED_BCE_NOINLINE void blockToRows(const float* block, size_t classes, size_t count, float* rows) {
   using F = typename V::F;
   constexpr size_t W = V::kWidth;
   const size_t end = count * classes;
