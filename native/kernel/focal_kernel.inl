@@ -15,7 +15,8 @@
 // The focal factor, so that no step loses what the float32 result shows:
 // - integer gamma (0 to 8): q from its sum, q^gamma by multiplication, d(q^gamma)/dx = gamma q^(gamma-1) p (1-p)
 //   (1 - 2t), one finite product;
-// - half-integer gamma (k + 1/2, k from 0 to 8) where q is in float's range: q^k sqrt(q), r = p (1 - p) / q;
+// - half-integer gamma (k + 1/2, k from 1 to 8): the same with q^(gamma-1) = q^(k-1) sqrt(q);
+// - gamma = 1/2 where q is in float's range: sqrt(q), r = p (1 - p) / q;
 // - other gamma: q^gamma = e^(gamma log q), log q of q itself where q is in float's range (r = p (1 - p) / q from
 //   it), else log q = log(big) + log1p(small / big) - log1p(e) with big the larger of lin and oth e and
 //   log(oth e) = log(oth) - |x| exact, so that q keeps its relative accuracy where e underflows, and r from the
@@ -27,10 +28,16 @@
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
+// How q^gamma is formed, fixed per call: by multiplication (integer gamma from 0 to 8), by multiplication and one
+// square root (gamma = k + 1/2, k from 1 to 8), or in focalFactorGeneral (any other gamma).
+enum class FocalPower { kInteger, kHalfInteger, kGeneral };
+
 template <class V>
 struct FocalConstants {
   using D = typename V::D;
   double gamma = 0;
+  FocalPower power = FocalPower::kGeneral;
+  int multiplications = 0;    // kInteger, kHalfInteger: q^(gamma - 1) is this many factors q (times sqrt(q))
   int integerGamma = -1;      // gamma when it is an integer from 0 to 8, else -1
   int halfIntegerGamma = -1;  // k where gamma = k + 1/2 with k from 0 to 8, else -1
   bool hasAlpha = false;
@@ -48,6 +55,8 @@ struct FocalConstants {
     if (belowHalf >= 0 && belowHalf <= 8 && belowHalf == static_cast<double>(static_cast<int>(belowHalf))) {
       halfIntegerGamma = static_cast<int>(belowHalf);
     }
+    if (integerGamma >= 0) power = FocalPower::kInteger, multiplications = integerGamma - 1;
+    else if (halfIntegerGamma >= 1) power = FocalPower::kHalfInteger, multiplications = halfIntegerGamma - 1;
     hasAlpha = a.focalAlpha >= 0;
     gammaD = V::dset1(gamma);
     alphaD = V::dset1(hasAlpha ? a.focalAlpha : 0.0);
@@ -163,9 +172,9 @@ FUSED_BCE_NOINLINE FocalFactor<V> focalFactorLogSpace(const FocalConstants<V>& f
 }
 
 
-// Non-integer gamma: where q is in float's range (all but confident lanes whose lin is 0 or tiny), q from its sum
-// in double, q^gamma as q^k sqrt(q) for gamma = k + 1/2 and from log q of q itself otherwise, and q^(gamma - 1)
-// p (1 - p) as q^gamma e / ((1 + e)^2 q). Out of line: one copy for every loss/gradient variant (the WebAssembly
+// Gamma neither an integer nor k + 1/2 with k >= 1: where q is in float's range (all but confident lanes whose lin
+// is 0 or tiny), q from its sum in double, q^gamma as sqrt(q) for gamma = 1/2 and from log q of q itself otherwise,
+// and q^(gamma - 1) p (1 - p) as q^gamma e / ((1 + e)^2 q). Out of line: one copy for every loss/gradient variant (the WebAssembly
 // module's size).
 template <class V, bool kU8>
 FUSED_BCE_NOINLINE FocalFactor<V> focalFactorGeneral(const FocalConstants<V>& fc, const Constants<V>& c,
@@ -179,12 +188,8 @@ FUSED_BCE_NOINLINE FocalFactor<V> focalFactorGeneral(const FocalConstants<V>& fc
   const F qF = V::narrow(q);
   if (FUSED_BCE_UNLIKELY(V::any(V::lt(qF, V::set1(0x1p-100f))))) return focalFactorLogSpace<V, kU8>(fc, c, tab, absX, t, e);
   FocalFactor<V> out;
-  if (fc.halfIntegerGamma >= 0) {
-    // q^(k + 1/2) = q^k sqrt(q), each step rounded once in double (q >= 2^-100 here: at most 2^-850, no underflow;
-    // where it is below e^-200 the general path's 0 and this value both round to 0 in float32 results).
-    D power = V::dsqrt(q);
-    for (int k = 0; k < fc.halfIntegerGamma; ++k) power = V::dmul(power, q);
-    out.focal = power;
+  if (fc.halfIntegerGamma == 0) {
+    out.focal = V::dsqrt(q);  // (gamma 1/2)
   } else {
     const D power = V::dmul(fc.gammaD, Focal::logUnitDouble(tab, q));
     const auto vanishes = V::lt(V::narrow(power), V::set1(-200.0f));
@@ -196,29 +201,34 @@ FUSED_BCE_NOINLINE FocalFactor<V> focalFactorGeneral(const FocalConstants<V>& fc
   return out;
 }
 
-// q^gamma and d(q^gamma)/dx: integer gamma (0 to 8) by multiplication, here; other gamma above. kIntegerGamma: the
-// caller knows gamma is an integer, so no call to the general path is compiled in (its arguments, passed by
-// reference, were spilled to the stack for every vector: AVX-512 gamma 2, the loss alone, 1.00 -> 0.86 ns per
-// element).
-template <class V, bool kU8, bool kIntegerGamma>
+// q^gamma and d(q^gamma)/dx: integer and half-integer gamma (FocalPower::kInteger, kHalfInteger) by
+// multiplication, here; other gamma in focalFactorGeneral. kPower fixes the kind where the caller knows it, so that
+// no call to the general path is compiled in (its arguments, passed by reference, were spilled to the stack for
+// every vector: AVX-512 gamma 2, the loss alone, 1.00 -> 0.86 ns per element); kGeneral decides per call.
+// q^(gamma - 1) p (1 - p) is one finite product, and no reciprocal of q is formed: q may be 0 or subnormal in
+// double (a saturated logit with lin = 0), where q^gamma and the slope are 0.
+template <class V, bool kU8, FocalPower kPower>
 FUSED_BCE_INLINE FocalFactor<V> focalFactor(const FocalConstants<V>& fc, const Constants<V>& c,
                                             const typename BceMath<V>::Tables& tab, typename V::F absX,
                                             const FocalTargets<V>& t, typename V::D e, typename V::D recip) {
   using D = typename V::D;
-  const D oneD = c.oneD;
-  FocalFactor<V> out{oneD, c.zeroD};
-  if constexpr (!kIntegerGamma) {
-    if (fc.integerGamma < 0) return focalFactorGeneral<V, kU8>(fc, c, tab, absX, t, e, recip);
+  if constexpr (kPower == FocalPower::kGeneral) {
+    if (fc.power == FocalPower::kInteger) return focalFactor<V, kU8, FocalPower::kInteger>(fc, c, tab, absX, t, e, recip);
+    if (fc.power == FocalPower::kHalfInteger) return focalFactor<V, kU8, FocalPower::kHalfInteger>(fc, c, tab, absX, t, e, recip);
+    return focalFactorGeneral<V, kU8>(fc, c, tab, absX, t, e, recip);
+  } else {
+    const D oneD = c.oneD;
+    FocalFactor<V> out{oneD, c.zeroD};
+    if (kPower == FocalPower::kInteger && fc.integerGamma == 0) return out;
+    const D q = V::dmul(V::dfma(t.oth, e, t.lin), recip);
+    D qPowLess = kPower == FocalPower::kHalfInteger ? V::dsqrt(q) : oneD;  // q^(gamma - 1)
+    if (kPower == FocalPower::kInteger && fc.multiplications == 1) qPowLess = q;  // (gamma 2 without the loop's branches)
+    else for (int k = 0; k < fc.multiplications; ++k) qPowLess = V::dmul(qPowLess, q);
+    out.focal = V::dmul(qPowLess, q);
+    const D sigmoidSlope = V::dmul(V::dmul(e, recip), recip);  // p (1 - p)
+    out.slope = V::dmul(V::dmul(qPowLess, sigmoidSlope), t.gammaSlope);
+    return out;
   }
-  if (fc.integerGamma == 0) return out;
-  const D q = V::dmul(V::dfma(t.oth, e, t.lin), recip);
-  D qPowLess = oneD;  // q^(gamma - 1)
-  if (fc.integerGamma == 2) qPowLess = q;  // (the common case without the loop's branches)
-  else for (int k = 1; k < fc.integerGamma; ++k) qPowLess = V::dmul(qPowLess, q);
-  out.focal = V::dmul(qPowLess, q);
-  const D sigmoidSlope = V::dmul(V::dmul(e, recip), recip);  // p (1 - p)
-  out.slope = V::dmul(V::dmul(qPowLess, sigmoidSlope), t.gammaSlope);
-  return out;
 }
 
 // Targets outside [0, 1] or NaN, by value (-0 is inside, unlike V::notInUnitInterval's test of the bits).
@@ -369,8 +379,8 @@ FUSED_BCE_INLINE FocalBce<V> focalBce(const SpanStreams& s, size_t i, const Cons
   }
 }
 
-// The second stage: the focal factor in double and the products, stored (kIntegerGamma: see focalFactor).
-template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail, bool kIntegerGamma>
+// The second stage: the focal factor in double and the products, stored (kPower: see focalFactor).
+template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail, FocalPower kPower>
 FUSED_BCE_INLINE void focalSecondStage(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
                                        const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid,
                                        const FocalFirstStage<V>& first) {
@@ -406,7 +416,7 @@ FUSED_BCE_INLINE void focalSecondStage(const SpanStreams& s, size_t i, const Foc
   }
   recip = V::dfma(recip, V::dfma(V::dsub(V::dset1(-1.0), eD), recip, c.oneD), recip);
   const FocalTargets<V> t = focalTargets<V, kU8>(fc, c, nonNegative, isOne, targetD, negTargetD);
-  const FocalFactor<V> factor = focalFactor<V, kU8, kIntegerGamma>(fc, c, tab, absX, t, eD, recip);
+  const FocalFactor<V> factor = focalFactor<V, kU8, kPower>(fc, c, tab, absX, t, eD, recip);
   focalStore<V, kU8, kLoss, kGrad, kTail>(s, i, fc, c, acc, valid, outsideUnit,
                                          focalWeight<V, kU8>(s, i, fc, c, isOne, targetD, negTargetD), bce.bce,
                                          bce.bceSlope, factor, V::any(V::eq(absX, V::set1(INFINITY))));
@@ -416,16 +426,20 @@ FUSED_BCE_INLINE void focalSecondStage(const SpanStreams& s, size_t i, const Foc
 template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
 FUSED_BCE_INLINE void focalVector(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
                                   const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid) {
-  focalSecondStage<V, kU8, kLoss, kGrad, kTail, false>(s, i, fc, c, tab, acc, valid, focalFirstStage<V>(s, i, c, tab));
+  focalSecondStage<V, kU8, kLoss, kGrad, kTail, FocalPower::kGeneral>(s, i, fc, c, tab, acc, valid, focalFirstStage<V>(s, i, c, tab));
 }
 
 // The fast path over a span's whole vectors in chunks of kExpChunkFloats: the first stage of the chunk into an L1
 // buffer, then the second. Returns where the whole vectors end; their loss sum goes to *sum (its accumulator is
 // this function's own, so that it can stay in registers).
-template <class V, bool kU8, bool kLoss, bool kGrad, bool kIntegerGamma>
-FUSED_BCE_INLINE size_t focalChunksFor(const SpanStreams& s, size_t n, const Constants<V>& c,
+template <class V, bool kU8, bool kLoss, bool kGrad, FocalPower kPower>
+FUSED_BCE_INLINE size_t focalChunksFor(const SpanStreams& streams, size_t n, const Constants<V>& constants,
                                        const typename BceMath<V>::Tables& tab, double* sum) {
   constexpr size_t W = V::kWidth;
+  // Local copies: the loop's stores could alias the callers' objects, and every vector reloaded them from memory.
+  const SpanStreams s = streams;
+  const Constants<V> c = constants;
+  const FocalConstants<V> fc = *constants.focal;
   typename V::Acc acc;
   alignas(64) float expSingle[kExpChunkFloats];
   alignas(64) double expPrecise[kExpChunkFloats];
@@ -441,19 +455,20 @@ FUSED_BCE_INLINE size_t focalChunksFor(const SpanStreams& s, size_t n, const Con
       FocalFirstStage<V> first;
       first.expSingle = V::load(expSingle + (j - begin));
       first.expPrecise = V::dload(expPrecise + (j - begin));
-      focalSecondStage<V, kU8, kLoss, kGrad, false, kIntegerGamma>(s, j, *c.focal, c, tab, acc, V::firstLanes(W), first);
+      focalSecondStage<V, kU8, kLoss, kGrad, false, kPower>(s, j, fc, c, tab, acc, V::firstLanes(W), first);
     }
   }
   *sum = V::total(acc);
   return whole;
 }
 
-// focalChunksFor with gamma's kind fixed: an integer (the common gamma = 2) or any.
+// focalChunksFor with gamma's kind fixed: an integer (the common gamma = 2), k + 1/2, or any.
 template <class V, bool kU8, bool kLoss, bool kGrad>
 FUSED_BCE_INLINE size_t focalChunks(const SpanStreams& s, size_t n, const Constants<V>& c,
                                     const typename BceMath<V>::Tables& tab, double* sum) {
-  if (c.focal->integerGamma >= 0) return focalChunksFor<V, kU8, kLoss, kGrad, true>(s, n, c, tab, sum);
-  return focalChunksFor<V, kU8, kLoss, kGrad, false>(s, n, c, tab, sum);
+  if (c.focal->power == FocalPower::kInteger) return focalChunksFor<V, kU8, kLoss, kGrad, FocalPower::kInteger>(s, n, c, tab, sum);
+  if (c.focal->power == FocalPower::kHalfInteger) return focalChunksFor<V, kU8, kLoss, kGrad, FocalPower::kHalfInteger>(s, n, c, tab, sum);
+  return focalChunksFor<V, kU8, kLoss, kGrad, FocalPower::kGeneral>(s, n, c, tab, sum);
 }
 
 // One vector of the precise path (posWeight) at s[i..i + kWidth): everything from e on in double.
@@ -495,7 +510,7 @@ FUSED_BCE_NOINLINE void focalPreciseVector(const SpanStreams& s, size_t i, const
   const D negPos = V::dsub(zeroD, posTarget);
   const D bceSlope = V::dmul(V::dselect(nonNegative, V::dfma(negPos, e, negTarget), V::dfma(negTarget, e, negPos)), recip);
   const FocalTargets<V> t = focalTargets<V, kU8>(fc, c, nonNegative, isOne, target, negTarget);
-  const FocalFactor<V> factor = focalFactor<V, kU8, false>(fc, c, tab, absX, t, e, recip);
+  const FocalFactor<V> factor = focalFactor<V, kU8, FocalPower::kGeneral>(fc, c, tab, absX, t, e, recip);
   focalStore<V, kU8, kLoss, kGrad, kTail>(s, i, fc, c, acc, valid, outsideUnit, focalWeight<V, kU8>(s, i, fc, c, isOne, target, negTarget),
                                          bce, bceSlope, factor, true);
 }

@@ -15,8 +15,9 @@ const factor = new Float64Array(2);
 
 /**
  * q^gamma and gamma q^gamma p (1 - p) / q into factor[0], factor[1], as native/kernel/focal_kernel.inl's focalFactor:
- * integer gamma here, other gamma in focalFactorGeneral (apart, so that this stays small enough for V8 to inline:
- * with the general path in it, gamma 2 took 1.3-1.5x as long).
+ * integer gamma, and gamma = k + 1/2 with k >= 1 (q^(gamma - 1) = q^(k - 1) sqrt(q)), here; other gamma in
+ * focalFactorGeneral (apart, so that this stays small enough for V8 to inline: with the general path in it, gamma 2
+ * took 1.3-1.5x as long).
  */
 function focalFactor(
   gamma: number, integerGamma: number, halfIntegerGamma: number, lin: number, oth: number, e: number, recip: number, absX: number,
@@ -27,27 +28,27 @@ function focalFactor(
     factor[1] = 0;
     return;
   }
-  if (integerGamma < 0) {
+  if (integerGamma < 0 && halfIntegerGamma < 1) {
     focalFactorGeneral(gamma, halfIntegerGamma, lin, oth, e, recip, absX, log1pE);
     return;
   }
   const q = (lin + oth * e) * recip;
-  let qPowLess = 1; // q^(gamma - 1)
-  for (let k = 1; k < integerGamma; k++) qPowLess *= q;
+  let qPowLess = integerGamma < 0 ? Math.sqrt(q) : 1; // q^(gamma - 1)
+  const multiplications = integerGamma < 0 ? halfIntegerGamma - 1 : integerGamma - 1;
+  for (let k = 0; k < multiplications; k++) qPowLess *= q;
   factor[0] = qPowLess * q;
   factor[1] = gamma * qPowLess * (e * recip * recip);
 }
 
-/** focalFactor for a gamma that is not an integer, as native/kernel/focal_kernel.inl's focalFactorGeneral. */
+/** focalFactor for gamma neither an integer nor k + 1/2 with k >= 1, as native/kernel/focal_kernel.inl's focalFactorGeneral. */
 function focalFactorGeneral(
   gamma: number, halfIntegerGamma: number, lin: number, oth: number, e: number, recip: number, absX: number, log1pE: number,
 ): void {
   const q = (lin + oth * e) * recip;
   let focal: number, r: number;
-  if (halfIntegerGamma >= 0 && q >= 2 ** -100) {
-    // q^(k + 1/2) = q^k sqrt(q) where q is in float32's range (as the C++ kernel's); p (1 - p) / q as below
+  if (halfIntegerGamma === 0 && q >= 2 ** -100) {
+    // gamma 1/2: sqrt(q) where q is in float32's range (as the C++ kernel's); p (1 - p) / q as below
     focal = Math.sqrt(q);
-    for (let k = 0; k < halfIntegerGamma; k++) focal *= q;
     r = (e * recip * recip) / q;
   } else if (q >= 1e-290) {
     // log q of q itself where q is far from underflow; p (1 - p) / q = e / (1 + e)^2 / q
@@ -75,7 +76,8 @@ function focalFactorGeneral(
  *   loss = w alpha_t q^gamma bce,  grad = w alpha_t scale (d(q^gamma)/dx bce + q^gamma bce')
  *   d(q^gamma)/dx = gamma q^gamma r (1 - 2t),  r = p (1 - p) / q = e / ((1 + e)(lin + oth e))
  * Integer gamma (0 to 8): q^gamma by multiplication, d(q^gamma)/dx = gamma q^(gamma-1) p (1 - p)(1 - 2t).
- * Half-integer gamma (k + 1/2, k from 0 to 8), q in float32's range: q^k sqrt(q). Other gamma: in log space,
+ * Half-integer gamma (k + 1/2, k from 1 to 8): the same with q^(gamma-1) = q^(k-1) sqrt(q). Gamma 1/2, q in
+ * float32's range: sqrt(q). Other gamma: in log space,
  * log q = log(big) + log1p(small / big) - log1p(e) with big the larger of lin and oth e and log(oth e) =
  * log(oth) - |x|, so that q keeps its accuracy where e underflows and r stays finite for gamma < 1.
  * |x| > 200 counts as infinite for e; q^gamma below e^-200 is 0 from the logarithm (and rounds to 0 in float32
