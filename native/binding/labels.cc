@@ -1,6 +1,8 @@
 // The Uint8 label check the bindings run before any write: every hard label must be 0 or 1.
 #include "labels.h"
 
+#include "../kernel/portable.h"
+
 #include <cstdint>
 #include <cstring>
 
@@ -39,14 +41,14 @@ size_t firstInvalidLabel(const uint8_t* labels, size_t n) {
 }
 
 namespace {
-// In 32-bit lanes, which every index type widens to exactly (vectorised on the baseline ISA, where 64-bit compares
-// are not): an ignoreIndex outside int32 matches no row, and classes above 2^31 act as 2^31 (no int32 index reaches
-// either; a negative index is 2^31 or more as unsigned, so invalid). Counts per block of 2^20 rows in 32 bits.
+// In 32-bit lanes (ignoreIndex32; vectorised on the baseline ISA, where 64-bit compares are not): classes above 2^31
+// act as 2^31 (no int32 index reaches it; a negative index is 2^31 or more as unsigned, so invalid). Counts per
+// block of 2^20 rows in 32 bits.
 template <class Index>
 bool countIndices(const Index* indices, size_t rows, size_t classes, int64_t ignoreIndex, size_t* counted) {
-  const bool ignoreFits = ignoreIndex >= INT32_MIN && ignoreIndex <= INT32_MAX;
-  const int32_t ignore = ignoreFits ? static_cast<int32_t>(ignoreIndex) : 0;
-  const uint32_t noIgnore = ignoreFits ? 0 : 1;
+  const portable::IgnoreIndex32 ignoreAt = portable::ignoreIndex32(ignoreIndex);
+  const int32_t ignore = ignoreAt.value;
+  const uint32_t noIgnore = ignoreAt.fits ? 0 : 1;
   const uint32_t limit = classes < (size_t{1} << 31) ? static_cast<uint32_t>(classes) : uint32_t{1} << 31;
   size_t count = 0;
   uint32_t invalid = 0;

@@ -654,23 +654,23 @@ FUSED_BCE_NOINLINE void rowsToBlock(const float* rows, size_t classes, size_t co
         }
         V::loadColumns(tile, W, columns, block + c0 * W);
       }
-      continue;
-    }
-    F v[W];
-    for (size_t l = 0; l < W; ++l) {
-      const size_t at = l * classes + c0;
-      if (l >= count) {
-        v[l] = V::set1(0.0f);
-      } else if (at + W <= readable) {
-        v[l] = V::load(rows + at);
-      } else {
-        alignas(64) float part[W] = {};
-        for (size_t c = 0; c < columns; ++c) part[c] = rows[at + c];
-        v[l] = V::load(part);
+    } else {
+      F v[W];
+      for (size_t l = 0; l < W; ++l) {
+        const size_t at = l * classes + c0;
+        if (l >= count) {
+          v[l] = V::set1(0.0f);
+        } else if (at + W <= readable) {
+          v[l] = V::load(rows + at);
+        } else {
+          alignas(64) float part[W] = {};
+          for (size_t c = 0; c < columns; ++c) part[c] = rows[at + c];
+          v[l] = V::load(part);
+        }
       }
+      V::transpose(v);
+      for (size_t c = 0; c < W; ++c) V::store(block + (c0 + c) * W, v[c]);
     }
-    V::transpose(v);
-    for (size_t c = 0; c < W; ++c) V::store(block + (c0 + c) * W, v[c]);
   }
 }
 
@@ -709,22 +709,20 @@ FUSED_BCE_NOINLINE void blockToRows(const float* block, size_t classes, size_t c
 // is ignored or past count, and 1 in zeroLanes there (else 0).
 template <size_t W, class Index>
 FUSED_BCE_INLINE void uniformTargets(const Index* indices, size_t count, int64_t ignoreIndex, float* targetLane, float* zeroLanes) {
-  if (count == W) {  // in 32-bit lanes, with no branch (vectorised): an ignoreIndex outside int32 matches no row
-    const bool ignoreFits = ignoreIndex >= INT32_MIN && ignoreIndex <= INT32_MAX;
-    const int32_t ignore = ignoreFits ? static_cast<int32_t>(ignoreIndex) : 0;
-    for (size_t l = 0; l < W; ++l) {
-      const int32_t y = indices[l];
-      const bool zero = (y == ignore) & ignoreFits;
-      targetLane[l] = zero ? -1.0f : static_cast<float>(y);
-      zeroLanes[l] = zero ? 1.0f : 0.0f;
-    }
-    return;
-  }
-  for (size_t l = 0; l < W; ++l) {
-    const int64_t y = l < count ? static_cast<int64_t>(indices[l < count ? l : 0]) : ignoreIndex;
-    const bool zero = y == ignoreIndex;
+  const portable::IgnoreIndex32 ignore = portable::ignoreIndex32(ignoreIndex);
+  const auto laneTarget = [&](size_t l) {  // (no branch)
+    const int32_t y = indices[l];
+    const bool zero = (y == ignore.value) & ignore.fits;
     targetLane[l] = zero ? -1.0f : static_cast<float>(y);
     zeroLanes[l] = zero ? 1.0f : 0.0f;
+  };
+  if (count == W) {  // a constant trip count: vectorised
+    for (size_t l = 0; l < W; ++l) laneTarget(l);
+    return;
+  }
+  for (size_t l = 0; l < W; ++l) {  // a partial block: the lanes past count as ignored rows
+    if (l < count) laneTarget(l);
+    else targetLane[l] = -1.0f, zeroLanes[l] = 1.0f;
   }
 }
 

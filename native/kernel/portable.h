@@ -91,6 +91,17 @@ class FloatingPointEnvironment {
 #endif
 };
 
+// An ignoreIndex as loops over class indices compare it, in 32-bit lanes (every index type widens to int32
+// exactly, and 32-bit compares vectorise on every ISA): an ignoreIndex outside int32 matches no row (fits false).
+struct IgnoreIndex32 {
+  int32_t value;
+  bool fits;
+};
+inline IgnoreIndex32 ignoreIndex32(int64_t ignoreIndex) {
+  const bool fits = ignoreIndex >= INT32_MIN && ignoreIndex <= INT32_MAX;
+  return {fits ? static_cast<int32_t>(ignoreIndex) : 0, fits};
+}
+
 inline uint32_t bitsOf(float f) {
   uint32_t u;
   std::memcpy(&u, &f, sizeof u);
