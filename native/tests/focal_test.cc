@@ -1,5 +1,5 @@
 // The focal loss on every ISA (the AVX-512 kernel over SIMDe in the emulated build, NEON under qemu in the arm64
-// build): gammas 0 (with alpha), 0.25, 0.5, 1, 1.5, 2, 3, 4.5; alpha none and 0.25; smoothing 0 and 0.05; Uint8
+// build): gammas 0 (with alpha), 0.25, 0.5, 1, 1.5, 2, 2.7, 3, 4.5; alpha none and 0.25; smoothing 0 and 0.05; Uint8
 // labels and soft float targets; posWeight (the precise path) and per-element weights; logits from small to
 // saturated and infinite, against a long-double reference: each loss within 4 ulp, each gradient element within
 // 4 units (2^-24 times the magnitudes of its terms alpha_t (|d(q^gamma)/dx| bce + q^gamma (p + t)) |w scale|, the
@@ -68,7 +68,7 @@ int main() {
   std::mt19937 random(20261201);
   std::uniform_real_distribution<float> unit(0, 1);
   std::normal_distribution<float> normal(0, 1);
-  const double gammas[] = {0, 0.25, 0.5, 1, 1.5, 2, 3, 4.5};
+  const double gammas[] = {0, 0.25, 0.5, 1, 1.5, 2, 2.7, 3, 4.5};  // (each kind: integer, k + 1/2, 1/2, other)
   const size_t n = 203;  // not a multiple of any width: the tail runs too
   for (const fused_bce::IsaEntry& isa : isasToTest()) {
     double worstLoss = 0, worstGrad = 0;
