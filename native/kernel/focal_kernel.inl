@@ -174,8 +174,8 @@ FUSED_BCE_NOINLINE FocalFactor<V> focalFactorLogSpace(const FocalConstants<V>& f
 
 // Gamma neither an integer nor k + 1/2 with k >= 1: where q is in float's range (all but confident lanes whose lin
 // is 0 or tiny), q from its sum in double, q^gamma as sqrt(q) for gamma = 1/2 and from log q of q itself otherwise,
-// and q^(gamma - 1) p (1 - p) as q^gamma e / ((1 + e)^2 q). Out of line: one copy for every loss/gradient variant (the WebAssembly
-// module's size).
+// and q^(gamma - 1) p (1 - p) as q^gamma e / ((1 + e)^2 q). Out of line: one copy for every loss/gradient variant
+// (the WebAssembly module's size).
 template <class V, bool kU8>
 FUSED_BCE_NOINLINE FocalFactor<V> focalFactorGeneral(const FocalConstants<V>& fc, const Constants<V>& c,
                                                      const typename BceMath<V>::Tables& tab, const typename V::F& absX,
