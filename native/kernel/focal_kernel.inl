@@ -8,9 +8,9 @@
 //   grad = w alpha_t scale (d(q^gamma)/dx bce + q^gamma bce'),  d(q^gamma)/dx = gamma q^gamma r (1 - 2t),
 //       r = q'/(q (1 - 2t)) = p (1 - p) / q = e / ((1 + e)(lin + oth e))
 // Two paths, as for BCE:
-// - fast (no posWeight): bce and bce' in float as the BCE kernel's fast path forms them (one rounding after the
-//   core's each), the focal factor q^gamma and its slope in double from e^-|x| in double (FocalMath::expPair
-//   shares the float exp's steps), and the products in double, rounded once;
+// - fast (no posWeight): bce in float as the BCE kernel's fast path forms it, bce' as its core (one float fma)
+//   times 1 / (1 + e) in double, the focal factor q^gamma and its slope in double from e^-|x| in double
+//   (FocalMath::expPair shares the float exp's steps), and the products in double, rounded once;
 // - precise (posWeight): everything from e on in double.
 // The focal factor, so that no step loses what the float32 result shows:
 // - integer gamma (0 to 8): q from its sum, q^gamma by multiplication, d(q^gamma)/dx = gamma q^(gamma-1) p (1-p)
@@ -238,19 +238,6 @@ FUSED_BCE_INLINE typename V::M outsideUnitInterval(const Constants<V>& c, typena
   return V::eq(inside, c.zero);
 }
 
-// The BCE gradient's core / (1 + e) in float, unscaled, with fastGradient's folded roundings (bce_kernel.inl).
-template <class V>
-FUSED_BCE_INLINE typename V::F bceSlopeFloat(const Constants<V>& c, typename V::F core, typename V::F e) {
-  using F = typename V::F;
-  const F u = V::add(c.one, e);
-  const F recip = V::reciprocalEstimate(u);
-  const F uLo = V::sub(e, V::sub(u, c.one));
-  const F d = V::fnma(uLo, recip, V::fnma(u, recip, c.one));
-  const F product = V::mul(core, recip);
-  const F productErr = V::fms(core, recip, product);
-  return V::add(product, V::fma(product, d, productErr));
-}
-
 // w alpha_t of a vector (alpha_t a constant per label for Uint8 labels), and the lanes it masks: a weight of 0 (w,
 // or alpha_t) masks whatever the logit and target, as for BCE (w = 0 also where alpha_t is NaN).
 template <class V>
@@ -258,13 +245,14 @@ struct FocalWeight {
   typename V::D weight;
   typename V::M masked;
   bool mayMask;
+  bool applies;  // false: the weight is 1 in every lane (no alpha, no weight), and the products skip it
 };
 
 template <class V, bool kU8>
 FUSED_BCE_INLINE FocalWeight<V> focalWeight(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
                                             typename V::M isOne, typename V::D target, typename V::D negTarget) {
   using F = typename V::F;
-  FocalWeight<V> out{c.oneD, V::firstLanes(0), false};
+  FocalWeight<V> out{c.oneD, V::firstLanes(0), false, fc.hasAlpha};
   if constexpr (kU8) {
     if (fc.hasAlpha) out.weight = V::dselect(isOne, fc.alphaT1, fc.alphaT0);
   } else {
@@ -280,6 +268,7 @@ FUSED_BCE_INLINE FocalWeight<V> focalWeight(const SpanStreams& s, size_t i, cons
     out.weight = V::dmul(out.weight, V::widen(w));
     maskedF = V::select(V::eq(w, c.zero), c.one, maskedF);
     out.mayMask = true;
+    out.applies = true;
   }
   if (out.mayMask) out.masked = V::eq(maskedF, c.one);
   return out;
@@ -299,14 +288,16 @@ FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalCons
   const auto masked = weighting.masked;
   const F nan = V::set1(std::numeric_limits<float>::quiet_NaN());
   if constexpr (kLoss) {
-    F loss = V::narrow(V::dmul(V::dmul(factor.focal, bce), weight));
+    D weighted = V::dmul(factor.focal, bce);
+    if (weighting.applies) weighted = V::dmul(weighted, weight);
+    F loss = V::narrow(weighted);
     if constexpr (!kU8) loss = V::select(outsideUnit, nan, loss);
     if (mayMask) loss = V::select(masked, c.zero, loss);
     if (s.lossOut) V::store(s.lossOut + i, loss);
     if (s.wantLossSum) V::accumulate(acc, kTail ? V::select(valid, loss, c.zero) : loss);
   }
   if constexpr (kGrad) {
-    D scale = V::dmul(weight, c.gradScaleD);
+    D scale = weighting.applies ? V::dmul(weight, c.gradScaleD) : c.gradScaleD;
     if (s.gradOutput) scale = V::dmul(scale, V::widen(V::load(s.gradOutput + i)));
     D slopeTerm = V::dmul(factor.slope, bce);
     if (FUSED_BCE_UNLIKELY(mayBeInfinite)) {
@@ -342,11 +333,15 @@ FUSED_BCE_INLINE FocalFirstStage<V> focalFirstStage(const SpanStreams& s, size_t
   return {e.single, V::dselect(V::lt(V::set1(200.0f), V::abs(x)), c.zeroD, e.precise)};
 }
 
-// bce and bce' from e^-|x|, as the BCE kernel's fast path (fastVector) forms them: in float, or in double where
-// that path runs in double (V::kFastPathInDouble: bceInDouble, unrounded).
+// bce and bce' from e^-|x|: where the BCE kernel's fast path runs in double (V::kFastPathInDouble), as it forms
+// them (bceInDouble, unrounded); else bce in float as fastVector forms it, and bce' = core / (1 + e) with the core
+// in float (one fma, as fastVector's) and 1 / (1 + e) the second stage's in double (no float division steps, and
+// no rounding of bce' to float).
 template <class V>
 struct FocalBce {
-  typename V::D bce, bceSlope;
+  typename V::D bce;
+  typename V::D bceSlope;    // where V::kFastPathInDouble (else the second stage forms it from slopeCore)
+  typename V::D slopeCore;   // bce' (1 + e), where !V::kFastPathInDouble
   typename V::D reciprocal;  // 1 / (1 + e) of the float e, where V::kFastPathInDouble
 };
 
@@ -371,11 +366,10 @@ FUSED_BCE_INLINE FocalBce<V> focalBce(const SpanStreams& s, size_t i, const Cons
   const F expCoef = V::select(nonNegative, negSmoothedTarget, negTarget);
   if constexpr (V::kFastPathInDouble) {
     const DoubleStep<V> d = bceInDouble<V, true, kGrad>(c, x, linearCoef, expCoef, e);
-    return {d.loss, d.slope, d.reciprocal};
+    return {d.loss, d.slope, c.zeroD, d.reciprocal};
   } else {
     const F bce = V::add(V::mulUnlessZero(linearCoef, x), BceMath<V>::log1pOfExp(tab, e));
-    const F bceSlope = kGrad ? bceSlopeFloat<V>(c, V::fma(expCoef, e, linearCoef), e) : c.zero;
-    return {V::widen(bce), V::widen(bceSlope), c.zeroD};
+    return {V::widen(bce), c.zeroD, kGrad ? V::widen(V::fma(expCoef, e, linearCoef)) : c.zeroD, c.zeroD};
   }
 }
 
@@ -403,7 +397,7 @@ FUSED_BCE_INLINE void focalSecondStage(const SpanStreams& s, size_t i, const Foc
   const auto nonNegative = V::ge(x, c.zero);
   const F absX = V::abs(x);
   const D eD = first.expPrecise;
-  const FocalBce<V> bce = focalBce<V, kU8, kGrad>(s, i, c, tab, x, first.expSingle);
+  FocalBce<V> bce = focalBce<V, kU8, kGrad>(s, i, c, tab, x, first.expSingle);
   // 1 / (1 + e): the estimate refined once in float (2^-24: the float 1 + e's rounding), then once in double; where
   // bce came in double, from its 1 / (1 + float e) (within 2^-24 of this one), refined once in double.
   D recip;
@@ -415,6 +409,7 @@ FUSED_BCE_INLINE void focalSecondStage(const SpanStreams& s, size_t i, const Foc
     recip = V::widen(V::fma(estimate, V::fnma(u, estimate, c.one), estimate));
   }
   recip = V::dfma(recip, V::dfma(V::dsub(V::dset1(-1.0), eD), recip, c.oneD), recip);
+  if constexpr (kGrad && !V::kFastPathInDouble) bce.bceSlope = V::dmul(bce.slopeCore, recip);
   const FocalTargets<V> t = focalTargets<V, kU8>(fc, c, nonNegative, isOne, targetD, negTargetD);
   const FocalFactor<V> factor = focalFactor<V, kU8, kPower>(fc, c, tab, absX, t, eD, recip);
   focalStore<V, kU8, kLoss, kGrad, kTail>(s, i, fc, c, acc, valid, outsideUnit,
