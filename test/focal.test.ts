@@ -129,6 +129,30 @@ forEachBackend('PyTorch focal reference cases', (b) => {
     assert.ok(Object.is((m.loss as Float32Array)[0], 0) && Object.is(m.grad[0], 0));
   });
 
+  test('a weight and an upstream gradient of ones give the bits of the call without them', () => {
+    // Without them the kernels take their fast path (js: focalChunks; native: no products with the weight), with
+    // them the general one: the same values, as both multiply by 1 exactly.
+    const random = rng(0x1dea);
+    const n = 1037;
+    const logits = Float32Array.from({ length: n }, (_, i) => [0.5, 4, 30, 120][i % 4] * normal(random));
+    logits[3] = Infinity;
+    logits[8] = -Infinity;
+    const ones = new Float32Array(n).fill(1);
+    for (const u8 of [true, false]) {
+      const targets = u8 ? Uint8Array.from({ length: n }, () => (random() < 0.2 ? 1 : 0)) : Float32Array.from({ length: n }, () => random());
+      for (const focal of [{ gamma: 1 }, { gamma: 2 }, { gamma: 2, alpha: 0.25 }, { gamma: 3, alpha: 1 }, { gamma: 1.5 }, { gamma: 4.5, alpha: 0.9 }]) {
+        const options = { labelSmoothing: 0.05, focal, reduction: 'none' as const };
+        const plain = bceWithLogitsFused(logits, targets, options);
+        const weighted = bceWithLogitsFused(logits, targets, { ...options, weight: ones, gradOutput: ones });
+        const label = `${u8 ? 'uint8' : 'float32'} ${JSON.stringify(focal)}`;
+        assert.deepEqual(weighted.loss, plain.loss, label);
+        assert.deepEqual(weighted.grad, plain.grad, label);
+        const mean = { labelSmoothing: 0.05, focal };
+        assert.equal(bceWithLogitsFused(logits, targets, { ...mean, weight: ones }).loss, bceWithLogitsFused(logits, targets, mean).loss, label);
+      }
+    }
+  });
+
   test('async gives the bits of the synchronous call', async () => {
     const random = rng(7);
     const n = 70_001;

@@ -3,7 +3,7 @@
 import { Param } from '../kernel';
 import type { KernelPass } from '../kernel';
 import { firstInvalidLabel, refuseLabel } from '../../options/checks';
-import { expNonPositive, log1pUnit } from './math';
+import { EXP_CHUNK, expFirst, expFirstPass, expNonPositive, log1pUnit } from './math';
 import { focalPass, isFocal } from './focal-kernel';
 
 /**
@@ -116,17 +116,8 @@ function fastPath(
   carefulPath(logits, targets, lossOut, gradOut, wantLoss, smoothScale, smoothShift, gradScale);
 }
 
-// As the C++ kernel's runSpan (kExpFirst), each loop runs in two passes over chunks: e^-|x| into a buffer, then
-// the rest; one element's work is a long chain of dependent operations, and split in two, the loops overlap
-// more of them (in the benchmark: 1.03-1.18x the hand-written loop, against 0.97-0.99x in one pass). The same
-// values either way.
-const EXP_CHUNK = 1024;
-const expFirst = new Float64Array(EXP_CHUNK);
-
-function expFirstPass(logits: Float32Array, begin: number, end: number): void {
-  for (let i = begin; i < end; i++) expFirst[i - begin] = expNonPositive(-Math.abs(logits[i]));
-}
-
+// As the C++ kernel's runSpan (kExpFirst), each loop runs in two passes over chunks (math.ts's expFirstPass: in the
+// benchmark 1.03-1.18x the hand-written loop, against 0.97-0.99x in one pass). The same values either way.
 function lossGradientLoop(
   logits: Float32Array, targets: Float32Array | Uint8Array, lossOut: Float32Array | null, gradOut: Float32Array,
   smoothScale: number, smoothShift: number, gradScale: number,

@@ -60,3 +60,13 @@ export function log1pUnitByTable(e: number): number {
 const LIBRARY_IS_FASTER = typeof (globalThis as { InternalError?: unknown }).InternalError === 'function';
 export const expNonPositive: (t: number) => number = LIBRARY_IS_FASTER ? Math.exp : expNonPositiveByTable;
 export const log1pUnit: (e: number) => number = LIBRARY_IS_FASTER ? Math.log1p : log1pUnitByTable;
+
+// The loops' first pass over a chunk (as the C++ kernel's runSpan with kExpFirst): e^-|x| of logits[begin, end) into
+// expFirst, then the rest from it. One element's work is a long chain of dependent operations; split in two, the
+// loops overlap more of them.
+export const EXP_CHUNK = 1024;
+export const expFirst = new Float64Array(EXP_CHUNK);
+
+export function expFirstPass(logits: Float32Array, begin: number, end: number): void {
+  for (let i = begin; i < end; i++) expFirst[i - begin] = expNonPositive(-Math.abs(logits[i]));
+}
