@@ -155,6 +155,57 @@ test('the raw binding\'s four-argument entry point (logits, targets, gradOut, pa
   }
 });
 
+test('the raw binding\'s four-argument cross-entropy entry point (logits, targets, gradOut, params) re-checks the same', { skip: natives.length === 0 && 'no native build' }, () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const binding = require('node-gyp-build')(join(__dirname, '..', '..')) as {
+    cePasses: Record<string, (...args: unknown[]) => void>;
+    cePassesUnweighted: Record<string, (...args: unknown[]) => void>;
+  };
+  const f = (k: number) => new Float32Array(k);
+  // classes, labelSmoothing, ignoreIndex, gradScale, threads, wantLossSum, mean, lossSum, meanDivisor, invalidTargetAt
+  const params = (classes: number) => Float64Array.of(classes, 0.1, -100, 1, 1, 1, 1, NaN, NaN, -1);
+  for (const isa of Object.keys(binding.cePasses)) {
+    const common = binding.cePassesUnweighted[isa];
+    // The same bits as the full entry point with the other arguments null, for each target type, with and
+    // without a gradient.
+    const rows = 13, C = 7;
+    const logits = Float32Array.from({ length: rows * C }, (_, i) => Math.sin(i) * 9);
+    const indices = Int32Array.from({ length: rows }, (_, r) => (r === 4 ? -100 : (r * 5) % C));
+    const probabilities = Float32Array.from({ length: rows * C }, (_, i) => (i % C === i % 3 ? 1 / 3 : 0));
+    for (const targets of [indices, Uint16Array.from(indices, (v) => (v < 0 ? 0 : v)), Uint8Array.from(indices, (v) => (v < 0 ? 0 : v)), probabilities]) {
+      for (const withGrad of [true, false]) {
+        const gradA = f(rows * C), gradB = f(rows * C);
+        const pA = params(C), pB = pA.slice();
+        common(logits, targets, withGrad ? gradA : null, pA);
+        binding.cePasses[isa](logits, targets, null, null, withGrad ? gradB : null, null, pB);
+        assert.equal(pA[7], pB[7], `${isa} ${targets.constructor.name}: the same sum`);
+        assert.equal(pA[8], pB[8], `${isa} ${targets.constructor.name}: the same mean divisor`);
+        assert.deepEqual(gradA, gradB, `${isa} ${targets.constructor.name}: the same gradient`);
+        assert.ok(Number.isFinite(pA[7]) && pA[7] > 0);
+      }
+    }
+    const okArgs: unknown[] = [f(6), Int32Array.of(0, 1), f(6), params(3)];
+    const bad: [number, unknown, RegExp][] = [
+      [0, new Float64Array(6), /logits must be a Float32Array/],
+      [1, f(3), /targets must have length 6/],
+      [1, Int32Array.of(0, 3), /targets\[1\] is 3, not a class index in \[0, 3\)/],
+      [1, 'x', /targets must be class indices/],
+      [2, f(5), /gradOut must have length 6/],
+      [2, 'x', /gradOut must be a Float32Array or null/],
+      [3, new Float64Array(7), /params must be a Float64Array of length 10/],
+      [3, params(4), /multiple of classes/],
+      [3, Float64Array.of(3, 1.5, -100, 1, 1, 1, 1, 0, 0, -1), /labelSmoothing\] must be in \[0, 1\]/],
+    ];
+    for (const [index, value, pattern] of bad) {
+      const args = okArgs.slice();
+      args[index] = value;
+      assert.throws(() => common(...args), pattern, `${isa}, argument ${index}`);
+    }
+    assert.throws(() => common(f(6), Int32Array.of(0, 1), f(6)), /expected 4 arguments/);
+    assert.throws(() => common(...okArgs, null), /expected 4 arguments/);
+  }
+});
+
 test('n above 2^24: every ISA agrees with the float64 js backend on the mean and on the last elements', { skip: natives.length === 0 && 'no native build' }, () => {
   // Beyond 2^24 a float32 index or accumulator would lose elements; the kernels index with size_t and sum in
   // float64. 2^24 + 37 elements, so that the tail of every vector width is exercised at the end too.

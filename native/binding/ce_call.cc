@@ -29,17 +29,22 @@ bool readClassTargets(napi_env env, napi_value value, View* out) {
   return false;
 }
 
-}  // namespace
+// The arguments of a call in the order of the full pass (contract CePassArg; absent arrays not present).
+struct CeCallViews {
+  View views[kCePassParams];
+  napi_value values[kCePassArgCount] = {};
+};
 
-bool readCeCall(napi_env env, const napi_value* argv, CeCall* call) {
-  View logits, targets, weight, lossOut, gradOut, gradOutput;
-  if (!readView(env, argv[kCePassLogits], "logits", false, false, &logits) || !readClassTargets(env, argv[kCePassTargets], &targets) ||
-      !readView(env, argv[kCePassWeight], "weight", true, false, &weight) ||
-      !readView(env, argv[kCePassLossOut], "lossOut", true, false, &lossOut) ||
-      !readView(env, argv[kCePassGradOut], "gradOut", true, false, &gradOut) ||
-      !readView(env, argv[kCePassGradOutput], "gradOutput", true, false, &gradOutput)) {
-    return false;
-  }
+// Checks the parameter block and every length the kernel relies on, runs the class-index pre-pass and fills the
+// call. Returns false after throwing.
+bool checkCeCall(napi_env env, const CeCallViews& in, CeCall* call) {
+  const View& logits = in.views[kCePassLogits];
+  const View& targets = in.views[kCePassTargets];
+  const View& weight = in.views[kCePassWeight];
+  const View& lossOut = in.views[kCePassLossOut];
+  const View& gradOut = in.views[kCePassGradOut];
+  const View& gradOutput = in.views[kCePassGradOutput];
+  const napi_value* argv = in.values;
   const size_t n = logits.length;
   CommonParams common;
   if (!readCommonParams(env, argv[kCePassParams], kCeParamCount, kCeClasses, kCeThreads, kCeWantLossSum, n, &common)) return false;
@@ -102,12 +107,43 @@ bool readCeCall(napi_env env, const napi_value* argv, CeCall* call) {
   a.gradScale = params[kCeGradScale] / (params[kCeMean] == 1 ? scan.meanDivisor : 1.0);
   call->params = params;
   call->threads = common.threads;
-  const View* views[] = {&logits, &targets, &weight, &lossOut, &gradOut, &gradOutput};
   for (int k = 0; k < kCePassParams; ++k) {
-    if (views[k]->present) call->arrays[call->arrayCount++] = argv[k];
+    if (in.views[k].present) call->arrays[call->arrayCount++] = argv[k];
   }
   call->arrays[call->arrayCount++] = argv[kCePassParams];
   return true;
+}
+
+}  // namespace
+
+bool readCeCall(napi_env env, const napi_value* argv, CeCall* call) {
+  CeCallViews in;
+  View* v = in.views;
+  for (int k = 0; k < kCePassArgCount; ++k) in.values[k] = argv[k];
+  if (!readView(env, argv[kCePassLogits], "logits", false, false, &v[kCePassLogits]) ||
+      !readClassTargets(env, argv[kCePassTargets], &v[kCePassTargets]) ||
+      !readView(env, argv[kCePassWeight], "weight", true, false, &v[kCePassWeight]) ||
+      !readView(env, argv[kCePassLossOut], "lossOut", true, false, &v[kCePassLossOut]) ||
+      !readView(env, argv[kCePassGradOut], "gradOut", true, false, &v[kCePassGradOut]) ||
+      !readView(env, argv[kCePassGradOutput], "gradOutput", true, false, &v[kCePassGradOutput])) {
+    return false;
+  }
+  return checkCeCall(env, in, call);
+}
+
+bool readCeCommonCall(napi_env env, const napi_value* argv, CeCall* call) {
+  CeCallViews in;
+  View* v = in.views;
+  in.values[kCePassLogits] = argv[kCePassUnweightedLogits];
+  in.values[kCePassTargets] = argv[kCePassUnweightedTargets];
+  in.values[kCePassGradOut] = argv[kCePassUnweightedGradOut];
+  in.values[kCePassParams] = argv[kCePassUnweightedParams];
+  if (!readView(env, argv[kCePassUnweightedLogits], "logits", false, false, &v[kCePassLogits]) ||
+      !readClassTargets(env, argv[kCePassUnweightedTargets], &v[kCePassTargets]) ||
+      !readView(env, argv[kCePassUnweightedGradOut], "gradOut", true, false, &v[kCePassGradOut])) {
+    return false;
+  }
+  return checkCeCall(env, in, call);
 }
 
 }  // namespace binding

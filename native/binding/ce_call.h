@@ -18,5 +18,8 @@ struct CeCall {
 // row) and writes params[meanDivisor]. Returns false after throwing.
 bool readCeCall(napi_env env, const napi_value* argv, CeCall* call);
 
+// (logits, targets, gradOut or null, params): the same without weight, lossOut and gradOutput.
+bool readCeCommonCall(napi_env env, const napi_value* argv, CeCall* call);
+
 }  // namespace binding
 }  // namespace fused_bce

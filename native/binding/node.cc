@@ -1,8 +1,8 @@
 // The Node-API binding: per runnable ISA, the passes of each loss with the contract's argument order
 // (native/contract): BCE's full pass (KernelPass), its unweighted pass (four arguments) and its asynchronous form;
-// softmax cross-entropy's pass (CeKernelPass) and its asynchronous form. Reading and checking the arguments is in
-// bce_call.cc and ce_call.cc, the asynchronous calls in async_call.cc. No C++ exceptions (-fno-exceptions); no
-// allocation per synchronous single-threaded call.
+// softmax cross-entropy's pass (CeKernelPass), its unweighted pass (four arguments) and its asynchronous form.
+// Reading and checking the arguments is in bce_call.cc and ce_call.cc, the asynchronous calls in async_call.cc. No
+// C++ exceptions (-fno-exceptions); no allocation per synchronous single-threaded call.
 #include <napi.h>
 
 #include "../dispatch/parallel.h"
@@ -40,15 +40,24 @@ napi_value PassUnweightedSync(napi_env env, napi_callback_info info) {
   return RunSync<kPassUnweightedArgCount, readCommonCall>(env, info);
 }
 
-// (logits, targets, weight, lossOut, gradOut, gradOutput, params), the CeParam block.
-napi_value CePassSync(napi_env env, napi_callback_info info) {
-  napi_value argv[kCePassArgCount];
+// A synchronous softmax cross-entropy entry point reading kArgs arguments with kRead (the CeParam block), as RunSync.
+template <size_t kArgs, bool (*kRead)(napi_env, const napi_value*, CeCall*)>
+napi_value RunCeSync(napi_env env, napi_callback_info info) {
+  napi_value argv[kArgs];
   const IsaEntry* isa;
   CeCall call;
-  if (!readArgv(env, info, kCePassArgCount, argv, &isa) || !readCeCall(env, argv, &call)) return nullptr;
+  if (!readArgv(env, info, kArgs, argv, &isa) || !kRead(env, argv, &call)) return nullptr;
   const double sum = fused_bce::runCeBlocked(isa->runCe, call.args, call.threads);
   if (call.args.wantLossSum) call.params[kCeLossSum] = sum;
   return nullptr;
+}
+
+// (logits, targets, weight, lossOut, gradOut, gradOutput, params)
+napi_value CePassSync(napi_env env, napi_callback_info info) { return RunCeSync<kCePassArgCount, readCeCall>(env, info); }
+
+// The common shape: (logits, targets, gradOut or null, params).
+napi_value CePassUnweightedSync(napi_env env, napi_callback_info info) {
+  return RunCeSync<kCePassUnweightedArgCount, readCeCommonCall>(env, info);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -61,6 +70,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object passesUnweighted = Napi::Object::New(env);
   Napi::Object cePasses = Napi::Object::New(env);
   Napi::Object cePassesAsync = Napi::Object::New(env);
+  Napi::Object cePassesUnweighted = Napi::Object::New(env);
   uint32_t runnableCount = 0;
   const auto add = [&env](Napi::Object& to, const IsaEntry& entry, napi_callback callback) {
     napi_value fn;
@@ -76,6 +86,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     add(passesUnweighted, entries[k], PassUnweightedSync);
     add(cePasses, entries[k], CePassSync);
     add(cePassesAsync, entries[k], CePassAsync);
+    add(cePassesUnweighted, entries[k], CePassUnweightedSync);
   }
   // In the table's best-first order: isas[0] is the best this CPU runs.
   exports.Set("isas", runnable);
@@ -84,6 +95,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("passesUnweighted", passesUnweighted);
   exports.Set("cePasses", cePasses);
   exports.Set("cePassesAsync", cePassesAsync);
+  exports.Set("cePassesUnweighted", cePassesUnweighted);
   // The parameter block's layout as this binary was built with it, so that a test holds it against the contract.
   Napi::Object slots = Napi::Object::New(env);
   for (int k = 0; k < kParamCount; ++k) slots.Set(kParamNames[k], Napi::Number::New(env, k));

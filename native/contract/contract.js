@@ -75,6 +75,13 @@ module.exports = {
       { name: 'gradOutput', ts: 'Float32Array | null' },
       { name: 'params', ts: 'Float64Array' },
     ],
+    // The unweighted softmax cross-entropy pass (no weight, lossOut or gradOutput): four arguments instead of seven.
+    cePassUnweighted: [
+      { name: 'logits', ts: 'Float32Array' },
+      { name: 'targets', ts: 'ClassTargets' },
+      { name: 'gradOut', ts: 'Float32Array | null' },
+      { name: 'params', ts: 'Float64Array' },
+    ],
   },
 
   // The WebAssembly module's exports (native/binding/wasm.cc): C++ type, then the JavaScript value it takes.

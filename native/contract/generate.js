@@ -71,6 +71,8 @@ function tsModule() {
   lines.push(`export type KernelPassUnweighted = ${signature(contract.entryPoints.passUnweighted)};`, '');
   lines.push('/** The softmax cross-entropy pass (CeParam block), in the order of the native entry point. */');
   lines.push(`export type CeKernelPass = ${signature(contract.entryPoints.cePass)};`, '');
+  lines.push('/** The unweighted softmax cross-entropy pass: four arguments (no weight, lossOut or gradOutput). */');
+  lines.push(`export type CeKernelPassUnweighted = ${signature(contract.entryPoints.cePassUnweighted)};`, '');
   lines.push('/** The native ISAs, best first. */');
   lines.push(`export const NATIVE_ISAS = [${contract.nativeIsas.map((i) => `'${i}'`).join(', ')}] as const;`);
   lines.push('export type NativeIsa = (typeof NATIVE_ISAS)[number];');

@@ -78,6 +78,15 @@ enum CePassArg : int {
   kCePassArgCount = 7,
 };
 
+// The arguments of the cePassUnweighted entry point, in order.
+enum CePassUnweightedArg : int {
+  kCePassUnweightedLogits = 0,
+  kCePassUnweightedTargets = 1,
+  kCePassUnweightedGradOut = 2,
+  kCePassUnweightedParams = 3,
+  kCePassUnweightedArgCount = 4,
+};
+
 // The native ISAs, best first.
 constexpr char kIsaAvx512[] = "avx512";
 constexpr char kIsaAvx2[] = "avx2";

@@ -28,8 +28,11 @@ export function ceError(fn: string, targets: ClassTargets, params: Float64Array,
 export function cePlanPass(plan: CePlan, lossOut: Float32Array | null, gradOut: Float32Array | null, gradOutput: Float32Array | null): void {
   plan.params[CeParam.WantLossSum] = plan.reduction === 'none' ? 0 : 1;
   const kernel = kernelFor(plan.n);
+  const into = ceGradOutForKernel(plan, gradOut);
   try {
-    kernel.cePass(plan.logits, plan.targets, plan.weight, lossOut, ceGradOutForKernel(plan, gradOut), gradOutput, plan.params);
+    // Without weight, lossOut and gradOutput, the four-argument entry point (each argument is a Node-API call).
+    if (lossOut === null && gradOutput === null && plan.weight === null) kernel.cePassUnweighted(plan.logits, plan.targets, into, plan.params);
+    else kernel.cePass(plan.logits, plan.targets, plan.weight, lossOut, into, gradOutput, plan.params);
   } catch (err) {
     throw ceError(plan.fn, plan.targets, plan.params, err);
   }

@@ -1,10 +1,10 @@
 // What every backend provides: the kernel's pass with one signature (native, wasm and TypeScript). The argument
 // order and the parameter block's slots come from the contract shared with the C++ side (native/contract).
 import type { BackendInfo } from '../api/types';
-import type { CeKernelPass, KernelPass, KernelPassUnweighted } from '../generated/contract';
+import type { CeKernelPass, CeKernelPassUnweighted, KernelPass, KernelPassUnweighted } from '../generated/contract';
 
 export { CeParam, Param } from '../generated/contract';
-export type { CeKernelPass, KernelPass, KernelPassUnweighted } from '../generated/contract';
+export type { CeKernelPass, CeKernelPassUnweighted, KernelPass, KernelPassUnweighted } from '../generated/contract';
 
 // KernelPass, per element i (class c = i mod classes): y' = y * smoothScale + smoothShift, then
 //   lossOut[i] = loss (if lossOut), gradOut[i] = grad * gradScale * (gradOutput ? gradOutput[i] : 1) (if gradOut),
@@ -28,12 +28,14 @@ export type CeKernelPassAsync = (...args: Parameters<CeKernelPass>) => Promise<n
 // gradScale (divided by the mean's divisor when params[Mean] is 1) and gradOutput[r]; the float64 sum of the
 // per-row losses to params[CeParam.LossSum] when params[WantLossSum] is 1; the divisor of 'mean' to
 // params[CeParam.MeanDivisor]. A class index outside [0, C) that is not ignoreIndex is refused before anything is
-// written (params[InvalidTargetAt] = its row, a RangeError).
+// written (params[InvalidTargetAt] = its row, a RangeError). CeKernelPassUnweighted is the same pass with weight,
+// lossOut and gradOutput absent (four arguments to read instead of seven).
 
 export interface Kernel extends BackendInfo {
   readonly pass: KernelPass;
   readonly passUnweighted: KernelPassUnweighted;
   readonly passAsync: KernelPassAsync;
   readonly cePass: CeKernelPass;
+  readonly cePassUnweighted: CeKernelPassUnweighted;
   readonly cePassAsync: CeKernelPassAsync;
 }

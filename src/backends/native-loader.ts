@@ -2,7 +2,9 @@
 // when it does not load.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { CeKernelPass, CeKernelPassAsync, KernelPass, KernelPassAsync, KernelPassUnweighted } from './kernel';
+import type {
+  CeKernelPass, CeKernelPassAsync, CeKernelPassUnweighted, KernelPass, KernelPassAsync, KernelPassUnweighted,
+} from './kernel';
 import { withReadableEnvironment } from './environment';
 
 /** What the native binding (native/binding/addon.cc) exports. */
@@ -18,6 +20,8 @@ export interface NativeBinding {
   /** The softmax cross-entropy pass per runnable ISA (CeKernelPass), and its asynchronous form. */
   readonly cePasses: Readonly<Record<string, CeKernelPass>>;
   readonly cePassesAsync: Readonly<Record<string, CeKernelPassAsync>>;
+  /** The unweighted cross-entropy pass (CeKernelPassUnweighted): four arguments. */
+  readonly cePassesUnweighted: Readonly<Record<string, CeKernelPassUnweighted>>;
   /** The slots of the cross-entropy parameter block as the binary numbers them (CeParam). */
   readonly ceParamSlots: Readonly<Record<string, number>>;
   /** The slots of the parameter block as the binary numbers them (a test holds them against the contract's Param). */

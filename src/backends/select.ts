@@ -4,7 +4,9 @@
 import { NATIVE_ISAS, WASM_ISA } from '../generated/contract';
 import { CeParam, Param } from './kernel';
 import type { BackendInfo, ParallelInfo } from '../api/types';
-import type { CeKernelPass, CeKernelPassAsync, Kernel, KernelPass, KernelPassAsync, KernelPassUnweighted } from './kernel';
+import type {
+  CeKernelPass, CeKernelPassAsync, CeKernelPassUnweighted, Kernel, KernelPass, KernelPassAsync, KernelPassUnweighted,
+} from './kernel';
 import { bcePass } from './js/bce-kernel';
 import { cePass } from './js/ce-kernel';
 import { readEnvironment } from './environment';
@@ -42,14 +44,17 @@ function resolvedCeAsync(pass: CeKernelPass): CeKernelPassAsync {
   };
 }
 
-// The unweighted pass through the full signature, for kernels without an entry point of their own for it.
+// The unweighted passes through the full signatures, for kernels without entry points of their own for them.
 function unweightedThrough(pass: KernelPass): KernelPassUnweighted {
   return (logits, targets, gradOut, params) => pass(logits, targets, null, null, null, gradOut, null, params);
+}
+function ceUnweightedThrough(pass: CeKernelPass): CeKernelPassUnweighted {
+  return (logits, targets, gradOut, params) => pass(logits, targets, null, null, gradOut, null, params);
 }
 
 export const jsKernel: Kernel = Object.freeze({
   name: 'js', isa: null, pass: bcePass, passUnweighted: unweightedThrough(bcePass), passAsync: jsPassAsync,
-  cePass, cePassAsync: resolvedCeAsync(cePass),
+  cePass, cePassUnweighted: ceUnweightedThrough(cePass), cePassAsync: resolvedCeAsync(cePass),
 });
 
 // The wasm backend, loaded on first need (a few ms to compile), or why it is not available.
@@ -57,7 +62,8 @@ let wasmLoaded: { kernel: Kernel | null; error: string | null } | null = null;
 function wasmStateFrom({ passes, error }: WasmLoad): { kernel: Kernel | null; error: string | null } {
   const kernel = passes === null ? null : Object.freeze({
     name: 'wasm' as const, isa: WASM_ISA, pass: passes.pass, passUnweighted: unweightedThrough(passes.pass),
-    passAsync: resolvedAsync(passes.pass), cePass: passes.cePass, cePassAsync: resolvedCeAsync(passes.cePass),
+    passAsync: resolvedAsync(passes.pass), cePass: passes.cePass, cePassUnweighted: ceUnweightedThrough(passes.cePass),
+    cePassAsync: resolvedCeAsync(passes.cePass),
   });
   return { kernel, error };
 }
@@ -108,7 +114,7 @@ function nativeKernel(isa: string | undefined): Kernel {
   }
   return Object.freeze({
     name: 'native', isa: chosen, pass, passUnweighted: native.passesUnweighted[chosen], passAsync: native.passesAsync[chosen],
-    cePass: native.cePasses[chosen], cePassAsync: native.cePassesAsync[chosen],
+    cePass: native.cePasses[chosen], cePassUnweighted: native.cePassesUnweighted[chosen], cePassAsync: native.cePassesAsync[chosen],
   });
 }
 

@@ -60,6 +60,9 @@ export type KernelPassUnweighted = (logits: Float32Array, targets: Targets, grad
 /** The softmax cross-entropy pass (CeParam block), in the order of the native entry point. */
 export type CeKernelPass = (logits: Float32Array, targets: ClassTargets, weight: Float32Array | null, lossOut: Float32Array | null, gradOut: Float32Array | null, gradOutput: Float32Array | null, params: Float64Array) => void;
 
+/** The unweighted softmax cross-entropy pass: four arguments (no weight, lossOut or gradOutput). */
+export type CeKernelPassUnweighted = (logits: Float32Array, targets: ClassTargets, gradOut: Float32Array | null, params: Float64Array) => void;
+
 /** The native ISAs, best first. */
 export const NATIVE_ISAS = ['avx512', 'avx2', 'sse2', 'neon', 'scalar'] as const;
 export type NativeIsa = (typeof NATIVE_ISAS)[number];
