@@ -288,13 +288,20 @@ FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalCons
   const auto masked = weighting.masked;
   const F nan = V::set1(std::numeric_limits<float>::quiet_NaN());
   if constexpr (kLoss) {
-    D weighted = V::dmul(factor.focal, bce);
-    if (weighting.applies) weighted = V::dmul(weighted, weight);
-    F loss = V::narrow(weighted);
-    if constexpr (!kU8) loss = V::select(outsideUnit, nan, loss);
-    if (mayMask) loss = V::select(masked, c.zero, loss);
-    if (s.lossOut) V::store(s.lossOut + i, loss);
-    if (s.wantLossSum) V::accumulate(acc, kTail ? V::select(valid, loss, c.zero) : loss);
+    // The loss in double: the sum adds it unrounded (as the TypeScript kernel's does), only lossOut rounds it.
+    D loss = V::dmul(factor.focal, bce);
+    if (weighting.applies) loss = V::dmul(loss, weight);
+    if (FUSED_BCE_UNLIKELY(mayBeInfinite)) {
+      // An infinite logit's bce is formed from |x| capped at 1e300 where it runs in double: a loss beyond float's
+      // range is taken as the float's infinity (the sum is then not finite, and recomputed in float64 if its
+      // terms are; see runAll).
+      const F rounded = V::narrow(loss);
+      loss = V::dselect(V::eq(V::abs(rounded), V::set1(INFINITY)), V::widen(rounded), loss);
+    }
+    if constexpr (!kU8) loss = V::dselect(outsideUnit, V::dset1(std::numeric_limits<double>::quiet_NaN()), loss);
+    if (mayMask) loss = V::dselect(masked, c.zeroD, loss);
+    if (s.lossOut) V::store(s.lossOut + i, V::narrow(loss));
+    if (s.wantLossSum) V::accumulateDouble(acc, kTail ? V::dselect(valid, loss, c.zeroD) : loss);
   }
   if constexpr (kGrad) {
     D scale = weighting.applies ? V::dmul(weight, c.gradScaleD) : c.gradScaleD;

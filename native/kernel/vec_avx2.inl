@@ -170,6 +170,7 @@ struct Avx2Vec {
     const __m256d halves = _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
     acc.sum = _mm256_add_pd(acc.sum, halves);
   }
+  static FUSED_BCE_INLINE void accumulateDouble(Acc& acc, D d) { acc.sum = _mm256_add_pd(acc.sum, _mm256_add_pd(d.lo, d.hi)); }
   static FUSED_BCE_INLINE double total(const Acc& acc) {
     alignas(32) double lanes[4];
     _mm256_store_pd(lanes, acc.sum);

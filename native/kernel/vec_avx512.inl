@@ -171,6 +171,10 @@ struct Avx512Vec {
     acc.lo = _mm512_add_pd(acc.lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
     acc.hi = _mm512_add_pd(acc.hi, _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)));
   }
+  static FUSED_BCE_INLINE void accumulateDouble(Acc& acc, D d) {
+    acc.lo = _mm512_add_pd(acc.lo, d.lo);
+    acc.hi = _mm512_add_pd(acc.hi, d.hi);
+  }
   static FUSED_BCE_INLINE double total(const Acc& acc) {
     alignas(64) double lanes[8];
     _mm512_store_pd(lanes, _mm512_add_pd(acc.lo, acc.hi));

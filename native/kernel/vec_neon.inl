@@ -147,6 +147,10 @@ struct NeonVec {
     acc.lo = vaddq_f64(acc.lo, vcvt_f64_f32(vget_low_f32(v)));
     acc.hi = vaddq_f64(acc.hi, vcvt_high_f64_f32(v));
   }
+  static FUSED_BCE_INLINE void accumulateDouble(Acc& acc, D d) {
+    acc.lo = vaddq_f64(acc.lo, d.lo);
+    acc.hi = vaddq_f64(acc.hi, d.hi);
+  }
   static FUSED_BCE_INLINE double total(const Acc& acc) {
     const float64x2_t s = vaddq_f64(acc.lo, acc.hi);
     return vgetq_lane_f64(s, 0) + vgetq_lane_f64(s, 1);

@@ -29,7 +29,8 @@
 //                dmax (a < b ? b : a: NaN in a kept), dfma,
 //                dselect(M, D, D), dload(const double*) -> D, dstore(double*, D) (kWidth doubles)
 //  exponent      exponentOf(F) = floor(log2 a), mantissaOf(F) = a / 2^floor(log2 a), for positive normal a
-//  sums          Acc (zero when constructed), accumulate(Acc&, F) adds F's lanes in double, total(const Acc&) -> double
+//  sums          Acc (zero when constructed), accumulate(Acc&, F) adds F's lanes in double, accumulateDouble(Acc&, D)
+//                adds D's lanes, total(const Acc&) -> double
 namespace fused_bce {
 namespace FUSED_BCE_TARGET {
 
@@ -106,6 +107,7 @@ FUSED_BCE_REQUIRE(dstore, void, std::declval<double*>(), FUSED_BCE_D)
 FUSED_BCE_REQUIRE(exponentOf, typename V::F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(mantissaOf, typename V::F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(accumulate, void, std::declval<typename V::Acc&>(), FUSED_BCE_F)
+FUSED_BCE_REQUIRE(accumulateDouble, void, std::declval<typename V::Acc&>(), FUSED_BCE_D)
 FUSED_BCE_REQUIRE(total, double, std::declval<const typename V::Acc&>())
 #undef FUSED_BCE_F
 #undef FUSED_BCE_M
@@ -176,6 +178,7 @@ struct RequireVectorType {
   static_assert(requirements::Has_exponentOf<V>::value, "V::exponentOf(F) -> F");
   static_assert(requirements::Has_mantissaOf<V>::value, "V::mantissaOf(F) -> F");
   static_assert(requirements::Has_accumulate<V>::value, "V::accumulate(Acc&, F)");
+  static_assert(requirements::Has_accumulateDouble<V>::value, "V::accumulateDouble(Acc&, D)");
   static_assert(requirements::Has_total<V>::value, "V::total(const Acc&) -> double");
   static constexpr bool kChecked = true;
 };

@@ -96,6 +96,7 @@ struct ScalarVec {
     double sum = 0;
   };
   static FUSED_BCE_INLINE void accumulate(Acc& acc, F v) { acc.sum += static_cast<double>(v); }
+  static FUSED_BCE_INLINE void accumulateDouble(Acc& acc, D d) { acc.sum += d; }
   static FUSED_BCE_INLINE double total(const Acc& acc) { return acc.sum; }
 };
 

@@ -142,6 +142,10 @@ struct Sse2Vec {
     acc.lo = _mm_add_pd(acc.lo, _mm_cvtps_pd(v));
     acc.hi = _mm_add_pd(acc.hi, _mm_cvtps_pd(_mm_movehl_ps(v, v)));
   }
+  static FUSED_BCE_INLINE void accumulateDouble(Acc& acc, D d) {
+    acc.lo = _mm_add_pd(acc.lo, d.lo);
+    acc.hi = _mm_add_pd(acc.hi, d.hi);
+  }
   static FUSED_BCE_INLINE double total(const Acc& acc) {
     alignas(16) double lanes[2];
     _mm_store_pd(lanes, _mm_add_pd(acc.lo, acc.hi));

@@ -147,8 +147,8 @@ struct WasmVec {
     v128_t lo, hi;
     FUSED_BCE_INLINE Acc() : lo(wasm_f64x2_splat(0.0)), hi(wasm_f64x2_splat(0.0)) {}
   };
-  static FUSED_BCE_INLINE void accumulate(Acc& acc, F v) {
-    const D d = widen(v);
+  static FUSED_BCE_INLINE void accumulate(Acc& acc, F v) { accumulateDouble(acc, widen(v)); }
+  static FUSED_BCE_INLINE void accumulateDouble(Acc& acc, D d) {
     acc.lo = wasm_f64x2_add(acc.lo, d.lo);
     acc.hi = wasm_f64x2_add(acc.hi, d.hi);
   }

@@ -105,8 +105,10 @@ int main() {
         a.focalGamma = gamma;
         a.focalAlpha = hasAlpha ? 0.25 : -1;
         const double sum = isa.run(a);
+        double refSum = 0, refMagnitude = 0;  // the sum of the reference losses, and of their magnitudes
         for (size_t i = 0; i < n; ++i) {
           const Reference ref = reference(logits[i], u8 ? labels[i] : targets[i], posWeighted ? posWeight : 1, weight[i], a);
+          if (weight[i] != 0) refSum += ref.loss, refMagnitude += std::fabs(ref.loss);
           const double lossUlps = weight[i] == 0 ? (loss[i] == 0 ? 0 : INFINITY) : ulpsOf(loss[i], ref.loss);
           FUSED_BCE_CHECK(failures, lossUlps <= 4 || (std::isinf(ref.loss) && loss[i] == ref.loss),
                           "%s gamma %g variant %d [%zu] x=%g: loss %.9g vs %.17g (%.2f ulp)", isa.name, gamma, variant, i,
@@ -118,6 +120,11 @@ int main() {
           FUSED_BCE_CHECK(failures, units <= 4, "%s gamma %g variant %d [%zu] x=%g: grad %.9g vs %.17g (%.2f units)",
                           isa.name, gamma, variant, i, logits[i], grad[i], ref.grad, units);
         }
+        // The sum adds each element's loss within its 4 ulp (unrounded where the kernel sums it in double).
+        FUSED_BCE_CHECK(failures,
+                        std::isfinite(refSum) ? std::fabs(sum - refSum) <= 4 * 0x1p-24 * refMagnitude
+                                              : sum == refSum || (std::isnan(sum) && std::isnan(refSum)),
+                        "%s gamma %g variant %d: sum %.17g vs %.17g", isa.name, gamma, variant, sum, refSum);
         a.lossOut = loss2.data();
         a.gradOut = grad2.data();
         const double threaded = fused_bce::runBlocked(isa.run, a, 2);
