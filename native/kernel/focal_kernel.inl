@@ -286,7 +286,7 @@ FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalCons
   const D weight = weighting.weight;
   const bool mayMask = weighting.mayMask;
   const auto masked = weighting.masked;
-  const F nan = V::set1(std::numeric_limits<float>::quiet_NaN());
+  const D nanD = V::dset1(std::numeric_limits<double>::quiet_NaN());
   if constexpr (kLoss) {
     // The loss in double: the sum adds it unrounded (as the TypeScript kernel's does), only lossOut rounds it.
     D loss = V::dmul(factor.focal, bce);
@@ -298,9 +298,9 @@ FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalCons
       const F rounded = V::narrow(loss);
       loss = V::dselect(V::eq(V::abs(rounded), V::set1(INFINITY)), V::widen(rounded), loss);
     }
-    if constexpr (!kU8) loss = V::dselect(outsideUnit, V::dset1(std::numeric_limits<double>::quiet_NaN()), loss);
+    if constexpr (!kU8) loss = V::dselect(outsideUnit, nanD, loss);
     if (mayMask) loss = V::dselect(masked, c.zeroD, loss);
-    if (s.lossOut) V::store(s.lossOut + i, V::narrow(loss));
+    if (s.lossOut) V::storeNarrowed(s.lossOut + i, loss);
     if (s.wantLossSum) V::accumulateDouble(acc, kTail ? V::dselect(valid, loss, c.zeroD) : loss);
   }
   if constexpr (kGrad) {
@@ -315,10 +315,10 @@ FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalCons
       const F limitZero = V::select(V::eq(V::narrow(factor.slope), c.zero), notFinite, c.zero);
       slopeTerm = V::dselect(V::eq(limitZero, c.one), c.zeroD, slopeTerm);
     }
-    F grad = V::narrow(V::dmul(V::dfma(factor.focal, bceSlope, slopeTerm), scale));
-    if constexpr (!kU8) grad = V::select(outsideUnit, nan, grad);
-    if (mayMask) grad = V::select(masked, c.zero, grad);
-    V::store(s.gradOut + i, grad);
+    D grad = V::dmul(V::dfma(factor.focal, bceSlope, slopeTerm), scale);
+    if constexpr (!kU8) grad = V::dselect(outsideUnit, nanD, grad);
+    if (mayMask) grad = V::dselect(masked, c.zeroD, grad);
+    V::storeNarrowed(s.gradOut + i, grad);
   }
 }
 

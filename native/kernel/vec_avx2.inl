@@ -125,6 +125,11 @@ struct Avx2Vec {
   static FUSED_BCE_INLINE F narrow(D d) {
     return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(d.lo)), _mm256_cvtpd_ps(d.hi), 1);
   }
+  // narrow and store: two 128-bit stores instead of the shuffle that joins the halves
+  static FUSED_BCE_INLINE void storeNarrowed(float* p, D d) {
+    _mm_storeu_ps(p, _mm256_cvtpd_ps(d.lo));
+    _mm_storeu_ps(p + 4, _mm256_cvtpd_ps(d.hi));
+  }
   static FUSED_BCE_INLINE D dset1(double v) { return {_mm256_set1_pd(v), _mm256_set1_pd(v)}; }
   static FUSED_BCE_INLINE D dadd(D a, D b) { return {_mm256_add_pd(a.lo, b.lo), _mm256_add_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dsub(D a, D b) { return {_mm256_sub_pd(a.lo, b.lo), _mm256_sub_pd(a.hi, b.hi)}; }

@@ -134,6 +134,11 @@ struct Avx512Vec {
   static FUSED_BCE_INLINE F narrow(D d) {
     return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(d.lo)), _mm512_cvtpd_ps(d.hi), 1);
   }
+  // narrow and store: two 256-bit stores instead of the shuffle that joins the halves
+  static FUSED_BCE_INLINE void storeNarrowed(float* p, D d) {
+    _mm256_storeu_ps(p, _mm512_cvtpd_ps(d.lo));
+    _mm256_storeu_ps(p + 8, _mm512_cvtpd_ps(d.hi));
+  }
   static FUSED_BCE_INLINE D dset1(double v) { return {_mm512_set1_pd(v), _mm512_set1_pd(v)}; }
   static FUSED_BCE_INLINE D dadd(D a, D b) { return {_mm512_add_pd(a.lo, b.lo), _mm512_add_pd(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dsub(D a, D b) { return {_mm512_sub_pd(a.lo, b.lo), _mm512_sub_pd(a.hi, b.hi)}; }

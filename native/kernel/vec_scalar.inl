@@ -72,6 +72,7 @@ struct ScalarVec {
   using D = double;
   static FUSED_BCE_INLINE D widen(F v) { return v; }
   static FUSED_BCE_INLINE F narrow(D d) { return static_cast<float>(d); }
+  static FUSED_BCE_INLINE void storeNarrowed(float* p, D d) { store(p, narrow(d)); }
   static FUSED_BCE_INLINE D dset1(double v) { return v; }
   static FUSED_BCE_INLINE D dadd(D a, D b) { return a + b; }
   static FUSED_BCE_INLINE D dsub(D a, D b) { return a - b; }

@@ -115,6 +115,7 @@ struct WasmVec {
   static FUSED_BCE_INLINE F narrow(D d) {
     return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(d.lo), wasm_f32x4_demote_f64x2_zero(d.hi), 0, 1, 4, 5);
   }
+  static FUSED_BCE_INLINE void storeNarrowed(float* p, D d) { store(p, narrow(d)); }
   static FUSED_BCE_INLINE D dset1(double v) { return {wasm_f64x2_splat(v), wasm_f64x2_splat(v)}; }
   static FUSED_BCE_INLINE D dadd(D a, D b) { return {wasm_f64x2_add(a.lo, b.lo), wasm_f64x2_add(a.hi, b.hi)}; }
   static FUSED_BCE_INLINE D dsub(D a, D b) { return {wasm_f64x2_sub(a.lo, b.lo), wasm_f64x2_sub(a.hi, b.hi)}; }
