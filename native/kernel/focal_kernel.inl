@@ -10,7 +10,7 @@
 // Two paths, as for BCE:
 // - fast (no posWeight): bce in float as the BCE kernel's fast path forms it, bce' as its core (one float fma)
 //   times 1 / (1 + e) in double (or the core into focalStore's product form), the focal factor q^gamma and its
-//   slope in double from e^-|x| in double (FocalMath::expPair shares the float exp's steps), and the products in
+//   slope in double from e^-|x| in double (FocalMath::expSplit: the float exp and its residual), and the products in
 //   double, rounded once;
 // - precise (posWeight): everything from e on in double.
 // The focal factor, so that no step loses what the float32 result shows:
@@ -371,22 +371,40 @@ FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalCons
   }
 }
 
-// The fast path's first stage for one vector: e^-|x| in float and in double (0 beyond |x| = 200). runSpan runs it
-// over a chunk into an L1 buffer, then the second stage over the chunk: one vector's work is a long chain of
-// dependent steps, and split, more vectors' chains overlap (AVX-512: 1.3x over a first stage that also formed bce
-// and bce', 1.13x over one pass).
+// The fast path's first stage for one vector: e^-|x| (|x| capped at 200) as FocalMath::expSplit gives it, a float
+// and its residual; where some lane is below float's normal range (|x| > 87.3: tiny), also e^-|x| in double for the
+// vector (0 beyond |x| = 200). runSpan runs it over a chunk into L1 buffers, then the second stage over the chunk:
+// one vector's work is a long chain of dependent steps, and split, more vectors' chains overlap (AVX-512: 1.3x over
+// a first stage that also formed bce and bce', 1.13x over one pass). Two floats, not a float and a double: the
+// second stage widens them from the buffers (V::widenLoad: no shuffle for the upper halves), and the first stage
+// stores a third less (AMD Zen 5, over storing e^-|x| in double: AVX-512 1.08x at gamma 2 and 1.05x at gamma 1.5,
+// AVX2 and SSE2 1.10x).
 template <class V>
 struct FocalFirstStage {
-  typename V::F expSingle;
-  typename V::D expPrecise;
+  typename V::F expSingle, expResidual;
+  bool tiny;
+  typename V::D expTiny;  // where tiny
 };
 
 template <class V>
 FUSED_BCE_INLINE FocalFirstStage<V> focalFirstStage(const SpanStreams& s, size_t i, const Constants<V>& c,
                                                     const typename BceMath<V>::Tables& tab) {
   const typename V::F x = V::load(s.logits + i);
-  const typename FocalMath<V>::ExpPair e = FocalMath<V>::expPair(tab, V::maxKeepNan(V::negAbs(x), V::set1(-200.0f)));
-  return {e.single, V::dselect(V::lt(V::set1(200.0f), V::abs(x)), c.zeroD, e.precise)};
+  const typename V::F t = V::maxKeepNan(V::negAbs(x), V::set1(-200.0f));
+  const typename FocalMath<V>::ExpSplit e = FocalMath<V>::expSplit(tab, t);
+  FocalFirstStage<V> out{e.single, e.residual, e.anySubnormal, c.zeroD};
+  if (FUSED_BCE_UNLIKELY(e.anySubnormal)) {
+    out.expTiny = V::dselect(V::lt(V::set1(200.0f), V::abs(x)), c.zeroD, FocalMath<V>::expSplitInDouble(tab, t, e));
+  }
+  return out;
+}
+
+// e^-|x| in double from the first stage: single + residual (as the chunk loop forms it from its buffers), or the
+// tiny vector's.
+template <class V>
+FUSED_BCE_INLINE typename V::D focalExpDouble(const FocalFirstStage<V>& first) {
+  if (FUSED_BCE_UNLIKELY(first.tiny)) return first.expTiny;
+  return V::dadd(V::widen(first.expSingle), V::widen(first.expResidual));
 }
 
 // bce and bce' from e^-|x|: where the BCE kernel's fast path runs in double (V::kFastPathInDouble), as it forms
@@ -429,12 +447,12 @@ FUSED_BCE_INLINE FocalBce<V> focalBce(const SpanStreams& s, size_t i, const Cons
   }
 }
 
-// The second stage: the focal factor in double and the products, stored (kPower: see focalFactor; kUnweighted: the
-// call has no weight and no upstream gradient).
+// The second stage, from e^-|x| in float and in double: the focal factor in double and the products, stored (kPower:
+// see focalFactor; kUnweighted: the call has no weight and no upstream gradient).
 template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail, FocalPower kPower, bool kUnweighted>
 FUSED_BCE_INLINE void focalSecondStage(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
                                        const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid,
-                                       const FocalFirstStage<V>& first) {
+                                       typename V::F expSingle, typename V::D eD) {
   using F = typename V::F;
   using D = typename V::D;
   const F x = V::load(s.logits + i);
@@ -453,8 +471,7 @@ FUSED_BCE_INLINE void focalSecondStage(const SpanStreams& s, size_t i, const Foc
   }
   const auto nonNegative = V::ge(x, c.zero);
   const F absX = V::abs(x);
-  const D eD = first.expPrecise;
-  FocalBce<V> bce = focalBce<V, kU8, kGrad>(s, i, c, tab, x, first.expSingle);
+  FocalBce<V> bce = focalBce<V, kU8, kGrad>(s, i, c, tab, x, expSingle);
   // 1 / (1 + e): one double division (AVX-512 and AVX2 on AMD Zen 5, measured: 1.10-1.14x over a float estimate
   // refined in float and then in double; llvm-mca puts it at 0.96-0.97x the cycles on Sapphire Rapids, Alder Lake
   // and Skylake); where bce came in double, its 1 / (1 + float e) (within 2^-24 of this one), refined once in double.
@@ -499,11 +516,13 @@ template <class V, bool kU8, bool kLoss, bool kGrad, bool kTail>
 FUSED_BCE_INLINE void focalVector(const SpanStreams& s, size_t i, const FocalConstants<V>& fc, const Constants<V>& c,
                                   const typename BceMath<V>::Tables& tab, typename V::Acc& acc, typename V::M valid) {
   const FocalFirstStage<V> first = focalFirstStage<V>(s, i, c, tab);
+  const typename V::D eD = focalExpDouble<V>(first);
   if constexpr (V::kFastPathInDouble) {
-    focalSecondStage<V, kU8, kLoss, kGrad, kTail, FocalPower::kGeneral, false>(s, i, fc, c, tab, acc, valid, first);
+    focalSecondStage<V, kU8, kLoss, kGrad, kTail, FocalPower::kGeneral, false>(s, i, fc, c, tab, acc, valid, first.expSingle, eD);
   } else {
     withFocalVariant<V>(fc, s, [&](auto power, auto unweighted) {
-      focalSecondStage<V, kU8, kLoss, kGrad, kTail, decltype(power)::value, decltype(unweighted)::value>(s, i, fc, c, tab, acc, valid, first);
+      focalSecondStage<V, kU8, kLoss, kGrad, kTail, decltype(power)::value, decltype(unweighted)::value>(s, i, fc, c, tab, acc, valid,
+                                                                                                       first.expSingle, eD);
     });
   }
 }
@@ -521,20 +540,30 @@ FUSED_BCE_INLINE size_t focalChunksFor(const SpanStreams& streams, size_t n, con
   const FocalConstants<V> fc = *constants.focal;
   typename V::Acc acc;
   alignas(64) float expSingle[kExpChunkFloats];
-  alignas(64) double expPrecise[kExpChunkFloats];
+  alignas(64) float expResidual[kExpChunkFloats];
+  alignas(64) double expTiny[kExpChunkFloats];  // the tiny vectors' e^-|x| in double (focalFirstStage)
+  bool tinyAt[kExpChunkFloats / W];
   const size_t whole = n - n % W;
   for (size_t begin = 0; begin < whole; begin += kExpChunkFloats) {
     const size_t end = whole - begin < kExpChunkFloats ? whole : begin + kExpChunkFloats;
+    bool anyTiny = false;
     for (size_t j = begin; j < end; j += W) {
       const FocalFirstStage<V> first = focalFirstStage<V>(s, j, c, tab);
       V::store(expSingle + (j - begin), first.expSingle);
-      V::dstore(expPrecise + (j - begin), first.expPrecise);
+      V::store(expResidual + (j - begin), first.expResidual);
+      tinyAt[(j - begin) / W] = first.tiny;
+      if (FUSED_BCE_UNLIKELY(first.tiny)) {
+        V::dstore(expTiny + (j - begin), first.expTiny);
+        anyTiny = true;
+      }
     }
     for (size_t j = begin; j < end; j += W) {
-      FocalFirstStage<V> first;
-      first.expSingle = V::load(expSingle + (j - begin));
-      first.expPrecise = V::dload(expPrecise + (j - begin));
-      focalSecondStage<V, kU8, kLoss, kGrad, false, kPower, kUnweighted>(s, j, fc, c, tab, acc, V::firstLanes(W), first);
+      // focalExpDouble's value, from the buffers
+      const typename V::D eD = FUSED_BCE_UNLIKELY(anyTiny && tinyAt[(j - begin) / W])
+                                   ? V::dload(expTiny + (j - begin))
+                                   : V::dadd(V::widenLoad(expSingle + (j - begin)), V::widenLoad(expResidual + (j - begin)));
+      focalSecondStage<V, kU8, kLoss, kGrad, false, kPower, kUnweighted>(s, j, fc, c, tab, acc, V::firstLanes(W),
+                                                                          V::load(expSingle + (j - begin)), eD);
     }
   }
   *sum = V::total(acc);
@@ -576,9 +605,9 @@ FUSED_BCE_NOINLINE void focalPreciseVector(const SpanStreams& s, size_t i, const
     negTarget = V::dfma(V::dsub(oneD, yD), c.scaleD, c.shiftD);
   }
   const F absX = V::abs(x);
-  const typename Focal::ExpPair ep = Focal::expPair(tab, V::maxKeepNan(V::negAbs(x), V::set1(-200.0f)));
-  const D e = V::dselect(V::lt(V::set1(200.0f), absX), zeroD, ep.precise);
-  const D recip = Math::reciprocalPrecise(V::dadd(oneD, e), V::reciprocalEstimate(V::add(c.one, ep.single)));
+  const FocalFirstStage<V> first = focalFirstStage<V>(s, i, c, tab);
+  const D e = focalExpDouble<V>(first);
+  const D recip = Math::reciprocalPrecise(V::dadd(oneD, e), V::reciprocalEstimate(V::add(c.one, first.expSingle)));
   // bce and bce' as bce_kernel.inl's precise path (posWeight on the positive term); |x| capped at 1e300 so that
   // a zero coefficient times an infinite logit is the limit 0.
   const F p = s.posWeight ? V::load(s.posWeight + i) : V::set1(s.posWeightConst);

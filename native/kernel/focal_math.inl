@@ -5,7 +5,8 @@
 //     e^t = T_j (1 + ratio_j) 2^floor(k/16) (1 + r + r^2/2 + ... + r^5/120): the float table and its relative
 //     rounding error (kExp2TableLoRatio) give 2^(j/16) within 2^-47, the polynomial's truncation is below 2^-42,
 //     and the power of two is a product of two floats 2^m1 2^m2 (m >= -290, each factor >= 2^-145, exact).
-//   expPair(t): e^t for a float t both in float (BceMath's steps) and in double from the same steps and one dfma.
+//   expSplit(t): e^t for a float t in float (BceMath's steps and bits) and the float residual of that result, so
+//     that single + residual is e^t within about 0.1 x 2^-24 (in double: expSplitInDouble).
 //   log1pDouble(u), u in [0, 1]: BceMath's log1p reduction (j = round(N u), r = c_j u + (c_j - 1)) in double;
 //     the table's -log(c_j) is within 1e-10 relative and the polynomial within 0.04 x 2^-24 of log1p(r)'s
 //     relative error budget: about 2^-28 absolute, far below what the float32 result shows.
@@ -51,17 +52,23 @@ struct FocalMath {
     return V::dmul(V::dmul(table, poly), scale);
   }
 
-  // e^t for t in [-200, 0] or NaN (a float argument) twice: as BceMath::expNonPositive gives it in float (the
-  // same steps and bits, 0 below -104.5), and in double from those steps: the float result's errors are the
-  // table's rounding and its own final rounding; with s = 2^(j/16) 2^floor(k/16) rounded as the float entry (the
-  // scaling is exact while e^t is normal), e^t = s (1 + q)(1 + ratio_j) = s + s (q + ratio_j) in one dfma
-  // (q ratio_j < 2^-29 is dropped, q + ratio_j rounds at 2^-30): within about 0.1 x 2^-24. Lanes where e^t is
-  // subnormal in float take expDouble.
-  struct ExpPair {
-    F single;
-    D precise;
+  // e^t for t in [-200, 0] or NaN (a float argument) as a float and its residual: single as
+  // BceMath::expNonPositive gives it (the same steps and bits, 0 below -104.5), and residual = e^t - single from
+  // those steps. The float result's errors are the table's rounding and its own final rounding; with s = 2^(j/16)
+  // 2^floor(k/16) rounded as the float entry (the scaling is exact while e^t is normal), e^t = s (1 + q)(1 +
+  // ratio_j) = s + s (q + ratio_j) (q ratio_j < 2^-29 is dropped, q + ratio_j rounds at 2^-30), and residual =
+  // s (q + ratio_j) + (s - single): s - single is exact (single is within 3% of s), the product rounds at 2^-29 of
+  // e^t where it is not fused, and the residual is below 2^-23 single, so its own rounding is below 2^-47 of e^t:
+  // single + residual is e^t within about 0.1 x 2^-24. Two floats, so that the double e^t is formed where it is
+  // used (the focal kernel's first stage stores two floats instead of a float and a double). Lanes where e^t is
+  // subnormal in float (subnormal) take expSubnormal for single and expDouble in expSplitInDouble; their residual is
+  // not used.
+  struct ExpSplit {
+    F single, residual;
+    typename V::M subnormal;
+    bool anySubnormal;
   };
-  static FUSED_BCE_INLINE ExpPair expPair(const Tables& tab, F t) {
+  static FUSED_BCE_INLINE ExpSplit expSplit(const Tables& tab, F t) {
     const F clamped = V::maxKeepNan(t, V::set1(-104.5f));
     const F z = Math::withRoundedInLowBits(clamped, V::set1(tables::kSixteenOverLn2));  // low bits: k
     const F k = V::sub(z, V::set1(tables::kRoundMagic));
@@ -69,14 +76,22 @@ struct FocalMath {
     r = V::mulAdd(k, V::set1(-tables::kLn2Over16Lo), r);
     const F q = V::mul(V::mulAdd(V::mulAdd(V::set1(tables::kExpC3), r, V::set1(tables::kExpC2)), r, V::set1(1.0f)), r);
     const F s = V::addShiftedBits19(V::lookup16(tab.exp2LessIndex, z), z);
-    const D sD = V::widen(s);
-    ExpPair out{V::mulAdd(s, q, s), V::dfma(sD, V::widen(V::add(q, V::lookup16(tab.exp2LoRatio, z))), sD)};
-    const auto subnormal = V::lt(t, V::set1(tables::kExpNormalLimit));
-    if (FUSED_BCE_UNLIKELY(V::any(subnormal))) {
-      out.single = V::select(subnormal, Math::expSubnormal(tab, z, k, q), out.single);
-      out.precise = V::dselect(subnormal, expDouble(tab, V::widen(t)), out.precise);
+    ExpSplit out;
+    out.single = V::mulAdd(s, q, s);
+    out.residual = V::mulAdd(s, V::add(q, V::lookup16(tab.exp2LoRatio, z)), V::sub(s, out.single));
+    out.subnormal = V::lt(t, V::set1(tables::kExpNormalLimit));
+    out.anySubnormal = V::any(out.subnormal);
+    if (FUSED_BCE_UNLIKELY(out.anySubnormal)) {
+      out.single = V::select(out.subnormal, Math::expSubnormal(tab, z, k, q), out.single);
     }
     return out;
+  }
+
+  // e^t in double from expSplit(t): single + residual (exact), expDouble in the subnormal lanes.
+  static FUSED_BCE_INLINE D expSplitInDouble(const Tables& tab, F t, const ExpSplit& e) {
+    const D sum = V::dadd(V::widen(e.single), V::widen(e.residual));
+    if (FUSED_BCE_UNLIKELY(e.anySubnormal)) return V::dselect(e.subnormal, expDouble(tab, V::widen(t)), sum);
+    return sum;
   }
 
   static FUSED_BCE_INLINE D log1pDouble(const Tables& tab, D u) {

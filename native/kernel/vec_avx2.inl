@@ -122,6 +122,10 @@ struct Avx2Vec {
   static FUSED_BCE_INLINE D widen(F v) {
     return {_mm256_cvtps_pd(_mm256_castps256_ps128(v)), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
   }
+  // each half converted from memory: no shuffle for the upper half
+  static FUSED_BCE_INLINE D widenLoad(const float* p) {
+    return {_mm256_cvtps_pd(_mm_loadu_ps(p)), _mm256_cvtps_pd(_mm_loadu_ps(p + 4))};
+  }
   static FUSED_BCE_INLINE F narrow(D d) {
     return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(d.lo)), _mm256_cvtpd_ps(d.hi), 1);
   }

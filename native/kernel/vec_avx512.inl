@@ -131,6 +131,10 @@ struct Avx512Vec {
   static FUSED_BCE_INLINE D widen(F v) {
     return {_mm512_cvtps_pd(_mm512_castps512_ps256(v)), _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1))};
   }
+  // each half converted from memory: no shuffle for the upper half
+  static FUSED_BCE_INLINE D widenLoad(const float* p) {
+    return {_mm512_cvtps_pd(_mm256_loadu_ps(p)), _mm512_cvtps_pd(_mm256_loadu_ps(p + 8))};
+  }
   static FUSED_BCE_INLINE F narrow(D d) {
     return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(d.lo)), _mm512_cvtpd_ps(d.hi), 1);
   }

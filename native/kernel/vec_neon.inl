@@ -107,6 +107,7 @@ struct NeonVec {
     float64x2_t lo, hi;
   };
   static FUSED_BCE_INLINE D widen(F v) { return {vcvt_f64_f32(vget_low_f32(v)), vcvt_high_f64_f32(v)}; }
+  static FUSED_BCE_INLINE D widenLoad(const float* p) { return widen(load(p)); }
   static FUSED_BCE_INLINE F narrow(D d) { return vcvt_high_f32_f64(vcvt_f32_f64(d.lo), d.hi); }
   static FUSED_BCE_INLINE void storeNarrowed(float* p, D d) { store(p, narrow(d)); }
   static FUSED_BCE_INLINE D dset1(double v) { return {vdupq_n_f64(v), vdupq_n_f64(v)}; }

@@ -25,7 +25,8 @@
 //                by index's low 4/5 bits; addShiftedBits19(a, b): a's bits plus b's bits << 19
 //  exp pieces    reciprocalEstimate(F) -> F (relative error <= 2^-14); scaleByPow2(p, k) = p 2^k rounded once
 //                (k integral); scaleFloor(p, k) = p 2^floor(k), where kHasScaleFloor
-//  double lanes  widen(F) -> D, narrow(D) -> F (rounded once), storeNarrowed(float*, D) (store(p, narrow(d)), where
+//  double lanes  widen(F) -> D, widenLoad(const float*) -> D (widen(load(p)); where widening the upper half costs a
+//                shuffle: each half converted from memory), narrow(D) -> F (rounded once), storeNarrowed(float*, D) (store(p, narrow(d)), where
 //                joining the halves costs a shuffle: stored by halves), dset1(double), dadd, dsub, dmul, ddiv, dsqrt, dmin,
 //                dmax (a < b ? b : a: NaN in a kept), dfma,
 //                dselect(M, D, D), dload(const double*) -> D, dstore(double*, D) (kWidth doubles)
@@ -92,6 +93,7 @@ FUSED_BCE_REQUIRE(reciprocalEstimate, typename V::F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(scaleByPow2, typename V::F, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(scaleFloor, typename V::F, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(widen, typename V::D, FUSED_BCE_F)
+FUSED_BCE_REQUIRE(widenLoad, typename V::D, std::declval<const float*>())
 FUSED_BCE_REQUIRE(narrow, typename V::F, FUSED_BCE_D)
 FUSED_BCE_REQUIRE(storeNarrowed, void, std::declval<float*>(), FUSED_BCE_D)
 FUSED_BCE_REQUIRE(dset1, typename V::D, 1.0)
@@ -164,6 +166,7 @@ struct RequireVectorType {
   static_assert(requirements::Has_scaleByPow2<V>::value, "V::scaleByPow2(F, F) -> F");
   static_assert(!V::kHasScaleFloor || requirements::Has_scaleFloor<V>::value, "V::scaleFloor(F, F) -> F (kHasScaleFloor)");
   static_assert(requirements::Has_widen<V>::value, "V::widen(F) -> D");
+  static_assert(requirements::Has_widenLoad<V>::value, "V::widenLoad(const float*) -> D");
   static_assert(requirements::Has_narrow<V>::value, "V::narrow(D) -> F");
   static_assert(requirements::Has_storeNarrowed<V>::value, "V::storeNarrowed(float*, D)");
   static_assert(requirements::Has_dset1<V>::value, "V::dset1(double) -> D");

@@ -71,6 +71,7 @@ struct ScalarVec {
   // Double precision, for the precise path.
   using D = double;
   static FUSED_BCE_INLINE D widen(F v) { return v; }
+  static FUSED_BCE_INLINE D widenLoad(const float* p) { return widen(load(p)); }
   static FUSED_BCE_INLINE F narrow(D d) { return static_cast<float>(d); }
   static FUSED_BCE_INLINE void storeNarrowed(float* p, D d) { store(p, narrow(d)); }
   static FUSED_BCE_INLINE D dset1(double v) { return v; }

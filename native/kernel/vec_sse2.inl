@@ -104,6 +104,7 @@ struct Sse2Vec {
     __m128d lo, hi;
   };
   static FUSED_BCE_INLINE D widen(F v) { return {_mm_cvtps_pd(v), _mm_cvtps_pd(_mm_movehl_ps(v, v))}; }
+  static FUSED_BCE_INLINE D widenLoad(const float* p) { return widen(load(p)); }
   static FUSED_BCE_INLINE F narrow(D d) { return _mm_movelh_ps(_mm_cvtpd_ps(d.lo), _mm_cvtpd_ps(d.hi)); }
   static FUSED_BCE_INLINE void storeNarrowed(float* p, D d) { store(p, narrow(d)); }
   static FUSED_BCE_INLINE D dset1(double v) { return {_mm_set1_pd(v), _mm_set1_pd(v)}; }

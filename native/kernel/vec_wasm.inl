@@ -112,6 +112,7 @@ struct WasmVec {
   static FUSED_BCE_INLINE D widen(F v) {
     return {wasm_f64x2_promote_low_f32x4(v), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1))};
   }
+  static FUSED_BCE_INLINE D widenLoad(const float* p) { return widen(load(p)); }
   static FUSED_BCE_INLINE F narrow(D d) {
     return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(d.lo), wasm_f32x4_demote_f64x2_zero(d.hi), 0, 1, 4, 5);
   }
