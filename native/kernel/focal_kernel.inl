@@ -118,9 +118,8 @@ FUSED_BCE_INLINE FocalTargets<V> focalTargets(const FocalConstants<V>& fc, const
                                               typename V::M isOne, typename V::D target, typename V::D negTarget) {
   FocalTargets<V> out;
   if constexpr (kU8) {
-    // lin is t1 (the smoothed label 1) exactly where (label 1) == (x < 0).
-    const typename V::F linIsT1 = V::select(isOne, V::select(nonNegative, c.zero, c.one), V::select(nonNegative, c.one, c.zero));
-    out.linOne = V::eq(linIsT1, c.one);
+    // lin is t1 (the smoothed label 1) exactly where (label 1) == (x < 0), i.e. (label 1) != (x >= 0).
+    out.linOne = V::maskXor(isOne, nonNegative);
     out.lin = V::dselect(out.linOne, fc.t1, fc.t0);
     out.oth = V::dselect(out.linOne, fc.t0, fc.t1);
     out.gammaSlope = V::dselect(isOne, fc.gammaSlope1, fc.gammaSlope0);

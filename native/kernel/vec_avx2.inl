@@ -57,6 +57,7 @@ struct Avx2Vec {
     return _mm256_castsi256_ps(_mm256_xor_si256(_mm256_cmpeq_epi32(_mm256_min_epu32(bits, one), bits), _mm256_set1_epi32(-1)));
   }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return _mm256_blendv_ps(b, a, m); }
+  static FUSED_BCE_INLINE M maskXor(M a, M b) { return _mm256_xor_ps(a, b); }
   static FUSED_BCE_INLINE bool any(M m) { return _mm256_movemask_ps(m) != 0; }
   // v[0..7] as the rows of an 8 x 8 matrix, replaced by its columns: 4 x 4 transposes within 128-bit lanes, then
   // the lanes exchanged across vectors.

@@ -47,6 +47,7 @@ struct Avx512Vec {
     return _mm512_cmpgt_epu32_mask(_mm512_castps_si512(a), _mm512_set1_epi32(0x3f800000));
   }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return _mm512_mask_blend_ps(m, b, a); }
+  static FUSED_BCE_INLINE M maskXor(M a, M b) { return static_cast<M>(a ^ b); }
   static FUSED_BCE_INLINE bool any(M m) { return m != 0; }
 
   // v[0..15] as the rows of a 16 x 16 matrix, replaced by its columns: pairs, then quads within 128-bit lanes,

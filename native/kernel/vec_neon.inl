@@ -51,6 +51,7 @@ struct NeonVec {
   static FUSED_BCE_INLINE M eq(F a, F b) { return vceqq_f32(a, b); }
   static FUSED_BCE_INLINE M notInUnitInterval(F a) { return vcgtq_u32(vreinterpretq_u32_f32(a), vdupq_n_u32(0x3f800000u)); }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return vbslq_f32(m, a, b); }
+  static FUSED_BCE_INLINE M maskXor(M a, M b) { return veorq_u32(a, b); }
   static FUSED_BCE_INLINE bool any(M m) { return vmaxvq_u32(m) != 0; }
   // v[0..3] as the rows of a 4 x 4 matrix, replaced by its columns (pairs interleaved, then halves).
   static FUSED_BCE_INLINE void transpose(F* v) {

@@ -20,7 +20,8 @@
 //                once; mulAdd(a, b, c): a b + c, fused or not (only where either rounding is fine)
 //  sign, limits  abs, negAbs (-|a|) -> F; maxKeepNan(a, b): max, NaN in a kept; mulUnlessZero(a, b): 0 where
 //                a == 0 (even for infinite b), else a b
-//  comparisons   lt, ge, eq (F, F) -> M (false for NaN); notInUnitInterval(F) -> M (outside [0, 1] or NaN, by bits)
+//  comparisons   lt, ge, eq (F, F) -> M (false for NaN); notInUnitInterval(F) -> M (outside [0, 1] or NaN, by bits);
+//                maskXor(M, M) -> M (the lanes set in exactly one)
 //  tables        Table16, Table32; loadTable16/32(const float*); lookup16/32(table, F index): the entry selected
 //                by index's low 4/5 bits; addShiftedBits19(a, b): a's bits plus b's bits << 19
 //  exp pieces    reciprocalEstimate(F) -> F (relative error <= 2^-14); scaleByPow2(p, k) = p 2^k rounded once
@@ -83,6 +84,7 @@ FUSED_BCE_REQUIRE(mulUnlessZero, typename V::F, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(lt, typename V::M, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(ge, typename V::M, FUSED_BCE_F, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(eq, typename V::M, FUSED_BCE_F, FUSED_BCE_F)
+FUSED_BCE_REQUIRE(maskXor, typename V::M, FUSED_BCE_M, FUSED_BCE_M)
 FUSED_BCE_REQUIRE(notInUnitInterval, typename V::M, FUSED_BCE_F)
 FUSED_BCE_REQUIRE(loadTable16, typename V::Table16, std::declval<const float*>())
 FUSED_BCE_REQUIRE(loadTable32, typename V::Table32, std::declval<const float*>())
@@ -156,6 +158,7 @@ struct RequireVectorType {
   static_assert(requirements::Has_lt<V>::value, "V::lt(F, F) -> M");
   static_assert(requirements::Has_ge<V>::value, "V::ge(F, F) -> M");
   static_assert(requirements::Has_eq<V>::value, "V::eq(F, F) -> M");
+  static_assert(requirements::Has_maskXor<V>::value, "V::maskXor(M, M) -> M");
   static_assert(requirements::Has_notInUnitInterval<V>::value, "V::notInUnitInterval(F) -> M");
   static_assert(requirements::Has_loadTable16<V>::value, "V::loadTable16(const float*) -> Table16");
   static_assert(requirements::Has_loadTable32<V>::value, "V::loadTable32(const float*) -> Table32");

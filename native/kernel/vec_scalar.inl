@@ -46,6 +46,7 @@ struct ScalarVec {
   static FUSED_BCE_INLINE M eq(F a, F b) { return a == b; }
   static FUSED_BCE_INLINE M notInUnitInterval(F a) { return portable::bitsOf(a) > 0x3f800000u; }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return m ? a : b; }
+  static FUSED_BCE_INLINE M maskXor(M a, M b) { return a != b; }
   static FUSED_BCE_INLINE bool any(M m) { return m; }
   // v[0] as a 1 x 1 matrix: its own transpose.
   static FUSED_BCE_INLINE void transpose(F*) {}

@@ -58,6 +58,7 @@ struct Sse2Vec {
                                          _mm_cmplt_epi32(bits, _mm_setzero_si128())));
   }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b)); }
+  static FUSED_BCE_INLINE M maskXor(M a, M b) { return _mm_xor_ps(a, b); }
   static FUSED_BCE_INLINE bool any(M m) { return _mm_movemask_ps(m) != 0; }
   // v[0..3] as the rows of a 4 x 4 matrix, replaced by its columns (pairs interleaved, then halves).
   static FUSED_BCE_INLINE void transpose(F* v) {

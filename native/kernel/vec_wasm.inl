@@ -53,6 +53,7 @@ struct WasmVec {
   static FUSED_BCE_INLINE M eq(F a, F b) { return wasm_f32x4_eq(a, b); }
   static FUSED_BCE_INLINE M notInUnitInterval(F a) { return wasm_u32x4_gt(a, wasm_i32x4_splat(0x3f800000)); }
   static FUSED_BCE_INLINE F select(M m, F a, F b) { return wasm_v128_bitselect(a, b, m); }
+  static FUSED_BCE_INLINE M maskXor(M a, M b) { return wasm_v128_xor(a, b); }
   static FUSED_BCE_INLINE bool any(M m) { return wasm_v128_any_true(m); }
   // v[0..3] as the rows of a 4 x 4 matrix, replaced by its columns (pairs interleaved, then halves).
   static FUSED_BCE_INLINE void transpose(F* v) {
