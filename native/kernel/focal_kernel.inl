@@ -287,6 +287,15 @@ FUSED_BCE_INLINE FocalWeight<V> focalWeight(const SpanStreams& s, size_t i, cons
   return out;
 }
 
+// The gradient's scale of a vector: w alpha_t gradScale, times the upstream gradient.
+template <class V>
+FUSED_BCE_INLINE typename V::D focalGradScale(const SpanStreams& s, size_t i, const Constants<V>& c,
+                                              const FocalWeight<V>& weighting) {
+  typename V::D scale = weighting.applies ? V::dmul(weighting.weight, c.gradScaleD) : c.gradScaleD;
+  if (s.gradOutput) scale = V::dmul(scale, V::widen(V::load(s.gradOutput + i)));
+  return scale;
+}
+
 // The loss and gradient of a vector from bce, bce' and the factor (all in double), stored. mayBeInfinite: bce can
 // be infinite in some lane (an infinite logit, or posWeight). The gradient in one of two forms:
 // - the slope form: w alpha_t scale (q^gamma bce' + d(q^gamma)/dx bce), from bceSlope = bce';
@@ -323,47 +332,41 @@ FUSED_BCE_INLINE void focalStore(const SpanStreams& s, size_t i, const FocalCons
     if (s.lossOut) V::storeNarrowed(s.lossOut + i, loss);
     if (s.wantLossSum) V::accumulateDouble(acc, kTail ? V::dselect(valid, loss, c.zeroD) : loss);
   }
-  if constexpr (kGrad && kProductForm) {
-    // The scale folds into the two terms' factors where it is finite for certain (kUnweighted: no weight, no
-    // upstream gradient; an infinite one multiplies the sum, as in the slope form).
-    constexpr bool foldScale = kUnweighted;
-    D gradWeight = c.oneD, slopeWeight = gammaSlope;
-    if (foldScale) {
-      if constexpr (kU8) {
-        gradWeight = fc.hasAlpha ? V::dselect(isOne, fc.gradWeight1, fc.gradWeight0) : c.gradScaleD;
-        slopeWeight = V::dselect(isOne, fc.slopeWeight1, fc.slopeWeight0);
-      } else {
-        gradWeight = weighting.applies ? V::dmul(weight, c.gradScaleD) : c.gradScaleD;
-        slopeWeight = V::dmul(gammaSlope, gradWeight);
+  if constexpr (kGrad) {
+    D grad;
+    if constexpr (kProductForm) {
+      // The scale folds into the two terms' factors where it is finite for certain (kUnweighted: no weight, no
+      // upstream gradient; an infinite one multiplies the sum, as in the slope form).
+      constexpr bool foldScale = kUnweighted;
+      D gradWeight = c.oneD, slopeWeight = gammaSlope;
+      if constexpr (foldScale) {
+        if constexpr (kU8) {
+          gradWeight = fc.hasAlpha ? V::dselect(isOne, fc.gradWeight1, fc.gradWeight0) : c.gradScaleD;
+          slopeWeight = V::dselect(isOne, fc.slopeWeight1, fc.slopeWeight0);
+        } else {
+          gradWeight = weighting.applies ? V::dmul(weight, c.gradScaleD) : c.gradScaleD;
+          slopeWeight = V::dmul(gammaSlope, gradWeight);
+        }
       }
+      D slopeTerm = V::dmul(V::dmul(slopeWeight, e), bce);
+      if (FUSED_BCE_UNLIKELY(mayBeInfinite)) {
+        // An infinite bce comes with e = 0 (|x| > 200): the term's limit is 0 (as in the slope form).
+        slopeTerm = V::dselect(V::eq(V::abs(V::narrow(bce)), V::set1(INFINITY)), c.zeroD, slopeTerm);
+      }
+      grad = V::dmul(factor.gradFactor, V::dfma(factor.sum, foldScale ? V::dmul(bceSlope, gradWeight) : bceSlope, slopeTerm));
+      if constexpr (!foldScale) grad = V::dmul(grad, focalGradScale<V>(s, i, c, weighting));
+    } else {
+      D slopeTerm = V::dmul(factor.slope, bce);
+      if (FUSED_BCE_UNLIKELY(mayBeInfinite)) {
+        // Where the factor's slope is 0 in float (at infinite logits) and bce is not finite, their product is taken
+        // as the limit 0 (as src/backends/js/focal-kernel.ts does).
+        const F bceF = V::narrow(bce);
+        const F notFinite = V::select(V::lt(V::abs(bceF), V::set1(INFINITY)), c.zero, c.one);
+        const F limitZero = V::select(V::eq(V::narrow(factor.slope), c.zero), notFinite, c.zero);
+        slopeTerm = V::dselect(V::eq(limitZero, c.one), c.zeroD, slopeTerm);
+      }
+      grad = V::dmul(V::dfma(factor.focal, bceSlope, slopeTerm), focalGradScale<V>(s, i, c, weighting));
     }
-    D slopeTerm = V::dmul(V::dmul(slopeWeight, e), bce);
-    if (FUSED_BCE_UNLIKELY(mayBeInfinite)) {
-      // An infinite bce comes with e = 0 (|x| > 200): the term's limit is 0 (as in the slope form).
-      slopeTerm = V::dselect(V::eq(V::abs(V::narrow(bce)), V::set1(INFINITY)), c.zeroD, slopeTerm);
-    }
-    D grad = V::dmul(factor.gradFactor, V::dfma(factor.sum, foldScale ? V::dmul(bceSlope, gradWeight) : bceSlope, slopeTerm));
-    if constexpr (!foldScale) {
-      D scale = weighting.applies ? V::dmul(weight, c.gradScaleD) : c.gradScaleD;
-      if (s.gradOutput) scale = V::dmul(scale, V::widen(V::load(s.gradOutput + i)));
-      grad = V::dmul(grad, scale);
-    }
-    if constexpr (!kU8) grad = V::dselect(outsideUnit, nanD, grad);
-    if (mayMask) grad = V::dselect(masked, c.zeroD, grad);
-    V::storeNarrowed(s.gradOut + i, grad);
-  } else if constexpr (kGrad) {
-    D scale = weighting.applies ? V::dmul(weight, c.gradScaleD) : c.gradScaleD;
-    if (s.gradOutput) scale = V::dmul(scale, V::widen(V::load(s.gradOutput + i)));
-    D slopeTerm = V::dmul(factor.slope, bce);
-    if (FUSED_BCE_UNLIKELY(mayBeInfinite)) {
-      // Where the factor's slope is 0 in float (at infinite logits) and bce is not finite, their product is taken as
-      // the limit 0 (as src/backends/js/focal-kernel.ts does).
-      const F bceF = V::narrow(bce);
-      const F notFinite = V::select(V::lt(V::abs(bceF), V::set1(INFINITY)), c.zero, c.one);
-      const F limitZero = V::select(V::eq(V::narrow(factor.slope), c.zero), notFinite, c.zero);
-      slopeTerm = V::dselect(V::eq(limitZero, c.one), c.zeroD, slopeTerm);
-    }
-    D grad = V::dmul(V::dfma(factor.focal, bceSlope, slopeTerm), scale);
     if constexpr (!kU8) grad = V::dselect(outsideUnit, nanD, grad);
     if (mayMask) grad = V::dselect(masked, c.zeroD, grad);
     V::storeNarrowed(s.gradOut + i, grad);
