@@ -71,13 +71,13 @@ struct FocalConstants {
     logT0 = V::dset1(std::log(zero));
     invT1 = V::dset1(1 / one);
     invT0 = V::dset1(1 / zero);
-    alphaT1 = V::dset1(hasAlpha ? a.focalAlpha * one + (1 - a.focalAlpha) * zero : 1.0);
-    alphaT0 = V::dset1(hasAlpha ? a.focalAlpha * zero + (1 - a.focalAlpha) * one : 1.0);
+    const double alpha1 = hasAlpha ? a.focalAlpha * one + (1 - a.focalAlpha) * zero : 1.0;  // alpha_t per label
+    const double alpha0 = hasAlpha ? a.focalAlpha * zero + (1 - a.focalAlpha) * one : 1.0;
+    alphaT1 = V::dset1(alpha1);
+    alphaT0 = V::dset1(alpha0);
     alphaMayMask = hasAlpha && (a.focalAlpha == 0 || a.focalAlpha == 1);
     gammaSlope1 = V::dset1(gamma * (zero - one));  // 1 - 2 t1 = (1 - t1) - t1 = t0 - t1
     gammaSlope0 = V::dset1(gamma * (one - zero));
-    const double alpha1 = hasAlpha ? a.focalAlpha * one + (1 - a.focalAlpha) * zero : 1.0;
-    const double alpha0 = hasAlpha ? a.focalAlpha * zero + (1 - a.focalAlpha) * one : 1.0;
     gradWeight1 = V::dset1(alpha1 * a.gradScale);
     gradWeight0 = V::dset1(alpha0 * a.gradScale);
     slopeWeight1 = V::dset1(gamma * (zero - one) * alpha1 * a.gradScale);
