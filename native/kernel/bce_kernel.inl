@@ -350,6 +350,30 @@ FUSED_BCE_NOINLINE double runTail(const SpanStreams& s, size_t i, size_t count, 
 // Same bits either way.
 constexpr size_t kExpChunkFloats = 1024;
 
+// The fused call's streams (logits, targets, gradient) are prefetched this many elements ahead, once per cache
+// line, in the first pass of each chunk (BCE's and focal's): the next span's lines arrive while this one is
+// computed. With all cores streaming from memory the hardware prefetcher alone leaves each thread waiting on
+// loads (Zen 5, 16M elements, two threads: BCE AVX-512 1.05-1.2x faster with it, AVX2 1.05-1.11x, focal 1.11x;
+// 1024 ahead measured best of 512-4096; in cache BCE unchanged, focal about 1% slower).
+constexpr size_t kPrefetchFloats = 1024;
+
+template <size_t W, bool kU8, bool kGrad>
+FUSED_BCE_INLINE void prefetchStreams(const SpanStreams& s, size_t at) {
+  if constexpr (!portable::kHasPrefetch) return;
+  // W lanes cover W * 4 bytes of a float stream and W bytes of the labels: a stream's line starts within this
+  // vector where its byte offset modulo the line is below that (always, for a float stream and W = 16).
+  const auto lineStarts = [at](size_t elementBytes) { return (at * elementBytes) % portable::kCacheLineBytes < W * elementBytes; };
+  if (lineStarts(sizeof(float))) portable::prefetchAhead(s.logits, at * sizeof(float));
+  if constexpr (kU8) {
+    if (lineStarts(1)) portable::prefetchAhead(s.targetsU8, at);
+  } else {
+    if (lineStarts(sizeof(float))) portable::prefetchAhead(s.targetsF32, at * sizeof(float));
+  }
+  if constexpr (kGrad) {
+    if (lineStarts(sizeof(float))) portable::prefetchAhead(s.gradOut, at * sizeof(float));
+  }
+}
+
 template <class V, Path kPath, bool kU8, bool kLoss, bool kGrad>
 double runSpan(const SpanStreams& s, size_t n, const Constants<V>& c, const typename BceMath<V>::Tables& tab) {
   constexpr size_t W = V::kWidth;
@@ -363,8 +387,10 @@ double runSpan(const SpanStreams& s, size_t n, const Constants<V>& c, const type
     const size_t whole = n - n % W;
     while (i < whole) {
       const size_t begin = i, end = whole - begin < kExpChunkFloats ? whole : begin + kExpChunkFloats;
-      for (size_t j = begin; j < end; j += W)
+      for (size_t j = begin; j < end; j += W) {
+        prefetchStreams<W, kU8, kGrad>(s, j + kPrefetchFloats);
         V::store(expFirst + (j - begin), BceMath<V>::expNonPositive(tab, V::negAbs(V::load(s.logits + j))));
+      }
       for (; i < end; i += W)
         fastVector<V, kPath == Path::kPreciseGrad, kU8, kLoss, kGrad, false>(s, i, c, tab, acc, V::firstLanes(W), expFirst + (i - begin));
     }

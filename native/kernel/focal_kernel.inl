@@ -550,6 +550,7 @@ FUSED_BCE_INLINE size_t focalChunksFor(const SpanStreams& streams, size_t n, con
     const size_t end = whole - begin < kExpChunkFloats ? whole : begin + kExpChunkFloats;
     bool anyTiny = false;
     for (size_t j = begin; j < end; j += W) {
+      prefetchStreams<W, kU8, kGrad>(s, j + kPrefetchFloats);
       const FocalFirstStage<V> first = focalFirstStage<V>(s, j, c, tab);
       V::store(expSingle + (j - begin), first.expSingle);
       V::store(expResidual + (j - begin), first.expResidual);
