@@ -250,6 +250,27 @@ test('a bad Uint8 label in a call of 2M elements (checked in the main thread\'s 
   assert.ok(gradOut.every((v) => v === 42), 'gradOut untouched');
 });
 
+test('calls of 2^23 elements and more (their owned ring paged in by the worker from the start): the sync call\'s bits; a bad label stops the paging and rejects', nativeOnly, async () => {
+  const n = (1 << 23) + 5;
+  const random = rng(45);
+  const logits = Float32Array.from({ length: n }, () => 6 * normal(random));
+  const labels = Uint8Array.from({ length: n }, () => (random() < 0.2 ? 1 : 0));
+  const sync = bceWithLogitsFused(logits, labels, { labelSmoothing: 0.05 });
+  for (let round = 0; round < 2; round++) { // a fresh ring, then (from the block cache) a paged-in one
+    const gradOut = new Float32Array(n);
+    const got = await bceWithLogitsFusedAsync(logits, labels, { labelSmoothing: 0.05, gradOut });
+    assert.ok(Object.is(got.loss, sync.loss), `round ${round}: loss`);
+    sameBits(gradOut, sync.grad, `round ${round}: grad`);
+  }
+  labels[3] = 9; // found by the label check in the first turns, while the worker pages the ring in
+  const gradOut = new Float32Array(n).fill(42);
+  await assert.rejects(bceWithLogitsFusedAsync(logits, labels, { labelSmoothing: 0.05, gradOut }), (err: Error) => err instanceof RangeError && /got 9 at index 3/.test(err.message));
+  assert.ok(gradOut.every((v) => v === 42), 'gradOut untouched');
+  labels[3] = 1;
+  const again = await bceWithLogitsFusedAsync(logits, labels, { labelSmoothing: 0.05 }); // the pool and the cache still serve
+  assert.ok(Number.isFinite(again.loss));
+});
+
 test('streaming: a label or class index made invalid while the call runs rejects, before a kernel reads it', nativeOnly, async () => {
   const n = 1 << 22;
   const d = data(n, 42);

@@ -320,7 +320,7 @@ void settle(napi_env env, AsyncCall* a, bool cancelled) {
     else napi_reject_deferred(env, a->deferred, outcome);
   }
   for (size_t k = 0; k < a->refCount; ++k) napi_delete_reference(env, a->refs[k]);
-  returnBlock(a->block, a->blockBytes);
+  returnBlock(a->block, a->blockBytes, ringPagedIn(a));
   a->block = nullptr;
   returnCallRecord(envData(env), a);
 }
@@ -329,7 +329,7 @@ void settle(napi_env env, AsyncCall* a, bool cancelled) {
 // promise (if created) is dropped unsettled; the caller gets the exception instead.
 napi_value abandon(napi_env env, AsyncCall* a, bool range, const char* message) {
   for (size_t k = 0; k < a->refCount; ++k) napi_delete_reference(env, a->refs[k]);
-  returnBlock(a->block, a->blockBytes);
+  returnBlock(a->block, a->blockBytes, ringPagedIn(a));
   a->block = nullptr;
   returnCallRecord(envData(env), a);
   bool pending = false;

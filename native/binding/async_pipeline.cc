@@ -30,6 +30,11 @@ constexpr double kTurnMs = 1.0;  // a turn of the main thread claims chunks unti
 constexpr double kWorkerWorthMs = 2.0;
 constexpr double kBatchChunks = 8;
 constexpr size_t kPage = 4096;
+constexpr size_t kPagesBetweenChecks = 64;  // a fresh ring's page-in asks whether it is still wanted this often
+// A call of this many elements or more has its fresh ring paged in from the start (the worker will be wanted: at
+// 0.25-0.5 ns per element the call outlasts kWorkerWorthMs); a smaller one once the main thread would fill it.
+// Paging in only when wanted made the first call at 16M pause longer (the page faults then overlap its turns).
+constexpr size_t kRingAtStartElements = size_t(1) << 23;
 
 size_t alignUp(size_t bytes) { return (bytes + kAlign - 1) & ~(kAlign - 1); }
 
@@ -257,6 +262,7 @@ bool planPipeline(napi_env env, AsyncCall* a, const napi_value* argv) {
   if (a->block == nullptr) return false;
   a->blockSums = reinterpret_cast<double*>(a->block);
   a->ringReady = !a->freshBlock;
+  a->ringWanted = elements >= kRingAtStartElements;
 
   // Whole arrays are copied now, and read there.
   size_t k = 0;
@@ -353,6 +359,7 @@ bool pumpPipeline(napi_env env, AsyncCall* a, bool final) {
         (leftMs <= kWorkerWorthMs || (copyCost >= 0 && copyCost >= a->inPlaceCost))) {
       closeRing(a);
     }
+    if (!a->noMoreEntries && copyPays && !ringReady) a->ringWanted = true;  // computed in place meanwhile
     if (!a->noMoreEntries && copyPays && ringReady && a->filled < a->drained + a->slots) {
       const double start = nowMs();
       const PipelineError error = fillEntry(env, a, a->filled, chunk);
@@ -391,9 +398,15 @@ bool pumpPipeline(napi_env env, AsyncCall* a, bool final) {
   return a->mayComputeInPlace;
 }
 
+bool ringPagedIn(AsyncCall* a) {
+  std::lock_guard<std::mutex> lock(a->mutex);
+  return a->ringReady;
+}
+
 bool workForWorker(AsyncCall* a) {
   std::lock_guard<std::mutex> lock(a->mutex);
-  return a->error == PipelineError::kNone && (a->computed < a->filled || !a->ringReady);
+  return a->error == PipelineError::kNone &&
+         (a->computed < a->filled || (!a->ringReady && a->ringWanted && !a->noMoreEntries));
 }
 
 bool pipelineFinished(AsyncCall* a) {
@@ -413,10 +426,18 @@ void runPipeline(AsyncCall* a) {
     ringReady = a->ringReady;
   }
   if (!ringReady) {
-    // Fresh pages are faulted in here rather than on the main thread, which fills the ring once they are.
+    // Fresh pages are faulted in here rather than on the main thread, which fills the ring once they are. The main
+    // thread may meanwhile close the ring unfilled (it computed everything itself): then the rest is left, so
+    // that the call does not wait for page faults it has no use for.
     char* ring = a->block + a->wholeBytes;
     const size_t bytes = a->slots * a->slotBytes;
-    for (size_t b = 0; b < bytes; b += kPage) ring[b] = 0;
+    for (size_t b = 0; b < bytes; b += kPage) {
+      if (b % (kPagesBetweenChecks * kPage) == 0) {
+        std::lock_guard<std::mutex> lock(a->mutex);
+        if (a->noMoreEntries || a->error != PipelineError::kNone) return;
+      }
+      ring[b] = 0;
+    }
     std::lock_guard<std::mutex> lock(a->mutex);
     a->ringReady = true;
   }

@@ -94,6 +94,9 @@ struct AsyncCall {
   size_t filled = 0, computed = 0, drained = 0;
   bool noMoreEntries = false;    // the ring takes no more entries
   bool ringReady = true;         // false until a worker has paged in a fresh ring
+  // A fresh ring is paged in once wanted: from the start for a large call, else once the main thread would fill
+  // it (a call it computes alone never waits for the ring's page faults). Main thread only.
+  bool ringWanted = false;
   PipelineError error = PipelineError::kNone;
 };
 
@@ -115,8 +118,12 @@ bool pumpPipeline(napi_env env, AsyncCall* a, bool final);
 // returned by the turn); records kInvalidLabel on the first bad one. Returns false if the call stopped.
 bool checkLabelsUntil(napi_env env, AsyncCall* a, size_t until);
 
-// Whether the ring holds filled entries that no worker has computed (a worker should be queued).
+// Whether the ring holds filled entries that no worker has computed, or is wanted, may still take entries and is
+// not paged in yet (a worker should be queued).
 bool workForWorker(AsyncCall* a);
+
+// Whether the block's ring has been paged in (or the block was not fresh): what the block cache keeps of it.
+bool ringPagedIn(AsyncCall* a);
 
 // Whether the call is ready to settle: no worker queued, and nothing left (every chunk claimed and every entry
 // computed, or an error).

@@ -14,6 +14,7 @@ namespace {
 struct OwnedBlock {
   void* data = nullptr;
   size_t bytes = 0;
+  bool pagedIn = false;
 };
 
 constexpr size_t kCachedBytes = size_t(64) << 20;
@@ -35,7 +36,7 @@ void* takeBlock(size_t bytes, size_t* capacity, bool* fresh) {
     if (b.data != nullptr && b.bytes >= bytes && b.bytes / 2 <= bytes) {
       void* data = b.data;
       *capacity = b.bytes;
-      *fresh = false;
+      *fresh = !b.pagedIn;
       b = OwnedBlock{};
       return data;
     }
@@ -47,7 +48,7 @@ void* takeBlock(size_t bytes, size_t* capacity, bool* fresh) {
 
 // Kept in an empty slot while the cache stays within kCachedBytes, else in place of the smallest kept block if
 // that is smaller (the largest blocks cost the most to fault in again); else freed.
-void returnBlock(void* data, size_t bytes) {
+void returnBlock(void* data, size_t bytes, bool pagedIn) {
   if (data == nullptr) return;
   size_t cached = 0;
   OwnedBlock* empty = nullptr;
@@ -61,10 +62,10 @@ void returnBlock(void* data, size_t bytes) {
     }
   }
   if (empty != nullptr && cached + bytes <= kCachedBytes) {
-    *empty = OwnedBlock{data, bytes};
+    *empty = OwnedBlock{data, bytes, pagedIn};
   } else if (smallest != nullptr && smallest->bytes < bytes && cached - smallest->bytes + bytes <= kCachedBytes) {
     std::free(smallest->data);
-    *smallest = OwnedBlock{data, bytes};
+    *smallest = OwnedBlock{data, bytes, pagedIn};
   } else {
     std::free(data);
   }

@@ -10,8 +10,9 @@ namespace binding {
 // Taken and returned on the JavaScript thread of one environment.
 void* takeBlock(size_t bytes, size_t* capacity, bool* fresh);
 
-// Gives a block back (null: nothing): the two largest returned are kept for later calls, the rest freed.
-void returnBlock(void* data, size_t capacity);
+// Gives a block back (null: nothing); pagedIn: whether its pages have been touched (a block taken fresh whose
+// ring was never wanted has not). The largest blocks returned are kept for later calls, the rest freed.
+void returnBlock(void* data, size_t capacity, bool pagedIn);
 
 }  // namespace binding
 }  // namespace fused_bce
