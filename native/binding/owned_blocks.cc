@@ -30,15 +30,18 @@ thread_local BlockCache blockCache;
 
 }  // namespace
 
-// A cached block is taken if it is no more than twice the size asked for.
+// A cached block is taken if it is no more than twice the size asked for; a paged-in one first.
 void* takeBlock(size_t bytes, size_t* capacity, bool* fresh) {
-  for (OwnedBlock& b : blockCache.slots) {
-    if (b.data != nullptr && b.bytes >= bytes && b.bytes / 2 <= bytes) {
-      void* data = b.data;
-      *capacity = b.bytes;
-      *fresh = !b.pagedIn;
-      b = OwnedBlock{};
-      return data;
+  for (int pass = 0; pass < 2; ++pass) {
+    const bool wantPagedIn = pass == 0;
+    for (OwnedBlock& b : blockCache.slots) {
+      if (b.data != nullptr && b.bytes >= bytes && b.bytes / 2 <= bytes && b.pagedIn == wantPagedIn) {
+        void* data = b.data;
+        *capacity = b.bytes;
+        *fresh = !b.pagedIn;
+        b = OwnedBlock{};
+        return data;
+      }
     }
   }
   *capacity = bytes;
