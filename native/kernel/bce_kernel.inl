@@ -353,7 +353,7 @@ constexpr size_t kExpChunkFloats = 1024;
 // The fused call's streams (logits, targets, gradient) are prefetched this many elements ahead, once per cache
 // line, in the first pass of each chunk (BCE's and focal's): the next span's lines arrive while this one is
 // computed. With all cores streaming from memory the hardware prefetcher alone leaves each thread waiting on
-// loads (Zen 5, 16M elements, two threads: BCE AVX-512 1.05-1.2x faster with it, AVX2 1.05-1.11x, focal 1.11x;
+// loads (Zen 5, 16M elements, two threads: BCE AVX-512 1.05-1.16x faster with it, AVX2 1.05-1.12x, focal 1.11x;
 // 1024 ahead measured best of 512-4096; in cache BCE unchanged, focal about 1% slower).
 constexpr size_t kPrefetchFloats = 1024;
 
