@@ -105,20 +105,18 @@ inline IgnoreIndex32 ignoreIndex32(int64_t ignoreIndex) {
 // Asks for the cache line `bytes` past p to be brought to L1 ahead of its use. The address is formed as an integer:
 // it may lie past the end of its array, or p be null (a prefetch never faults and is dropped where nothing is
 // mapped). kHasPrefetch: false where there is no such instruction (WebAssembly), and callers skip their checks.
-#if defined(FUSED_BCE_X86_64) || ((defined(__GNUC__) || defined(__clang__)) && !defined(__wasm__))
+#if defined(FUSED_BCE_X86_64)
 constexpr bool kHasPrefetch = true;
+#define FUSED_BCE_PREFETCH_T0(address) _mm_prefetch(reinterpret_cast<const char*>(address), _MM_HINT_T0)
+#elif (defined(__GNUC__) || defined(__clang__)) && !defined(__wasm__)
+constexpr bool kHasPrefetch = true;
+#define FUSED_BCE_PREFETCH_T0(address) __builtin_prefetch(reinterpret_cast<const void*>(address), 0, 3)
 #else
 constexpr bool kHasPrefetch = false;
+#define FUSED_BCE_PREFETCH_T0(address) ((void)(address))
 #endif
 FUSED_BCE_INLINE void prefetchAhead(const void* p, size_t bytes) {
-  const uintptr_t address = reinterpret_cast<uintptr_t>(p) + bytes;
-#if defined(FUSED_BCE_X86_64)
-  _mm_prefetch(reinterpret_cast<const char*>(address), _MM_HINT_T0);
-#elif defined(__GNUC__) || defined(__clang__)
-  __builtin_prefetch(reinterpret_cast<const void*>(address), 0, 3);
-#else
-  (void)address;
-#endif
+  FUSED_BCE_PREFETCH_T0(reinterpret_cast<uintptr_t>(p) + bytes);
 }
 constexpr size_t kCacheLineBytes = 64;
 
