@@ -250,6 +250,22 @@ test('a bad Uint8 label in a call of 2M elements (checked in the main thread\'s 
   assert.ok(gradOut.every((v) => v === 42), 'gradOut untouched');
 });
 
+test('a call does none of its work in the turn of the event loop that starts it (its first slice comes after the next timers)', nativeOnly, async () => {
+  const n = 1 << 20;
+  const d = data(n, 46);
+  const gradOut = new Float32Array(n).fill(Number.NaN);
+  const sync = bceWithLogitsFused(d.logits, d.soft, { labelSmoothing: 0.05 });
+  // Started from a timer; the immediate queued after it runs in the same check phase as the call's first turn.
+  const { pending, untouched } = await new Promise<{ pending: Promise<unknown>; untouched: boolean }>((resolve) => setTimeout(() => {
+    const pending = bceWithLogitsFusedAsync(d.logits, d.soft, { labelSmoothing: 0.05, gradOut });
+    setImmediate(() => resolve({ pending, untouched: gradOut.every(Number.isNaN) }));
+  }, 0));
+  assert.ok(untouched, 'nothing written in the check phase after the call started');
+  const got = (await pending) as { loss: number };
+  assert.ok(Object.is(got.loss, sync.loss), 'loss');
+  sameBits(gradOut, sync.grad, 'grad');
+});
+
 test('calls of 2^23 elements and more (their owned ring paged in by the worker from the start): the sync call\'s bits; a bad label stops the paging and rejects', nativeOnly, async () => {
   const n = (1 << 23) + 5;
   const random = rng(45);

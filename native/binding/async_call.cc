@@ -29,7 +29,7 @@ struct EnvData {
   AsyncCall* spare[8] = {};
   size_t spareCount = 0;
   // The main thread's turns run from setImmediate: the calls waiting for one, and whether it is scheduled.
-  napi_ref setImmediate = nullptr;  // the global setImmediate, looked up on first use
+  napi_ref setImmediate = nullptr;  // the global setImmediate, looked up when the addon loads
   napi_ref turnFunction = nullptr;  // the native function it is given
   bool setImmediateMissing = false;
   AsyncCall* waiting = nullptr;
@@ -219,6 +219,21 @@ napi_value takeTurns(napi_env env, napi_callback_info) {
   d->waiting = nullptr;
   while (list != nullptr) {
     AsyncCall* a = popWaiting(list);
+    if (!a->startedTurns) {
+      // The call may have started in this same task of the event loop (its start is 1.5-2.5 ms the first time in
+      // a process, V8's first run of the JS path): its work begins a turn later, with timers between.
+      a->startedTurns = true;
+      waitForTurn(d, a);
+      continue;
+    }
+    if (!a->workQueued && workForWorker(a)) {
+      // A worker wanted from the start (to page in a fresh ring) is queued in a turn of its own: the first in a
+      // process starts libuv's pool, 1-4 ms.
+      queueWorker(env, a);
+      waitForTurn(d, a);
+      afterProgress(env, a);  // (settles the call if the worker could not be queued)
+      continue;
+    }
     if (pumpPipeline(env, a, false)) waitForTurn(d, a);
     afterProgress(env, a);
   }
@@ -230,6 +245,7 @@ napi_value takeTurns(napi_env env, napi_callback_info) {
     while (rest != nullptr) {
       AsyncCall* a = popWaiting(rest);
       a->mayComputeInPlace = false;
+      checkLabelsUntil(env, a, a->labelsToCheck);  // (as startAsync does without turns)
       pumpPipeline(env, a, false);
       afterProgress(env, a);
     }
@@ -376,15 +392,12 @@ napi_value startAsync(napi_env env, AsyncCall* a, const napi_value* arrays, size
   a->mayComputeInPlace = d != nullptr && canSchedule(env, d);
   if (a->mayComputeInPlace) {
     waitForTurn(d, a);
-    if (!scheduleTurns(env, d)) {
-      forgetTurn(d, a);
-      a->mayComputeInPlace = false;
-    }
+    if (scheduleTurns(env, d)) return promise;  // the turns queue the worker when it has work
+    forgetTurn(d, a);
+    a->mayComputeInPlace = false;
   }
-  if (!a->mayComputeInPlace) {
-    checkLabelsUntil(env, a, a->labelsToCheck);  // no turns to spread it over: now, as the synchronous call
-    pumpPipeline(env, a, false);
-  }
+  checkLabelsUntil(env, a, a->labelsToCheck);  // no turns to spread it over: now, as the synchronous call
+  pumpPipeline(env, a, false);
   afterProgress(env, a);
   return promise;
 }
@@ -430,7 +443,13 @@ napi_value CePassAsync(napi_env env, napi_callback_info info) {
 }
 
 void prepareEnvironment(napi_env env) {
-  if (envData(env) == nullptr) napi_set_instance_data(env, new EnvData, freeEnvData, nullptr);
+  if (envData(env) != nullptr) return;
+  auto* d = new EnvData;
+  if (napi_set_instance_data(env, d, freeEnvData, nullptr) != napi_ok) {
+    delete d;
+    return;
+  }
+  canSchedule(env, d);  // (now rather than in the first asynchronous call, whose start would take it from the event loop)
 }
 
 }  // namespace binding

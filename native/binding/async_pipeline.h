@@ -62,6 +62,7 @@ struct AsyncCall {
   bool workQueued = false;    // an async work for this call is queued or running (main thread)
   AsyncCall* nextWaiting = nullptr;  // the environment's list of calls waiting for a turn (main thread)
   bool waitingForTurn = false;
+  bool startedTurns = false;  // the call's first turn, which only waits for the next, has run (main thread)
 
   // The ring and the arrays' layout in it.
   PipelineArray arrays[9];
