@@ -23,21 +23,35 @@ function functionsOf(file, objdump = 'objdump') {
   return functions;
 }
 
-// The loops of a function: ranges from a backward branch's target to the branch. The hot loops are the innermost
-// ones (no other loop inside) with no call or return in them (those are cold paths placed inside a loop's range).
+// The loops of a function: ranges from a backward branch's target to the branch, but those with a call or return
+// in them (cold paths placed inside or across a loop's range). Two ranges that overlap without one holding the
+// other are one loop with two back edges (a block taken on some iterations only, such as the prefetch once per
+// cache line where a vector is less than a line, placed as a second entry into the loop): they are merged. The
+// hot loops are the innermost ones (no other loop inside).
 function hotLoops(instructions) {
-  const loops = [];
+  let loops = [];
   for (const [k, ins] of instructions.entries()) {
     if (!/^(j|b\.|b$|cb|tb)/.test(ins.mnemonic)) continue;
     const target = parseInt((/(?:^|,\s*|0x)([0-9a-f]+)\b/.exec(ins.operands.split(/\s+</)[0].split(',').pop().trim()) ?? [])[1] ?? 'x', 16);
     if (!(target < ins.address)) continue;
     const first = instructions.findIndex((i) => i.address === target);
-    if (first >= 0) loops.push({ first, last: k });
+    if (first >= 0 && !instructions.slice(first, k + 1).some((i) => /^(call|ret|bl$|blr)/.test(i.mnemonic))) loops.push({ first, last: k });
+  }
+  const crossing = (a, b) => a.first < b.first && b.first <= a.last && a.last < b.last;
+  for (let merged = true; merged;) {
+    merged = false;
+    for (const a of loops) {
+      const b = loops.find((o) => crossing(a, o) || crossing(o, a));
+      if (b === undefined) continue;
+      loops = loops.filter((o) => o !== a && o !== b).concat({ first: Math.min(a.first, b.first), last: Math.max(a.last, b.last) });
+      merged = true;
+      break;
+    }
   }
   const innermost = loops.filter((l) => !loops.some((o) => o !== l && o.first >= l.first && o.last <= l.last));
   return innermost
     .map((l) => instructions.slice(l.first, l.last + 1))
-    .filter((body) => body.length >= 8 && !body.some((i) => /^(call|ret|bl$|blr)/.test(i.mnemonic)))
+    .filter((body) => body.length >= 8)
     .sort((a, b) => a[0].address - b[0].address);
 }
 
