@@ -339,7 +339,7 @@ bool pumpPipeline(napi_env env, AsyncCall* a, bool final) {
   if (final) return false;
   const double turnStart = nowMs();
   // The label check first, in slices, until the turn's time is up; nothing is claimed before it is done.
-  constexpr size_t kLabelSlice = size_t(1) << 22;
+  constexpr size_t kLabelSlice = size_t(1) << 20;
   while (a->labelsChecked < a->labelsToCheck) {
     const size_t until = a->labelsToCheck - a->labelsChecked > kLabelSlice ? a->labelsChecked + kLabelSlice : a->labelsToCheck;
     if (!checkLabelsUntil(env, a, until)) return false;
