@@ -430,13 +430,13 @@ void runPipeline(AsyncCall* a) {
     // thread may meanwhile close the ring unfilled (it computed everything itself): then the rest is left, so
     // that the call does not wait for page faults it has no use for.
     char* ring = a->block + a->wholeBytes;
-    const size_t bytes = a->slots * a->slotBytes;
-    for (size_t b = 0; b < bytes; b += kPage) {
-      if (b % (kPagesBetweenChecks * kPage) == 0) {
+    const size_t bytes = a->slots * a->slotBytes, step = kPagesBetweenChecks * kPage;
+    for (size_t b = 0; b < bytes; b += step) {
+      {
         std::lock_guard<std::mutex> lock(a->mutex);
         if (a->noMoreEntries || a->error != PipelineError::kNone) return;
       }
-      ring[b] = 0;
+      pageIn(ring + b, bytes - b < step ? bytes - b : step);
     }
     std::lock_guard<std::mutex> lock(a->mutex);
     a->ringReady = true;

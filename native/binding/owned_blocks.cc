@@ -4,7 +4,12 @@
 // thread-local cache needs no lock.
 #include "owned_blocks.h"
 
+#include <cstdint>
 #include <cstdlib>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace fused_bce {
 namespace binding {
@@ -72,6 +77,20 @@ void returnBlock(void* data, size_t bytes, bool pagedIn) {
   } else {
     std::free(data);
   }
+}
+
+// On the VMs measured (Linux 6.x guests), a fault per page costs 12-20 us. Asking the kernel for the pages first
+// (MADV_POPULATE_WRITE) and then writing each takes about half as long (4.7 MB: 15-18 ms -> 5-9 ms); the request
+// alone is quicker still, but leaves a cost of about 8 ms to the first writes, which are the main thread's.
+void pageIn(char* data, size_t bytes) {
+  constexpr uintptr_t kPage = 4096;
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(data), end = begin + bytes;
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+  // Whole pages from the first boundary on (the last page is the allocation's too, as the block's last byte is).
+  const uintptr_t aligned = (begin + kPage - 1) & ~(kPage - 1);
+  if (aligned < end) madvise(reinterpret_cast<void*>(aligned), end - aligned, MADV_POPULATE_WRITE);  // (a hint)
+#endif
+  for (uintptr_t p = begin; p < end; p += kPage) *reinterpret_cast<volatile char*>(p) = 0;
 }
 
 }  // namespace binding

@@ -14,5 +14,9 @@ void* takeBlock(size_t bytes, size_t* capacity, bool* fresh);
 // ring was never wanted has not). The largest blocks returned are kept for later calls, the rest freed.
 void returnBlock(void* data, size_t capacity, bool pagedIn);
 
+// Faults in the pages of [data, data + bytes) for writing: asked of the kernel in one request where it takes one
+// (Linux 5.14's MADV_POPULATE_WRITE), then written to, a byte a page. Any thread.
+void pageIn(char* data, size_t bytes);
+
 }  // namespace binding
 }  // namespace fused_bce
