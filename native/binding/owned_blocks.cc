@@ -90,7 +90,7 @@ void pageIn(char* data, size_t bytes) {
   const uintptr_t aligned = (begin + kPage - 1) & ~(kPage - 1);
   if (aligned < end) madvise(reinterpret_cast<void*>(aligned), end - aligned, MADV_POPULATE_WRITE);  // (a hint)
 #endif
-  for (uintptr_t p = begin; p < end; p += kPage) *reinterpret_cast<volatile char*>(p) = 0;
+  for (uintptr_t p = begin; p < end; p = (p & ~(kPage - 1)) + kPage) *reinterpret_cast<volatile char*>(p) = 0;
 }
 
 }  // namespace binding
