@@ -62,11 +62,14 @@ function tables(result) {
     out.push('');
   }
   if (Array.isArray(result.eventLoop) && result.eventLoop.length > 0) {
-    out.push('The event loop during `bceWithLogitsFusedAsync` (bench/event-loop.js: one thread, uint8 labels, caller gradOut; ms; the first call at a size touches fresh memory, the others are medians of warm calls):\n');
+    const runs = result.eventLoop[0].runs ?? 1;
+    const each = runs > 1 ? `; each figure the median of ${runs} processes, the largest first-call figure of them in brackets` : '';
+    out.push(`The event loop during \`bceWithLogitsFusedAsync\` (bench/event-loop.js: one thread, uint8 labels, caller gradOut; ms; the first call at a size touches fresh memory, the others are medians of warm calls${each}):\n`);
     out.push('| n | arrays on | sync | async, first call | longest pause, first call | async | longest pause |');
     out.push('|---|---|---|---|---|---|---|');
+    const withMax = (median, max) => (runs > 1 ? `${median.toFixed(2)} (${max.toFixed(2)})` : median.toFixed(2));
     for (const e of result.eventLoop) {
-      out.push(`| ${label(e.n)} | ${e.buffer} | ${e.syncMs.toFixed(2)} | ${e.firstTotalMs.toFixed(2)} | ${e.firstPauseMs.toFixed(2)} | ${e.totalMs.toFixed(2)} | ${e.pauseMs.toFixed(2)} |`);
+      out.push(`| ${label(e.n)} | ${e.buffer} | ${e.syncMs.toFixed(2)} | ${withMax(e.firstTotalMs, e.firstTotalMsMax)} | ${withMax(e.firstPauseMs, e.firstPauseMsMax)} | ${e.totalMs.toFixed(2)} | ${e.pauseMs.toFixed(2)} |`);
     }
     out.push('');
   }

@@ -205,13 +205,32 @@ function callBoundary() {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-/** The event loop during async calls (bench/event-loop.js, a child process): pauses and async/sync times. */
+/**
+ * The event loop during async calls (bench/event-loop.js, in child processes): pauses and async/sync times. A first
+ * call is one sample per process, and on a noisy VM one stall of a few ms anywhere in it sets its longest pause:
+ * each row is the median over EVENT_LOOP_RUNS processes, with the largest first-call pause and total beside it.
+ */
+const EVENT_LOOP_RUNS = 3;
 function eventLoopRows() {
   const { execFileSync } = require('node:child_process');
   const at = quick ? [1048576] : [1048576, 16777216, 33554432];
-  process.stderr.write(`  the event loop during async calls at ${at.join(', ')} elements\n`);
-  const out = execFileSync(process.execPath, ['--expose-gc', join(__dirname, 'event-loop.js'), at.join(',')], { encoding: 'utf8' });
-  return JSON.parse(out.trim().split('\n').pop());
+  const runs = quick ? 1 : EVENT_LOOP_RUNS;
+  process.stderr.write(`  the event loop during async calls at ${at.join(', ')} elements (${runs} processes)\n`);
+  const results = [];
+  for (let k = 0; k < runs; k++) {
+    const out = execFileSync(process.execPath, ['--expose-gc', join(__dirname, 'event-loop.js'), at.join(',')], { encoding: 'utf8' });
+    results.push(JSON.parse(out.trim().split('\n').pop()));
+  }
+  const median = (values) => [...values].sort((p, q) => p - q)[values.length >> 1];
+  return results[0].map((row, i) => {
+    const same = results.map((r) => r[i]);
+    const of = (key) => median(same.map((r) => r[key]));
+    return {
+      n: row.n, buffer: row.buffer, runs, syncMs: of('syncMs'), firstPauseMs: of('firstPauseMs'), firstTotalMs: of('firstTotalMs'),
+      pauseMs: of('pauseMs'), totalMs: of('totalMs'),
+      firstPauseMsMax: Math.max(...same.map((r) => r.firstPauseMs)), firstTotalMsMax: Math.max(...same.map((r) => r.firstTotalMs)),
+    };
+  });
 }
 
 /** Bytes allocated per call with caller-provided outputs, measured in a child process (bench/allocation.js). */
@@ -533,7 +552,8 @@ function targetChecks(rows, allocation, eventLoop = []) {
   for (const e of eventLoop.filter((x) => x.buffer === 'ArrayBuffer')) {
     if (e.n === 33554432) {
       const pause = Math.max(e.firstPauseMs, e.pauseMs);
-      out.push({ met: pause <= 0.25 * e.syncMs, text: `async at n=${e.n}: the event loop's longest pause ${pause.toFixed(1)} ms (first call included) is ${versus(pause / e.syncMs, 0.25)}x the sync call's ${e.syncMs.toFixed(1)} ms (target <= 0.25x)` });
+      const runs = e.runs > 1 ? `; medians of ${e.runs} processes, the largest first-call pause ${e.firstPauseMsMax.toFixed(1)} ms = ${(e.firstPauseMsMax / e.syncMs).toFixed(2)}x` : '';
+      out.push({ met: pause <= 0.25 * e.syncMs, text: `async at n=${e.n}: the event loop's longest pause ${pause.toFixed(1)} ms (first call included) is ${versus(pause / e.syncMs, 0.25)}x the sync call's ${e.syncMs.toFixed(1)} ms (target <= 0.25x${runs})` });
     }
     out.push({ met: e.totalMs <= 1.25 * e.syncMs, text: `async at n=${e.n}: ${versus(e.totalMs / e.syncMs, 1.25)}x the sync call's time (${e.totalMs.toFixed(1)} vs ${e.syncMs.toFixed(1)} ms; target <= 1.25x)` });
   }
